@@ -1,0 +1,210 @@
+"""The ledger's tables (SQLAlchemy 2). Schema changes go through Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from recouvrement.domain.model import to_cents
+
+
+class Money(TypeDecorator):
+    """Decimal euros: NUMERIC(14, 2) on PostgreSQL, integer cents on SQLite.
+
+    SQLite has no decimal type and would store floats; cents keep sums exact.
+    """
+
+    impl = Numeric(14, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(14, 2, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = to_cents(Decimal(value))
+        if dialect.name == "sqlite":
+            return int(value * 100)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
+        return Decimal(value).quantize(Decimal("0.01"))
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, Decimal: Money}
+
+
+class ImportBatch(Base):
+    """One export file read from the inbox, known by its content hash."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    file_kind: Mapped[str] = mapped_column(String(20))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    export_date: Mapped[date | None] = mapped_column(Date)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Debtor(Base):
+    __tablename__ = "debtors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(10), default="B2B")
+    siren: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    address: Mapped[str | None] = mapped_column(String(500))
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(100))
+    payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    collective_proceedings_since: Mapped[date | None] = mapped_column(Date)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    risk_score: Mapped[int | None] = mapped_column(Integer)
+    risk_class: Mapped[str | None] = mapped_column(String(10))
+    risk_factors: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(100), unique=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    open_amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    settled_on: Mapped[date | None] = mapped_column(Date)
+    last_seen_on: Mapped[date | None] = mapped_column(Date)
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    dispute_reason: Mapped[str | None] = mapped_column(Text)
+    dossier_id: Mapped[str | None] = mapped_column(ForeignKey("litigation_dossiers.id"))
+
+
+class Reminder(Base):
+    """The outbox: one row per reminder, committed before it is sent.
+
+    States: planned -> sending -> sent | failed; cancelled when what it chased
+    was paid or disputed before it could go out.
+    """
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20), default="email")
+    invoice_numbers: Mapped[list[Any]] = mapped_column(JSON)
+    planned_on: Mapped[date] = mapped_column(Date)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(12), default="planned", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReminderItem(Base):
+    """An invoice listed in a reminder, and the level that reminder takes it to."""
+
+    __tablename__ = "reminder_items"
+
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id"), primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    # None when the invoice is only listed (its next level was not due yet).
+    level: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_reminder_items_invoice", "invoice_id"),)
+
+
+class LitigationDossier(Base):
+    __tablename__ = "litigation_dossiers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    queued_on: Mapped[date] = mapped_column(Date)
+    invoice_numbers: Mapped[list[Any]] = mapped_column(JSON)
+    principal: Mapped[Decimal] = mapped_column(Money)
+    interest: Mapped[Decimal] = mapped_column(Money)
+    fixed_fees: Mapped[Decimal] = mapped_column(Money)
+    total: Mapped[Decimal] = mapped_column(Money)
+    procedure: Mapped[str] = mapped_column(String(40))
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    statement: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QuarantinedRow(Base):
+    __tablename__ = "quarantined_rows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    line_number: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Append-only, each entry chained to the previous one by SHA-256."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(60), index=True)
+    account: Mapped[str | None] = mapped_column(String(64), index=True)
+    subject: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_log_prev_hash"),)

@@ -1,0 +1,71 @@
+"""The ledger as the business rules see it: plain data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import Enum
+
+CENT = Decimal("0.01")
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    """Round half-up to the cent: the only rounding money gets, at the edges."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class DebtorKind(str, Enum):
+    B2B = "B2B"
+    B2C = "B2C"
+    PUBLIC = "PUBLIC"
+
+
+class Procedure(str, Enum):
+    DECLARATION_DE_CREANCE = "declaration_de_creance"
+    REFERE_PROVISION = "refere_provision"
+    PETITES_CREANCES = "petites_creances"
+    INJONCTION_DE_PAYER = "injonction_de_payer"
+
+
+@dataclass(frozen=True)
+class Debtor:
+    account: str
+    name: str
+    kind: DebtorKind = DebtorKind.B2B
+    email: str | None = None
+    language: str = "fr"
+    payment_terms_days: int = 30
+    collective_proceedings_since: date | None = None
+    blocked: bool = False
+    risk_class: str | None = None
+
+    @property
+    def in_collective_proceedings(self) -> bool:
+        return self.collective_proceedings_since is not None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """An invoice of the ledger with the dunning history that concerns it."""
+
+    number: str
+    account: str
+    issue_date: date
+    due_date: date
+    amount: Decimal
+    open_amount: Decimal
+    currency: str = "EUR"
+    disputed: bool = False
+    in_litigation: bool = False
+    # level -> date a reminder of that level chasing this invoice was sent
+    sent_levels: dict[int, date] = field(default_factory=dict)
+
+    @property
+    def level(self) -> int:
+        """The highest level actually sent for this invoice (0 when none)."""
+        return max(self.sent_levels, default=0)
+
+    @property
+    def is_open(self) -> bool:
+        return self.open_amount > 0
