@@ -35,6 +35,13 @@ BEHAVIOURS = ("good", "late", "defaulter", "partial")
 BEHAVIOUR_WEIGHTS = (0.55, 0.30, 0.12, 0.03)
 HISTORY_DAYS = 90  # invoices start this many days before `start`
 
+# How exports are written: French accounting software (Windows, BOM, CRLF) or plain.
+CSV_STYLES = {
+    "fr": {"sep": ";", "decimal": ",", "date_format": "%d/%m/%Y", "encoding": "utf-8-sig", "lineterminator": "\r\n"},
+    "iso": {"sep": ",", "decimal": ".", "date_format": "%Y-%m-%d", "encoding": "utf-8", "lineterminator": "\n"},
+}
+
+
 # Rows that validation must quarantine, with the reason each should get.
 # Invoice rows are keyed by invoice_number ("" is the row without one), the
 # customer rows by account.
@@ -127,25 +134,16 @@ def luhn_check_digit(body: np.ndarray) -> np.ndarray:
 
 def _sirens(rng: np.random.Generator, leading: np.ndarray) -> np.ndarray:
     """Unique Luhn-valid SIREN strings, starting with the `leading` digits."""
-    n = len(leading)
-    bodies = np.empty((0, 8), dtype=np.int64)
-    while len(bodies) < n:
-        more = rng.integers(0, 10, size=(n + 16, 8))
-        bodies = np.unique(np.concatenate([bodies, more]), axis=0)
-    bodies = rng.permutation(bodies)[:n]
-    bodies[:, 0] = leading
-    # forcing the first digit may collide again: replace duplicates' second digit
-    sirens = np.column_stack([bodies, luhn_check_digit(bodies)])
-    text = pd.Series(["".join(map(str, row)) for row in sirens.tolist()])
-    return _dedupe_sirens(rng, text.to_numpy(dtype=object), leading)
-
-
-def _dedupe_sirens(rng, sirens: np.ndarray, leading: np.ndarray) -> np.ndarray:
+    body = rng.integers(0, 10, size=(len(leading), 8))
+    body[:, 0] = leading
+    digits = np.column_stack([body, luhn_check_digit(body)])
+    number = digits @ (10 ** np.arange(8, -1, -1))
+    sirens = pd.Series(number).astype(str).str.zfill(9).to_numpy(dtype=object)
     seen: set[str] = set()
-    for i, siren in enumerate(sirens):
+    for i, siren in enumerate(sirens):  # a few collisions per 100,000 debtors
         while siren in seen:
-            body = np.concatenate([[leading[i]], rng.integers(0, 10, 7)])
-            siren = "".join(map(str, body)) + str(luhn_check_digit(body[None, :])[0])
+            body = np.concatenate([[leading[i]], rng.integers(0, 10, 7)])[None, :]
+            siren = "".join(map(str, body[0])) + str(luhn_check_digit(body)[0])
         seen.add(siren)
         sirens[i] = siren
     return sirens
@@ -170,14 +168,15 @@ def _pick(rng, options, size, weights=None) -> np.ndarray:
     return rng.choice(len(options), size=size, p=p)
 
 
-def _debtors(rng: np.random.Generator, n: int, start: date) -> pd.DataFrame:
+def _debtors(rng: np.random.Generator, n: int) -> pd.DataFrame:
     """Debtor master data plus a `behaviour` column the exports leave out."""
     kind = np.array(KINDS)[_pick(rng, KINDS, n, KIND_WEIGHTS)]
     behaviour = np.array(BEHAVIOURS)[_pick(rng, BEHAVIOURS, n, BEHAVIOUR_WEIGHTS)]
     english = (rng.random(n) < 0.02) & (kind != "PUBLIC")
     if n >= 10 and not english.any():
         english[np.flatnonzero(kind != "PUBLIC")[:1]] = True
-    surname, surname2 = _pick(rng, SURNAMES, n), _pick(rng, SURNAMES, n)
+    surname = _pick(rng, SURNAMES, n)
+    surname2 = (surname + rng.integers(1, len(SURNAMES), n)) % len(SURNAMES)  # never "Roux & Roux"
     first, en_surname = _pick(rng, FIRST_NAMES, n), _pick(rng, EN_SURNAMES, n)
     en_first = _pick(rng, EN_FIRST_NAMES, n)
     trade, form = _pick(rng, TRADES, n), _pick(rng, FORMS, n, FORM_WEIGHTS)
@@ -257,7 +256,7 @@ def _invoices(rng, debtors: pd.DataFrame, start: date, days: int, per_debtor: fl
     paid_on[is_late] = due[is_late] + late[is_late]
     part = behaviour == "partial"
     paid_on[part] = due[part] + partial_delay[part]
-    paid_cents = np.where(paid_on == paid_on, cents, 0)  # NaT != NaT
+    paid_cents = np.where(np.isnat(paid_on), 0, cents)
     paid_cents[part] = np.minimum(np.round(cents[part] * share[part]), cents[part] - 1)
 
     year = issued.astype("datetime64[Y]")
@@ -294,7 +293,7 @@ class DemoLedger:
         if n_debtors < 2:
             raise ValueError("a demo ledger needs at least 2 debtors")
         rng = np.random.default_rng(seed)
-        debtors = _debtors(rng, n_debtors, start)
+        debtors = _debtors(rng, n_debtors)
         invoices = _invoices(rng, debtors, start, days, invoices_per_debtor)
         _mark_special_debtors(rng, debtors, invoices, start)
         return cls(start=start, days=days, seed=seed, debtors=debtors, invoices=invoices)
@@ -375,10 +374,11 @@ class DemoLedger:
             row("FBAD-0008", ok, 640.0, 640.0, issue=bad_date),
         ], columns=INVOICE_COLUMNS)
         template = self.debtors.loc[self.debtors["account"] == ok, CUSTOMER_COLUMNS].iloc[0].to_dict()
-        template.update(collective_proceedings_since="", siren=template["siren"] or "")
         customers = pd.DataFrame([
-            {**template, "account": "411BADMAIL", "name": "Dupont Frères SARL", "email": "compta.dupont@@example"},
-            {**template, "account": "411BADKIND", "name": "Martin Services SAS", "kind": "B2X"},
+            {**template, "account": "411BADMAIL", "name": "Dupont Frères SARL",
+             "email": "compta.dupont@@example", "siren": "732829320"},
+            {**template, "account": "411BADKIND", "name": "Martin Services SAS",
+             "email": "compta.badkind@example.fr", "kind": "B2X", "siren": "552100554"},
         ], columns=CUSTOMER_COLUMNS)
         return customers, invoices
 
@@ -401,12 +401,6 @@ def _mark_special_debtors(rng, debtors: pd.DataFrame, invoices: pd.DataFrame, st
         invoices.loc[mine, "paid_on"] = pd.NaT
         invoices.loc[mine, "paid_cents"] = 0
         invoices.loc[mine, "behaviour"] = "defaulter"
-
-
-CSV_STYLES = {
-    "fr": {"sep": ";", "decimal": ",", "date_format": "%d/%m/%Y", "encoding": "utf-8-sig", "lineterminator": "\r\n"},
-    "iso": {"sep": ",", "decimal": ".", "date_format": "%Y-%m-%d", "encoding": "utf-8", "lineterminator": "\n"},
-}
 
 
 def _write_csv(path: Path, frame: pd.DataFrame, extra: pd.DataFrame | None, style: str) -> None:

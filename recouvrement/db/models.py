@@ -138,6 +138,10 @@ class Reminder(Base):
     planned_on: Mapped[date] = mapped_column(Date)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     recipient: Mapped[str | None] = mapped_column(String(320))
+    # What was sent, fixed when planned, so a retry resends the same message.
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="planned", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

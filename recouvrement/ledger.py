@@ -1,0 +1,84 @@
+"""Read the ledger as the domain sees it, a chunk of debtors at a time."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterator
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
+from recouvrement.domain import model
+
+CHUNK_DEBTORS = 2_000
+PENDING = ("planned", "sending", "failed")
+
+
+@dataclass
+class DebtorState:
+    id: int
+    debtor: model.Debtor
+    invoices: list[model.Invoice]
+    invoice_ids: dict[str, int]
+    last_contact: date | None
+    pending: bool
+
+
+def to_domain_debtor(row: Debtor) -> model.Debtor:
+    return model.Debtor(
+        account=row.account, name=row.name, kind=model.DebtorKind(row.kind), email=row.email,
+        language=row.language or "fr", payment_terms_days=row.payment_terms_days,
+        collective_proceedings_since=row.collective_proceedings_since, blocked=row.blocked,
+        risk_class=row.risk_class)
+
+
+def debtor_ids_with_open_invoices(session: Session, account: str | None = None) -> list[int]:
+    query = select(Invoice.debtor_id).where(Invoice.status == "open").distinct()
+    if account is not None:
+        query = query.join(Debtor, Debtor.id == Invoice.debtor_id).where(Debtor.account == account)
+    return sorted(session.scalars(query))
+
+
+def load_states(session: Session, debtor_ids: list[int]) -> Iterator[DebtorState]:
+    """Debtors with their open invoices and what was sent about them, chunk by chunk."""
+    for start in range(0, len(debtor_ids), CHUNK_DEBTORS):
+        chunk = debtor_ids[start:start + CHUNK_DEBTORS]
+        debtors = {d.id: d for d in session.scalars(select(Debtor).where(Debtor.id.in_(chunk)))}
+        invoices = session.scalars(select(Invoice).where(
+            Invoice.debtor_id.in_(chunk), Invoice.status == "open").order_by(Invoice.number)).all()
+        sent: dict[int, dict[int, date]] = defaultdict(dict)
+        for invoice_id, level, sent_on in session.execute(
+                select(ReminderItem.invoice_id, ReminderItem.level, Reminder.sent_on)
+                .join(Reminder, Reminder.id == ReminderItem.reminder_id)
+                .join(Invoice, Invoice.id == ReminderItem.invoice_id)
+                .where(Invoice.debtor_id.in_(chunk), Invoice.status == "open",
+                       Reminder.status == "sent", ReminderItem.level.is_not(None))):
+            levels = sent[invoice_id]
+            levels[level] = min(levels.get(level, sent_on), sent_on)
+        last_contact = dict(session.execute(
+            select(Reminder.debtor_id, func.max(Reminder.sent_on))
+            .where(Reminder.debtor_id.in_(chunk), Reminder.status == "sent")
+            .group_by(Reminder.debtor_id)).all())
+        pending = set(session.scalars(select(Reminder.debtor_id).where(
+            Reminder.debtor_id.in_(chunk), Reminder.status.in_(PENDING)).distinct()))
+        by_debtor: dict[int, list[Invoice]] = defaultdict(list)
+        for invoice in invoices:
+            by_debtor[invoice.debtor_id].append(invoice)
+        for debtor_id in chunk:
+            row = debtors[debtor_id]
+            rows = by_debtor.get(debtor_id, [])
+            yield DebtorState(
+                id=debtor_id,
+                debtor=to_domain_debtor(row),
+                invoices=[model.Invoice(
+                    number=i.number, account=row.account, issue_date=i.issue_date,
+                    due_date=i.due_date, amount=i.amount, open_amount=i.open_amount,
+                    currency=i.currency, disputed=i.disputed, in_litigation=i.dossier_id is not None,
+                    sent_levels=dict(sent.get(i.id, {}))) for i in rows],
+                invoice_ids={i.number: i.id for i in rows},
+                last_contact=last_contact.get(debtor_id),
+                pending=debtor_id in pending,
+            )

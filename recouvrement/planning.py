@@ -1,0 +1,121 @@
+"""Decide each debtor's reminder and record it in the outbox, in one transaction.
+
+The outbox row is keyed by what it decides (debtor, level, the invoices it
+takes to that level): a second run that reaches the same decision, at the
+same time or later, finds the key taken and adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from recouvrement.audit import Event, record
+from recouvrement.db import lock
+from recouvrement.db.models import Reminder, ReminderItem
+from recouvrement.domain.ladder import SEND, SKIP, Decision, decide
+from recouvrement.domain.legal import fixed_recovery_fee, late_interest
+from recouvrement.domain.model import DebtorKind
+from recouvrement.domain.policy import Policy
+from recouvrement.ledger import DebtorState, debtor_ids_with_open_invoices, load_states
+from recouvrement.mail.render import Creditor, InvoiceRow, make_message_id, render_reminder
+
+
+@dataclass
+class PlanReport:
+    planned: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    nothing_due: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+
+def reminder_key(account: str, level: int, advances: dict[str, int]) -> str:
+    text = "|".join([account, str(level), *(f"{n}>{l}" for n, l in sorted(advances.items()))])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def plan_reminders(session: Session, *, today: date, policy: Policy, creditor: Creditor,
+                   actor: str, run_id: str | None, account: str | None = None,
+                   templates: list | None = None) -> PlanReport:
+    lock(session, "plan")  # two runs decide one after the other, never on the same state
+    report = PlanReport()
+    events: list[Event] = []
+    for state in load_states(session, debtor_ids_with_open_invoices(session, account)):
+        decision = decide(state.debtor, state.invoices, today=today, policy=policy,
+                          last_contact=state.last_contact, pending=state.pending)
+        if decision.action == SEND:
+            planned = _plan(session, state, decision, today=today, creditor=creditor,
+                            run_id=run_id, templates=templates)
+            if planned is not None:
+                report.planned.append(planned)
+                events.append(Event("reminder.planned", state.debtor.account, planned["key"],
+                                    {k: planned[k] for k in ("level", "invoices", "advances",
+                                                             "reason")}))
+        elif decision.action == SKIP:
+            report.skipped.append({"account": state.debtor.account, "reason": decision.reason,
+                                   "level": decision.level})
+            report.reasons[decision.reason.split(":")[0]] += 1
+            events.append(Event("decision.skipped", state.debtor.account,
+                                details={"reason": decision.reason, "level": decision.level}))
+        else:
+            report.nothing_due += 1
+    record(session, events, actor)
+    return report
+
+
+def invoice_rows(state: DebtorState, numbers: tuple[str, ...], today: date, *,
+                 with_claim: bool) -> list[InvoiceRow]:
+    """The rows a reminder lists; interest and fees only on a formal notice."""
+    rows = []
+    debtor = state.debtor
+    for invoice in state.invoices:
+        if invoice.number not in numbers:
+            continue
+        interest = fee = None
+        if with_claim:
+            interest = late_interest(invoice.open_amount, debtor.kind, invoice.due_date, today,
+                                     formal_notice_on=today).total
+            fee = fixed_recovery_fee(debtor.kind, 1,
+                                     collective_proceedings=debtor.in_collective_proceedings)
+        rows.append(InvoiceRow(
+            number=invoice.number, issue_date=invoice.issue_date, due_date=invoice.due_date,
+            amount=invoice.amount, open_amount=invoice.open_amount, currency=invoice.currency,
+            days_late=max((today - invoice.due_date).days, 0), interest=interest, fixed_fee=fee))
+    return rows
+
+
+def _plan(session: Session, state: DebtorState, decision: Decision, *, today: date,
+          creditor: Creditor, run_id: str | None, templates) -> dict[str, Any] | None:
+    account = state.debtor.account
+    key = reminder_key(account, decision.level, decision.advances)
+    if session.scalar(select(Reminder.id).where(Reminder.key == key)) is not None:
+        return None  # decided before, by this run's twin or an earlier one
+    formal_notice = decision.level == 3
+    deadline = today + timedelta(days=8) if formal_notice else None
+    rendered = render_reminder(
+        level=decision.level, debtor=state.debtor,
+        invoices=invoice_rows(state, decision.listed, today, with_claim=formal_notice),
+        as_of=today, creditor=creditor, deadline=deadline, templates_dir=templates)
+    domain = creditor.sender.rsplit("@", 1)[-1]
+    reminder_id = session.scalar(insert(Reminder).returning(Reminder.id), {
+        "key": key, "debtor_id": state.id, "level": decision.level, "channel": "email",
+        "invoice_numbers": list(decision.listed), "planned_on": today,
+        "message_id": make_message_id(key, domain), "recipient": state.debtor.email,
+        "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
+        "status": "planned", "attempts": 0, "created_at": datetime.now(timezone.utc),
+        "run_id": run_id})
+    session.execute(insert(ReminderItem), [
+        {"reminder_id": reminder_id, "invoice_id": state.invoice_ids[number],
+         "level": decision.advances.get(number)} for number in decision.listed])
+    total = sum((i.open_amount for i in state.invoices if i.number in decision.listed), Decimal(0))
+    return {"key": key, "account": account, "level": decision.level,
+            "invoices": list(decision.listed), "advances": decision.advances,
+            "open_amount": total, "reason": decision.reason,
+            "kind": DebtorKind(state.debtor.kind).value}
