@@ -1,0 +1,201 @@
+"""The `recouvrement` command. Exit codes: 0 done, 1 some sends failed, 2 bad input or usage."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+from recouvrement.domain.calendar import today_in  # noqa: E402
+from recouvrement.settings import load_settings  # noqa: E402
+
+
+class IsoDate(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+
+
+DATE = IsoDate()
+FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                      show_default=True)
+
+
+def _session():
+    from recouvrement.db import open_database
+
+    return open_database(load_settings().database_url).session()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _table(rows: list[dict], columns: list[str]) -> None:
+    if not rows:
+        click.echo("(none)")
+        return
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for row in rows:
+        click.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Recouvrement: the daily, auditable debt-collection pipeline."""
+
+
+@main.command()
+@click.option("--as-of", type=DATE, help="the day to run as (default: today, creditor's time zone)")
+@click.option("--debtor", help="run for this account only")
+@click.option("--dry-run", is_flag=True, help="decide and report; send and record nothing")
+def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
+    """Run the daily flow (through Prefect, without a server)."""
+    from recouvrement.runner import print_summary, run_daily
+
+    summary = run_daily(as_of=as_of, debtor=debtor, dry_run=dry_run, fail=_fail)
+    print_summary(summary)
+    sys.exit(1 if summary["send"]["failed"] else 0)
+
+
+@main.command()
+@click.option("--days", default=45, show_default=True, help="simulated business days to run")
+@click.option("--debtors", "n_debtors", default=300, show_default=True)
+@click.option("--start", type=DATE, help="first simulated day (default: 45 business days ago)")
+def demo(days: int, n_debtors: int, start: date | None) -> None:
+    """Make demo exports, start a local SMTP sink, run several simulated days."""
+    from recouvrement.demo import run_demo
+
+    run_demo(load_settings(), days=days, n_debtors=n_debtors, start=start)
+
+
+@main.command("smtp-sink")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8025, show_default=True)
+@click.option("--maildir", type=click.Path(path_type=Path), help="store messages here")
+def smtp_sink(host: str, port: int, maildir: Path | None) -> None:
+    """A local SMTP server that stores what it receives."""
+    from recouvrement.mail.sink import serve_forever
+
+    maildir = maildir or load_settings().home / "maildir"
+    click.echo(f"SMTP sink on {host}:{port}, messages in {maildir} (Ctrl-C to stop)")
+    serve_forever(host, port, maildir)
+
+
+@main.command()
+@FORMAT
+def debtors(fmt: str) -> None:
+    """Debtors with their risk, open amount and ladder level."""
+    from recouvrement.reports import debtor_rows
+
+    with _session() as session:
+        rows = debtor_rows(session)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        _table(rows, ["account", "name", "risk_score", "risk_class", "open_amount", "level"])
+
+
+@main.group()
+def litigation() -> None:
+    """The litigation queue."""
+
+
+@litigation.command("list")
+@FORMAT
+def litigation_list(fmt: str) -> None:
+    """Dossiers that exhausted the amicable steps."""
+    from recouvrement.litigation import list_dossiers
+
+    with _session() as session:
+        rows = list_dossiers(session)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        _table([{**r, "invoices": ",".join(r["invoices"])} for r in rows],
+               ["id", "debtor", "invoices", "principal", "interest", "fixed_fees", "total",
+                "procedure", "queued_on", "status"])
+
+
+@main.group()
+def dispute() -> None:
+    """Pause or resume dunning for an invoice the debtor contests."""
+
+
+@dispute.command("open")
+@click.argument("invoice")
+@click.option("--reason", required=True, help="what the debtor contests")
+def dispute_open(invoice: str, reason: str) -> None:
+    from recouvrement.reports import set_dispute
+
+    with _session() as session:
+        problem = set_dispute(session, invoice, reason=reason)
+    if problem:
+        _fail(problem)
+    click.echo(f"{invoice}: disputed, dunning paused")
+
+
+@dispute.command("close")
+@click.argument("invoice")
+def dispute_close(invoice: str) -> None:
+    from recouvrement.reports import set_dispute
+
+    with _session() as session:
+        problem = set_dispute(session, invoice, reason=None)
+    if problem:
+        _fail(problem)
+    click.echo(f"{invoice}: dispute closed, dunning resumes")
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; name every entry that was tampered with."""
+    from recouvrement.audit import verify
+
+    with _session() as session:
+        problems = verify(session)
+    if not problems:
+        click.echo("audit log intact")
+        return
+    for p in problems:
+        click.echo(f"entry {p.entry_id}: {p.problem}", err=True)
+    sys.exit(1)
+
+
+@audit.command("show")
+@click.option("--debtor", help="only this account")
+@click.option("--limit", default=200, show_default=True)
+def audit_show(debtor: str | None, limit: int) -> None:
+    """Read the log, newest last."""
+    from recouvrement.reports import audit_rows
+
+    with _session() as session:
+        rows = audit_rows(session, account=debtor, limit=limit)
+    for r in rows:
+        click.echo(f"{r['id']:>7}  {r['at']}  {r['actor']:<28}  {r['event']:<26}  "
+                   f"{r['account'] or '-':<14}  {r['subject'] or ''}  {r['details']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""`recouvrement demo`: a few weeks of a creditor's life, run day by day on a local sink."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import click
+
+from recouvrement.domain.calendar import is_business_day, today_in
+from recouvrement.settings import Settings
+
+MARKER = ".demo"
+
+
+def _reset_home(home: Path) -> None:
+    """Start from an empty home, but never on a home that holds real data."""
+    db = home / "recouvrement.db"
+    if db.exists() and not (home / MARKER).exists():
+        raise click.ClickException(
+            f"{home} already holds a ledger that the demo did not make; point "
+            "RECOUVREMENT_HOME at an empty folder to run the demo")
+    for name in ("recouvrement.db", "recouvrement.db-wal", "recouvrement.db-shm"):
+        (home / name).unlink(missing_ok=True)
+    for name in ("inbox", "maildir"):
+        shutil.rmtree(home / name, ignore_errors=True)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / MARKER).write_text("made by `recouvrement demo`; the demo resets this folder\n")
+
+
+def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | None) -> None:
+    from flows.daily import daily_dunning
+    from recouvrement.db import open_database
+    from recouvrement.mail.sink import SmtpSink
+    from recouvrement.reports import set_dispute
+    from recouvrement.scenario import DemoLedger
+
+    if settings.database_url != f"sqlite:///{settings.home / 'recouvrement.db'}":
+        raise click.ClickException("the demo runs on the embedded SQLite database: unset "
+                                   "RECOUVREMENT_DATABASE_URL")
+    home = settings.home.resolve()
+    _reset_home(home)
+    today = today_in(settings.timezone)
+    start = start or today - timedelta(days=days)
+    ledger = DemoLedger.generate(n_debtors, start, days=days)
+    echo = click.echo
+    echo(f"Demo: {n_debtors} debtors, {len(ledger.invoices)} invoices, simulated from "
+         f"{start} to {start + timedelta(days=days)} on business days")
+
+    with SmtpSink(port=0, maildir=home / "maildir") as sink:
+        os.environ["RECOUVREMENT_SMTP_HOST"] = "127.0.0.1"
+        os.environ["RECOUVREMENT_SMTP_PORT"] = str(sink.port)
+        os.environ["RECOUVREMENT_SMTP_SECURITY"] = "none"
+        os.environ.pop("RECOUVREMENT_SMTP_USER", None)
+        echo(f"SMTP sink listening on 127.0.0.1:{sink.port}, storing into {home / 'maildir'}")
+        totals: Counter = Counter()
+        disputed = False
+        first = True
+        for offset in range(days + 1):
+            day = start + timedelta(days=offset)
+            if not is_business_day(day):
+                continue
+            ledger.write_exports(day, settings.inbox, style="fr", bad_rows=first)
+            summary = daily_dunning(as_of=day)
+            first = False
+            sent = Counter(s["level"] for s in summary["send"]["sent"])
+            totals.update({f"level {k}": v for k, v in sent.items()})
+            totals["quarantined"] += len(summary["ingest"]["quarantined"])
+            totals["settled"] += len(summary["ingest"]["invoices_settled"])
+            totals["litigation"] += len(summary["litigation"])
+            echo(f"  {day}  sent {sum(sent.values()):3d} "
+                 f"({', '.join(f'L{k}: {v}' for k, v in sorted(sent.items())) or '-'}), "
+                 f"settled {len(summary['ingest']['invoices_settled']):3d}, "
+                 f"quarantined {len(summary['ingest']['quarantined'])}, "
+                 f"to litigation {len(summary['litigation'])}")
+            if not disputed and sent:
+                number = _dispute_one(open_database(settings.database_url), set_dispute)
+                disputed = number is not None
+                if disputed:
+                    echo(f"  {day}  the debtor of {number} calls to contest it: dispute opened")
+        messages = len(sink.messages)
+
+    echo("")
+    echo(f"Done: {messages} e-mails delivered to the sink; "
+         + ", ".join(f"{k}: {v}" for k, v in sorted(totals.items())))
+    echo("Where to look:")
+    echo(f"  e-mails (Maildir)         {home / 'maildir'}")
+    echo(f"  the ledger (SQLite)       {home / 'recouvrement.db'}")
+    echo("  debtors and risk          recouvrement debtors")
+    echo("  litigation queue          recouvrement litigation list")
+    echo("  audit log                 recouvrement audit show   |   recouvrement audit verify")
+    echo("  one more day, by hand     recouvrement run --dry-run")
+    echo("  Prefect UI                prefect server start   (then http://127.0.0.1:4200)")
+
+
+def _dispute_one(db, set_dispute) -> str | None:
+    """Open a dispute on an invoice a level-1 reminder just chased."""
+    from sqlalchemy import select
+
+    from recouvrement.db.models import Invoice, ReminderItem
+
+    with db.session() as session:
+        number = session.scalar(
+            select(Invoice.number).join(ReminderItem, ReminderItem.invoice_id == Invoice.id)
+            .where(Invoice.status == "open", ReminderItem.level == 1).order_by(Invoice.number)
+            .limit(1))
+        if number is None:
+            return None
+        set_dispute(session, number, reason="the debtor says the goods arrived damaged")
+    return number

@@ -1,0 +1,57 @@
+"""Run the daily flow in this process and tell the user what happened."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Callable
+
+import click
+
+from recouvrement.domain.policy import PolicyError
+from recouvrement.ingest.readers import InputFileError
+
+
+def run_daily(*, as_of: date | None, debtor: str | None, dry_run: bool,
+              fail: Callable[[str], None]) -> dict:
+    """The flow's summary; bad input goes to `fail` (exit 2) with nothing changed."""
+    from flows.daily import daily_dunning
+
+    try:
+        return daily_dunning(as_of=as_of, debtor=debtor, dry_run=dry_run)
+    except (InputFileError, PolicyError) as exc:
+        fail(str(exc))
+        raise  # fail() exits; this keeps type checkers honest
+
+
+def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> None:
+    ingest, plan, send = summary.get("ingest", {}), summary["plan"], summary["send"]
+    head = "Dry run (nothing sent or recorded)" if summary["dry_run"] else "Run"
+    scope = f", debtor {summary['debtor']}" if summary.get("debtor") else ""
+    echo(f"{head} of {summary['as_of']}{scope}")
+    files = [f for f in ingest.get("files", []) if not f["skipped"]]
+    if files:
+        echo(f"  exports read: {len(files)} ("
+             + ", ".join(f"{f['file']}: {f['loaded']} ok, {f['quarantined']} quarantined"
+                         for f in files) + ")")
+    for q in ingest.get("quarantined", []):
+        echo(f"  quarantined {q['file']} line {q['line']}: {'; '.join(q['reasons'])}")
+    if ingest.get("invoices_settled"):
+        echo(f"  invoices settled since the last export: {len(ingest['invoices_settled'])}")
+    verb = "would send" if summary["dry_run"] else "planned"
+    for p in plan["planned"]:
+        echo(f"  {verb} level {p['level']} to {p['account']}: {', '.join(p['invoices'])}")
+    for s in plan["skipped"]:
+        echo(f"  skipped {s['account']}: {s['reason']}")
+    if not summary["dry_run"]:
+        levels = Counter(s["level"] for s in send["sent"])
+        echo(f"  sent: {len(send['sent'])}"
+             + (" (" + ", ".join(f"level {k}: {v}" for k, v in sorted(levels.items())) + ")"
+                if levels else ""))
+        for f in send["failed"]:
+            echo(f"  FAILED {f['account']} level {f['level']}: {f['error']}")
+        for c in send["cancelled"]:
+            echo(f"  cancelled {c['account']} level {c['level']}: paid or disputed since planned")
+    for d in summary["litigation"]:
+        echo(f"  litigation: {d['debtor']} {d['total']} EUR ({d['procedure']}), dossier {d['id']}")
+    echo(f"  debtors with nothing due: {plan['nothing_due']}")

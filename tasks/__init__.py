@@ -1,0 +1,1 @@
+"""Prefect tasks: each one calls the business rules over a whole batch."""

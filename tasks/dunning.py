@@ -1,0 +1,54 @@
+"""Decide the reminders, send them, escalate to litigation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from recouvrement.context import run_context
+from recouvrement.litigation import escalate
+from recouvrement.planning import plan_reminders
+from recouvrement.sending import send_outbox
+
+
+@task(name="plan-reminders", cache_policy=NO_CACHE)
+def plan(as_of: date, actor: str, run_id: str | None, debtor: str | None) -> dict:
+    """Decide each debtor's reminder and record it in the outbox."""
+    ctx = run_context()
+    with ctx.db.session() as session:
+        report = plan_reminders(session, today=as_of, policy=ctx.policy,
+                                creditor=ctx.settings.creditor, actor=actor, run_id=run_id,
+                                account=debtor, templates=ctx.template_dirs)
+    get_run_logger().info("Planned %d reminder(s); %d debtor(s) skipped; %d with nothing due",
+                          len(report.planned), len(report.skipped), report.nothing_due)
+    return asdict(report)
+
+
+@task(name="send-reminders", cache_policy=NO_CACHE)
+def send(as_of: date, actor: str, run_id: str | None, debtor: str | None) -> dict:
+    """Send the outbox over one SMTP connection; never twice the same reminder."""
+    ctx = run_context()
+    report = send_outbox(ctx.db, ctx.mailer, today=as_of, sender=ctx.settings.sender, actor=actor,
+                         run_id=run_id, lease_minutes=ctx.settings.sending_lease_minutes,
+                         account=debtor)
+    logger = get_run_logger()
+    logger.info("Sent %d reminder(s), %d failed, %d cancelled", len(report.sent),
+                len(report.failed), len(report.cancelled))
+    for failure in report.failed:
+        logger.warning("Reminder for %s (level %s) not sent: %s", failure["account"],
+                       failure["level"], failure["error"])
+    return asdict(report)
+
+
+@task(name="escalate-to-litigation", cache_policy=NO_CACHE)
+def escalate_dossiers(as_of: date, actor: str, debtor: str | None) -> list[dict]:
+    """Queue the dossiers whose formal notice deadline has passed."""
+    ctx = run_context()
+    with ctx.db.session() as session:
+        queued = escalate(session, today=as_of, policy=ctx.policy, actor=actor,
+                          creditor_is_trader=ctx.settings.creditor_is_trader, account=debtor)
+    get_run_logger().info("Queued %d dossier(s) for litigation", len(queued))
+    return queued

@@ -1,0 +1,37 @@
+"""Ingest the inbox and score the debtors."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from recouvrement.context import run_context
+from recouvrement.ingest.load import ingest_inbox
+from recouvrement.scoring import score_ledger
+
+
+@task(name="ingest-exports", cache_policy=NO_CACHE)
+def ingest_exports(as_of: date, actor: str, run_id: str | None) -> dict:
+    """Read the new exports of the inbox into the ledger; bad rows to quarantine."""
+    ctx = run_context()
+    with ctx.db.session() as session:
+        report = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=run_id, today=as_of)
+    loaded = [f for f in report.files if not f["skipped"]]
+    get_run_logger().info(
+        "Read %d new export(s) (%d already known): %d invoices new, %d settled, %d rows "
+        "quarantined", len(loaded), len(report.files) - len(loaded), report.invoices_created,
+        len(report.invoices_settled), len(report.quarantined))
+    return asdict(report)
+
+
+@task(name="score-debtors", cache_policy=NO_CACHE)
+def score_debtors(as_of: date, actor: str, debtor: str | None) -> dict:
+    """Score each debtor's risk from the ledger."""
+    ctx = run_context()
+    with ctx.db.session() as session:
+        classes = score_ledger(session, today=as_of, actor=actor, account=debtor)
+    get_run_logger().info("Scored %d debtor(s): %s", sum(classes.values()), dict(classes))
+    return dict(classes)

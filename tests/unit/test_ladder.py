@@ -1,0 +1,112 @@
+"""The default ladder decided as a table of dates (DESIGN.md §3)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from recouvrement.domain.ladder import NOTHING, SEND, SKIP, decide, due_for_litigation, next_level_date
+from recouvrement.domain.model import Debtor, DebtorKind, Invoice
+from recouvrement.domain.policy import load_policy
+
+POLICY = load_policy()
+DEBTOR = Debtor(account="411DUPONT", name="Dupont SARL", email="compta@dupont.example.com")
+
+
+def invoice(number="F1", due=date(2026, 10, 5), open_amount="1200.00", sent=None, **kw):
+    return Invoice(number=number, account="411DUPONT", issue_date=date(2026, 9, 5), due_date=due,
+                   amount=Decimal("1200.00"), open_amount=Decimal(open_amount),
+                   sent_levels=sent or {}, **kw)
+
+
+@pytest.mark.parametrize("sent, today, expected", [
+    ({}, date(2026, 10, 5), (1, date(2026, 10, 5))),                     # due on a Monday
+    ({}, date(2026, 10, 1), (1, date(2026, 10, 5))),
+    ({1: date(2026, 10, 5)}, date(2026, 10, 5), (2, date(2026, 10, 20))),  # +15 days
+    ({1: date(2026, 10, 5), 2: date(2026, 10, 20)}, date(2026, 10, 20), (3, date(2026, 10, 28))),
+    ({1: date(2026, 10, 5), 2: date(2026, 10, 20), 3: date(2026, 10, 28)}, date(2026, 11, 9), None),
+])
+def test_next_level_date_follows_the_default_ladder(sent, today, expected):
+    assert next_level_date(invoice(sent=sent), POLICY, today) == expected
+
+
+def test_level_due_on_a_holiday_goes_out_the_next_business_day():
+    # Due Saturday 31 October 2026; 1 November is a Sunday and a holiday; Monday 2 November.
+    assert next_level_date(invoice(due=date(2026, 10, 31)), POLICY, date(2026, 11, 2)) == (1, date(2026, 11, 2))
+    # 1 level-2 date falling on 11 November (Armistice) moves to the 12th.
+    assert next_level_date(invoice(sent={1: date(2026, 10, 27)}), POLICY, date(2026, 11, 12)) == (2, date(2026, 11, 12))
+
+
+def test_sends_the_highest_level_due_listing_every_overdue_invoice():
+    invoices = [invoice("F1", sent={1: date(2026, 9, 1), 2: date(2026, 9, 16)}, due=date(2026, 9, 1)),
+                invoice("F2", due=date(2026, 10, 1)),
+                invoice("F3", due=date(2026, 12, 1))]  # not yet due: not listed
+    decision = decide(DEBTOR, invoices, today=date(2026, 10, 5), policy=POLICY,
+                      last_contact=date(2026, 9, 16))
+    assert decision.action == SEND
+    assert decision.level == 3
+    assert decision.listed == ("F1", "F2")
+    assert decision.advances == {"F1": 3, "F2": 1}
+
+
+def test_levels_climb_one_at_a_time_even_long_after_the_due_date():
+    decision = decide(DEBTOR, [invoice(due=date(2026, 6, 1))], today=date(2026, 10, 5), policy=POLICY)
+    assert (decision.action, decision.level) == (SEND, 1)
+
+
+@pytest.mark.parametrize("invoices, debtor, kwargs, action, reason", [
+    ([invoice(open_amount="0")], DEBTOR, {}, NOTHING, "nothing open"),
+    ([invoice(disputed=True)], DEBTOR, {}, NOTHING, "disputed"),
+    ([invoice(in_litigation=True)], DEBTOR, {}, NOTHING, "litigation"),
+    ([invoice()], Debtor("411X", "X", blocked=True, email="x@example.com"), {}, SKIP, "blocked"),
+    ([invoice()], Debtor("411X", "X", email="x@example.com",
+                         collective_proceedings_since=date(2026, 9, 1)), {}, SKIP, "collective"),
+    ([invoice()], DEBTOR, {"pending": True}, SKIP, "waiting to be sent"),
+    ([invoice()], DEBTOR, {"last_contact": date(2026, 10, 2)}, SKIP, "minimum gap"),
+    ([invoice()], Debtor("411X", "X"), {}, SKIP, "no e-mail"),
+    ([invoice(due=date(2026, 10, 20))], DEBTOR, {}, NOTHING, "no level due"),
+])
+def test_reasons_for_not_sending(invoices, debtor, kwargs, action, reason):
+    decision = decide(debtor, invoices, today=date(2026, 10, 5), policy=POLICY, **kwargs)
+    assert decision.action == action
+    assert reason in decision.reason
+
+
+def test_gap_of_exactly_the_minimum_allows_a_contact():
+    decision = decide(DEBTOR, [invoice()], today=date(2026, 10, 5), policy=POLICY,
+                      last_contact=date(2026, 9, 30))
+    assert decision.action == SEND
+
+
+def test_nothing_is_sent_on_a_weekend_or_holiday():
+    decision = decide(DEBTOR, [invoice(due=date(2026, 10, 1))], today=date(2026, 11, 11), policy=POLICY)
+    assert decision.action == SKIP and "not a business day" in decision.reason
+
+
+def test_disputed_invoice_is_neither_chased_nor_listed():
+    invoices = [invoice("F1", due=date(2026, 9, 1), disputed=True), invoice("F2", due=date(2026, 10, 1))]
+    decision = decide(DEBTOR, invoices, today=date(2026, 10, 5), policy=POLICY)
+    assert decision.listed == ("F2",)
+
+
+def test_invoice_below_the_policy_minimum_is_not_chased():
+    from dataclasses import replace
+
+    policy = replace(POLICY, min_open_amount=Decimal("50"))
+    decision = decide(DEBTOR, [invoice(open_amount="49.99")], today=date(2026, 10, 5), policy=policy)
+    assert decision.action == NOTHING
+
+
+@pytest.mark.parametrize("today, expected", [
+    (date(2026, 11, 5), False),  # deadline: formal notice 28 Oct + 8 days = 5 Nov
+    (date(2026, 11, 6), True),
+])
+def test_litigation_after_the_formal_notice_deadline(today, expected):
+    sent = {1: date(2026, 10, 5), 2: date(2026, 10, 20), 3: date(2026, 10, 28)}
+    assert due_for_litigation(invoice(sent=sent), today=today, policy=POLICY) is expected
+
+
+def test_paid_or_disputed_invoice_never_goes_to_litigation():
+    sent = {1: date(2026, 10, 5), 2: date(2026, 10, 20), 3: date(2026, 10, 28)}
+    assert not due_for_litigation(invoice(sent=sent, open_amount="0"), today=date(2026, 12, 1), policy=POLICY)
+    assert not due_for_litigation(invoice(sent=sent, disputed=True), today=date(2026, 12, 1), policy=POLICY)
