@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import zlib
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -85,9 +84,20 @@ class Database:
         self.engine.dispose()
 
 
-@lru_cache(maxsize=8)
+_OPEN: dict[str, Database] = {}
+
+
 def open_database(url: str) -> Database:
-    return Database(url)
+    """The process's one `Database` for this URL (engines and pools are shared)."""
+    if url not in _OPEN:
+        _OPEN[url] = Database(url)
+    return _OPEN[url]
+
+
+def close_database(url: str) -> None:
+    database = _OPEN.pop(url, None)
+    if database is not None:
+        database.dispose()
 
 
 def _lock_key(name: str) -> int:

@@ -21,7 +21,7 @@ from recouvrement.ingest.readers import LINE, SHAPE
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-EMAIL_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+EMAIL_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$"
 KINDS = ["B2B", "B2C", "PUBLIC"]
 LANGUAGES = ["fr", "en"]
 CURRENCIES = sorted(c.alpha_3 for c in pycountry.currencies)

@@ -1,0 +1,48 @@
+"""Small builders of accounting exports for the tests."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+CUSTOMER_HEADER = ["account", "name", "email", "phone", "kind", "siren", "language", "address",
+                   "postcode", "city", "country", "payment_terms_days"]
+INVOICE_HEADER = ["invoice_number", "account", "issue_date", "due_date", "amount", "open_amount",
+                  "currency", "export_date"]
+
+
+def customer(account: str, **kw) -> dict:
+    row = {"account": account, "name": f"{account[3:].title()} SARL",
+           "email": f"compta@{account[3:].lower()}.example.com", "phone": "0102030405",
+           "kind": "B2B", "siren": "732829320", "language": "fr", "address": "1 rue de la Paix",
+           "postcode": "75002", "city": "Paris", "country": "FR", "payment_terms_days": "30"}
+    row.update(kw)
+    return row
+
+
+def invoice(number: str, account: str, due: date, amount: str = "1200.00",
+            open_amount: str | None = None, issued: date | None = None, **kw) -> dict:
+    issued = issued or date.fromordinal(due.toordinal() - 30)
+    row = {"invoice_number": number, "account": account, "issue_date": issued.isoformat(),
+           "due_date": due.isoformat(), "amount": amount,
+           "open_amount": amount if open_amount is None else open_amount, "currency": "EUR"}
+    row.update(kw)
+    return row
+
+
+def write_csv(path: Path, header: list[str], rows: list[dict], *, sep: str = ",") -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, delimiter=sep, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def write_customers(inbox: Path, rows: list[dict], name: str = "customers.csv") -> Path:
+    return write_csv(inbox / name, CUSTOMER_HEADER, rows)
+
+
+def write_invoices(inbox: Path, day: date, rows: list[dict], name: str | None = None) -> Path:
+    rows = [{**r, "export_date": r.get("export_date", day.isoformat())} for r in rows]
+    return write_csv(inbox / (name or f"invoices_{day:%Y%m%d}.csv"), INVOICE_HEADER, rows)
