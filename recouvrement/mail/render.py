@@ -1,0 +1,310 @@
+"""Reminder e-mails: Python prepares the rows, the templates of each level and language word them.
+
+Amounts and dates reach the templates already formatted for the debtor's
+language; Jinja2 escapes everything in the HTML part (debtor names come from
+the creditor's exports and are never trusted).
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, parseaddr
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+
+from recouvrement.domain.model import Debtor, DebtorKind, to_cents
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+LEVELS = (0, 1, 2, 3)
+
+NBSP = "\u00a0"  # between an amount and its currency, French style
+NNBSP = "\u202f"  # French thousands separator
+CURRENCY_SYMBOLS = {"EUR": "€"}
+EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Creditor:
+    name: str
+    sender: str
+    phone: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    number: str
+    issue_date: date
+    due_date: date
+    amount: Decimal
+    open_amount: Decimal
+    currency: str
+    days_late: int
+    interest: Decimal | None = None
+    fixed_fee: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class RenderedReminder:
+    subject: str
+    text: str
+    html: str
+
+
+# --- formatting --------------------------------------------------------------
+
+
+def language_of(debtor: Debtor) -> str:
+    """'en' for an English-speaking debtor ('en', 'EN', 'en-GB'), 'fr' for everyone else."""
+    code = re.split(r"[-_]", (debtor.language or "").strip().lower())[0]
+    return "en" if code == "en" else "fr"
+
+
+def format_amount(amount: Decimal, currency: str, language: str) -> str:
+    """`1 234,56 €` in French, `€1,234.56` in English; the ISO code for other currencies."""
+    value = to_cents(Decimal(amount))
+    sign = "-" if value < 0 else ""
+    number = f"{abs(value):,.2f}"  # Decimal formatting: no float on the way
+    code = currency.strip().upper()
+    symbol = CURRENCY_SYMBOLS.get(code)
+    if language == "fr":
+        units, cents = number.split(".")
+        return f"{sign}{units.replace(',', NNBSP)},{cents}{NBSP}{symbol or code}"
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{code}{NBSP}{number}"
+
+
+def format_date(day: date, language: str) -> str:
+    """`22/11/2026` in French, `22 Nov 2026` in English, whatever the machine's locale."""
+    if language == "fr":
+        return f"{day.day:02d}/{day.month:02d}/{day.year}"
+    return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
+
+
+def _iban_display(iban: str) -> str:
+    compact = re.sub(r"\s+", "", iban).upper()
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
+# --- rendering -----------------------------------------------------------------
+
+
+def render_reminder(*, level: int, debtor: Debtor, invoices: Sequence[InvoiceRow], as_of: date,
+                    creditor: Creditor, deadline: date | None = None,
+                    templates_dir: Path | Sequence[Path] | None = None) -> RenderedReminder:
+    """The subject, text and HTML of one debtor's reminder of `level`.
+
+    `templates_dir` may be a list of folders: a creditor's own folder first
+    overrides any template of the default one behind it.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"render_reminder: unknown level {level!r} (expected one of {LEVELS})")
+    if not invoices:
+        raise ValueError("render_reminder: a reminder lists at least one invoice")
+    if level == 3 and deadline is None:
+        raise ValueError("render_reminder: a formal notice (level 3) needs a deadline")
+    kind = DebtorKind(debtor.kind)
+    if kind is DebtorKind.B2C and any(row.fixed_fee for row in invoices):
+        # CPCE L111-8: recovery costs are never charged to a consumer.
+        raise ValueError(f"render_reminder: fixed recovery fee listed for consumer {debtor.account}")
+    language = language_of(debtor)
+    env = _environment(_folders(templates_dir))
+    text_template = env.get_template(f"email/{language}/level{level}.txt")
+    html_template = env.get_template(f"email/{language}/level{level}.html")
+    context = _context(level, debtor, kind, invoices, as_of, creditor, deadline, language)
+    context["subject"] = _subject(text_template, context)
+    return RenderedReminder(context["subject"], _tidy_text(text_template.render(context)),
+                            html_template.render(context))
+
+
+def _folders(templates_dir: Path | Sequence[Path] | None) -> tuple[str, ...]:
+    if templates_dir is None:
+        return (str(DEFAULT_TEMPLATES),)
+    if isinstance(templates_dir, (str, Path)):
+        return (str(templates_dir),)
+    return tuple(str(folder) for folder in templates_dir)
+
+
+@lru_cache(maxsize=16)
+def _environment(folders: tuple[str, ...]) -> Environment:
+    # One environment per list of folders, so compiled templates are reused
+    # across the thousands of reminders of a run.
+    return Environment(
+        loader=FileSystemLoader(list(folders)),
+        autoescape=select_autoescape(enabled_extensions=("html", "htm"), disabled_extensions=("txt",),
+                                     default_for_string=False, default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _subject(template: Template, context: dict[str, Any]) -> str:
+    block = template.blocks.get("subject")
+    if block is None:
+        raise ValueError(f"template {template.name} has no {{% block subject %}}")
+    text = "".join(block(template.new_context(context)))
+    return " ".join(text.replace("\r", " ").replace("\n", " ").split())
+
+
+def _tidy_text(text: str) -> str:
+    lines = [line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+
+def _context(level: int, debtor: Debtor, kind: DebtorKind, invoices: Sequence[InvoiceRow],
+             as_of: date, creditor: Creditor, deadline: date | None,
+             language: str) -> dict[str, Any]:
+    def money(amount: Decimal, currency: str) -> str:
+        return format_amount(amount, currency, language)
+
+    def day(value: date) -> str:
+        return format_date(value, language)
+
+    rows, sums = [], {}
+    for invoice in invoices:
+        currency = invoice.currency.strip().upper()
+        open_amount = to_cents(invoice.open_amount)
+        interest = to_cents(invoice.interest or Decimal(0))
+        fee = to_cents(invoice.fixed_fee or Decimal(0))
+        # Totals add the rounded figures the debtor reads, so the columns add up.
+        total = sums.setdefault(currency, [Decimal(0), Decimal(0), Decimal(0)])
+        total[0] += open_amount
+        total[1] += interest
+        total[2] += fee
+        rows.append({
+            "number": invoice.number,
+            "issue_date": day(invoice.issue_date),
+            "due_date": day(invoice.due_date),
+            "amount": money(invoice.amount, currency),
+            "open_amount": money(open_amount, currency),
+            "interest": money(interest, currency),
+            "fixed_fee": money(fee, currency),
+            "amount_due": money(open_amount + interest + fee, currency),
+            "currency": currency,
+            "days_late": max(int(invoice.days_late), 0),
+            "days_to_due": max((invoice.due_date - as_of).days, 0),
+        })
+    totals = [{"currency": currency,
+               "principal": money(principal, currency),
+               "interest": money(interest, currency),
+               "fees": money(fees, currency),
+               "total": money(principal + interest + fees, currency)}
+              for currency, (principal, interest, fees) in sums.items()]
+    numbers = [invoice.number for invoice in invoices]
+    return {
+        "language": language,
+        "level": level,
+        "as_of": day(as_of),
+        "deadline": day(deadline) if deadline is not None else None,
+        "debtor": {
+            "name": debtor.name,
+            "account": debtor.account,
+            "kind": kind.value,
+            "is_consumer": kind is DebtorKind.B2C,
+            "is_public": kind is DebtorKind.PUBLIC,
+        },
+        "creditor": {
+            "name": creditor.name,
+            "email": parseaddr(creditor.sender)[1] or creditor.sender,
+            "phone": creditor.phone,
+            "iban": _iban_display(creditor.iban) if creditor.iban else None,
+            "bic": creditor.bic.strip().upper() if creditor.bic else None,
+            "address_lines": [line.strip() for line in (creditor.address or "").splitlines()
+                              if line.strip()],
+        },
+        "invoices": rows,
+        "invoice_count": len(rows),
+        "invoice_numbers": ", ".join(numbers),
+        "payment_reference": ", ".join(numbers),
+        "first_due_date": day(min(invoice.due_date for invoice in invoices)),
+        "show_interest": any(invoice.interest is not None for invoice in invoices),
+        "show_fees": any(total[2] != 0 for total in sums.values()),
+        "totals": totals,
+        "principal_due": " + ".join(t["principal"] for t in totals),
+        "amount_due": " + ".join(t["total"] for t in totals),
+    }
+
+
+# --- the MIME message ------------------------------------------------------------
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+ADDRESS = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+")
+MESSAGE_ID = re.compile(rf"<{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})*>")
+
+
+def _no_line_break(field: str, value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{field}: line breaks are not allowed in an e-mail header")
+    return value
+
+
+def _address(field: str, value: str, *, display_name: bool) -> str:
+    """The address, checked; `Name <addr>` only where a display name is allowed."""
+    _no_line_break(field, value)
+    value = value.strip()
+    if ADDRESS.fullmatch(value):
+        return value
+    if display_name:
+        name, addr = parseaddr(value)
+        if addr and ADDRESS.fullmatch(addr) and value.endswith(f"<{addr}>"):
+            return formataddr((name, addr)) if name else addr
+    raise ValueError(f"{field}: {value!r} is not a plausible e-mail address")
+
+
+def build_email(rendered: RenderedReminder, *, sender: str, to: str, debtor_account: str,
+                level: int, invoice_numbers: Sequence[str], message_id: str) -> EmailMessage:
+    """A multipart/alternative message (real text part, HTML part) with the reminder headers."""
+    from_header = _address("sender", sender, display_name=True)
+    to_header = _address("to", to, display_name=False)
+    subject = _no_line_break("subject", rendered.subject).strip()
+    account = _no_line_break("debtor_account", debtor_account).strip()
+    if not account:
+        raise ValueError("debtor_account: empty")
+    if level not in LEVELS:
+        raise ValueError(f"level: {level!r} is not one of {LEVELS}")
+    if not invoice_numbers:
+        raise ValueError("invoice_numbers: a reminder chases at least one invoice")
+    for number in invoice_numbers:
+        _no_line_break("invoice_numbers", number)
+        if "," in number or not number.strip():
+            raise ValueError(f"invoice_numbers: {number!r} cannot be listed comma-separated")
+    _no_line_break("message_id", message_id)
+    if not MESSAGE_ID.fullmatch(message_id):
+        raise ValueError(f"message_id: {message_id!r} is not of the form <id@domain>")
+
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = from_header
+    message["To"] = to_header
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = message_id
+    message["X-Recouvrement-Debtor"] = account
+    message["X-Recouvrement-Level"] = str(level)
+    message["X-Recouvrement-Invoices"] = ",".join(n.strip() for n in invoice_numbers)
+    # quoted-printable keeps the message 7-bit clean whatever the relay supports.
+    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def make_message_id(key: str, domain: str) -> str:
+    """`<hash@domain>`, the same for the same key: a retried reminder keeps its Message-ID."""
+    domain = _no_line_break("domain", domain).strip().strip("<>").lower()
+    if not re.fullmatch(rf"{_LABEL}(?:\.{_LABEL})*", domain):
+        raise ValueError(f"domain: {domain!r} is not a domain name")
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<recouvrement.{digest}@{domain}>"
