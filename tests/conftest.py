@@ -9,6 +9,7 @@ reachable, the tests error.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 
 import pytest
@@ -18,6 +19,8 @@ from sqlalchemy.engine import make_url
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Prefect keeps its database and results under PREFECT_HOME: never the user's.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="recouvrement-prefect-")
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

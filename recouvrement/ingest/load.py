@@ -131,9 +131,16 @@ def _clean(value: Any) -> Any:
 def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export_date: date,
                     report: IngestReport, actor: str) -> None:
     debtor_ids = dict(session.execute(select(Debtor.account, Debtor.id)).all())
-    current = {row.number: row for row in session.execute(select(
-        Invoice.id, Invoice.number, Invoice.debtor_id, Invoice.amount, Invoice.open_amount,
-        Invoice.status, Invoice.last_seen_on, Invoice.due_date))}
+    columns = (Invoice.id, Invoice.number, Invoice.debtor_id, Invoice.amount,
+               Invoice.open_amount, Invoice.status, Invoice.last_seen_on, Invoice.due_date)
+    # The open invoices, plus the settled ones this snapshot lists again: the
+    # ledger's history of settled invoices is never loaded as a whole.
+    current = {row.number: row for row in session.execute(
+        select(*columns).where(Invoice.status == "open"))}
+    others = [n for n in good["invoice_number"] if n not in current]
+    for start in range(0, len(others), CHUNK):
+        current.update((row.number, row) for row in session.execute(
+            select(*columns).where(Invoice.number.in_(others[start:start + CHUNK]))))
     accounts = {v: k for k, v in debtor_ids.items()}
     events, inserts, updates = [], [], []
     for row in good.itertuples(index=False):

@@ -286,7 +286,7 @@ def build_email(rendered: RenderedReminder, *, sender: str, to: str, debtor_acco
     if not MESSAGE_ID.fullmatch(message_id):
         raise ValueError(f"message_id: {message_id!r} is not of the form <id@domain>")
 
-    message = EmailMessage(policy=email.policy.SMTP)
+    message = EmailMessage(policy=email.policy.default)
     message["From"] = from_header
     message["To"] = to_header
     message["Subject"] = subject
