@@ -30,6 +30,7 @@ LEVELS = (0, 1, 2, 3)
 NBSP = "\u00a0"  # between an amount and its currency, French style
 NNBSP = "\u202f"  # French thousands separator
 CURRENCY_SYMBOLS = {"EUR": "€"}
+LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -156,7 +157,9 @@ def _subject(template: Template, context: dict[str, Any]) -> str:
     if block is None:
         raise ValueError(f"template {template.name} has no {{% block subject %}}")
     text = "".join(block(template.new_context(context)))
-    return " ".join(text.replace("\r", " ").replace("\n", " ").split())
+    # Line breaks (and what Unicode counts as one) would end the header: one line only.
+    # No-break spaces stay: they belong to the formatted amounts.
+    return re.sub(r"[ \t]+", " ", LINE_BREAKS.sub(" ", text)).strip()
 
 
 def _tidy_text(text: str) -> str:

@@ -59,14 +59,15 @@ EXPECTED_REMINDERS = {
     (date(2026, 10, 6), "411LEGRAND"): (1, ["F-L1", "F-L2"]),
     (date(2026, 10, 16), "411DUPONT"): (2, ["F-D1"]),
     (date(2026, 10, 16), "411LEGRAND"): (2, ["F-L1", "F-L2"]),  # F-L1 to level 2
-    # F-P1 disputed from 5 Oct; the dispute closed on 19 Oct, its level 2 is overdue.
-    (date(2026, 10, 20), "411PETIT"): (2, ["F-P1"]),
+    # F-P1 disputed from 5 Oct, so no level 2 on 16 Oct; the dispute is closed
+    # before the run of 19 Oct, when the overdue level 2 goes out.
+    (date(2026, 10, 19), "411PETIT"): (2, ["F-P1"]),
     (date(2026, 10, 20), "411MARTIN"): (1, ["F-M2"]),      # a new invoice starts at level 1
     (date(2026, 10, 21), "411LEGRAND"): (2, ["F-L1", "F-L2"]),  # F-L2 to level 2
     # level 3 due Saturday 24 Oct goes out on Monday 26.
     (date(2026, 10, 26), "411DUPONT"): (3, ["F-D1"]),
     (date(2026, 10, 26), "411LEGRAND"): (3, ["F-L1", "F-L2"]),  # F-L1 to level 3
-    (date(2026, 10, 28), "411PETIT"): (3, ["F-P1"]),
+    (date(2026, 10, 27), "411PETIT"): (3, ["F-P1"]),
     # F-L2's level 3 due 29 Oct; gap to 26 Oct too short until Monday 2 Nov.
     (date(2026, 11, 2), "411LEGRAND"): (3, ["F-L1", "F-L2"]),
 }
@@ -82,10 +83,10 @@ EXPECTED_LITIGATION = [
     {"debtor": "411LEGRAND", "invoices": ["F-L1"], "principal": "3000.00", "interest": "33.95",
      "fixed_fees": "40.00", "total": "3073.95", "procedure": "petites_creances",
      "queued_on": "2026-11-04"},
-    # 500 × 2.62 % × 9/365 (29 Oct..6 Nov, from the formal notice) = 0.3230
+    # 500 × 2.62 % × 9/365 (28 Oct..5 Nov, from the formal notice) = 0.3230
     {"debtor": "411PETIT", "invoices": ["F-P1"], "principal": "500.00", "interest": "0.32",
      "fixed_fees": "0.00", "total": "500.32", "procedure": "petites_creances",
-     "queued_on": "2026-11-06"},
+     "queued_on": "2026-11-05"},
     # 7000 × 12.15 % × 37/365 (6 Oct..11 Nov) = 86.2151
     {"debtor": "411LEGRAND", "invoices": ["F-L2"], "principal": "7000.00", "interest": "86.22",
      "fixed_fees": "40.00", "total": "7126.22", "procedure": "injonction_de_payer",

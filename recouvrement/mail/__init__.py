@@ -1,0 +1,1 @@
+"""Reminder e-mails: rendering (render), sending (mailer) and a local SMTP sink (sink)."""
