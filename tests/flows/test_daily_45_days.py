@@ -141,7 +141,8 @@ def test_forty_five_days_of_dunning(home, sink, database_url):
     # Paid invoices are never chased again.
     assert not [k for k, (_, numbers) in received.items()
                 if "F-M1" in numbers and k[0] >= date(2026, 10, 5)]
-    assert [(q["line"], q["reasons"]) for q in quarantined] == [(10, ["amount is negative"])]
+    assert [(q["line"], q["reasons"]) for q in quarantined] == [
+        (10, ["amount is negative", "open_amount is greater than amount"])]
     assert "debtor blocked by the credit manager" in skipped["411BLOQUE"]
     assert any("no e-mail address" in r for r in skipped["411MUET"])
 
