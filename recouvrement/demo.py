@@ -55,6 +55,10 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
         os.environ["RECOUVREMENT_SMTP_PORT"] = str(sink.port)
         os.environ["RECOUVREMENT_SMTP_SECURITY"] = "none"
         os.environ.pop("RECOUVREMENT_SMTP_USER", None)
+        # How the demo creditor is paid, unless the user configured a creditor.
+        os.environ.setdefault("RECOUVREMENT_CREDITOR_IBAN", "FR76 3000 6000 0112 3456 7890 189")
+        os.environ.setdefault("RECOUVREMENT_CREDITOR_BIC", "AGRIFRPP")
+        os.environ.setdefault("RECOUVREMENT_CREDITOR_PHONE", "01 23 45 67 89")
         echo(f"SMTP sink listening on 127.0.0.1:{sink.port}, storing into {home / 'maildir'}")
         totals: Counter = Counter()
         disputed = False

@@ -38,9 +38,12 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
             ready = [i for i in state.invoices if due_for_litigation(i, today=today, policy=policy)]
         if not ready:
             continue
+        # The opening judgment stops interest from running (C. com. L622-28): the
+        # declared claim counts it up to that day.
+        until = min(today, debtor.collective_proceedings_since or today)
         statement, principal, interest = [], Decimal(0), Decimal(0)
         for invoice in ready:
-            claim = late_interest(invoice.open_amount, debtor.kind, invoice.due_date, today,
+            claim = late_interest(invoice.open_amount, debtor.kind, invoice.due_date, until,
                                   formal_notice_on=invoice.sent_levels.get(policy.last_level))
             principal += invoice.open_amount
             interest += claim.total

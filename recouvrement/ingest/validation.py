@@ -7,6 +7,7 @@ instead of answering stops the run: rows must never slip through unchecked.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,7 @@ import pycountry
 from recouvrement.ingest.readers import LINE, SHAPE
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 EMAIL_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$"
 KINDS = ["B2B", "B2C", "PUBLIC"]
