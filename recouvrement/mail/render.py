@@ -310,4 +310,6 @@ def make_message_id(key: str, domain: str) -> str:
     if not re.fullmatch(rf"{_LABEL}(?:\.{_LABEL})*", domain):
         raise ValueError(f"domain: {domain!r} is not a domain name")
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    return f"<recouvrement.{digest}@{domain}>"
+    # Short enough that "Message-ID: <…>" fits on one 78-character line for
+    # usual domains: a folded msg-id parses back with a leading space.
+    return f"<{digest}@{domain}>"

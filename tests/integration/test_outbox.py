@@ -1,0 +1,138 @@
+"""Reminders through the outbox to a real SMTP server on loopback: each one exactly once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, update
+
+from recouvrement.db import Database
+from recouvrement.db.models import Reminder
+from recouvrement.domain.policy import load_policy
+from recouvrement.ingest.load import ingest_inbox
+from recouvrement.mail.mailer import SmtpMailer
+from recouvrement.mail.render import Creditor
+from recouvrement.planning import plan_reminders
+from recouvrement.sending import send_outbox
+from tests.conftest import BACKENDS
+from tests.factories import customer, invoice, write_customers, write_invoices
+
+pytestmark = [pytest.mark.smtp, pytest.mark.parametrize("database_url", BACKENDS, indirect=True)]
+
+DAY = date(2026, 11, 2)
+CREDITOR = Creditor(name="Exemple SAS", sender="relances@creancier.example.com")
+POLICY = load_policy()
+
+
+@pytest.fixture
+def db(database_url, tmp_path):
+    database = Database(database_url)
+    write_customers(tmp_path, [customer(f"411D{i:02d}") for i in range(12)])
+    write_invoices(tmp_path, DAY, [invoice(f"F{i:02d}", f"411D{i:02d}", date(2026, 10, 1),
+                                           f"{100 + i}.00") for i in range(12)])
+    ingest(database, tmp_path, DAY)
+    yield database
+    database.dispose()
+
+
+def ingest(db, inbox, day):
+    with db.session() as session:
+        return ingest_inbox(session, inbox, actor="test", run_id=None, today=day)
+
+
+def plan(db, day=DAY, account=None):
+    with db.session() as session:
+        return plan_reminders(session, today=day, policy=POLICY, creditor=CREDITOR, actor="test",
+                              run_id="run", account=account)
+
+
+def send(db, sink, day=DAY, account=None, run_id="run"):
+    return send_outbox(db, lambda: SmtpMailer("127.0.0.1", sink.port), today=day,
+                       sender=CREDITOR.sender, actor="test", run_id=run_id, account=account)
+
+
+def rows(db):
+    with db.session() as session:
+        return {r.recipient: r for r in session.scalars(select(Reminder))}
+
+
+def test_reminders_arrive_with_the_contract_headers_and_a_rerun_sends_nothing(db, sink):
+    assert len(plan(db).planned) == 12
+    report = send(db, sink)
+    assert len(report.sent) == 12 and sink.connections == 1
+    message = next(m for m in sink.messages if m["X-Recouvrement-Debtor"] == "411D03")
+    assert message["X-Recouvrement-Level"] == "1"
+    assert message["X-Recouvrement-Invoices"] == "F03"
+    assert message["Message-ID"] == rows(db)["compta@d03.example.com"].message_id
+    assert {r.status for r in rows(db).values()} == {"sent"}
+
+    assert plan(db).planned == [] and send(db, sink).sent == []
+    assert len(sink.messages) == 12
+
+
+def test_a_transient_failure_is_retried_on_the_next_run_with_the_same_message_id(db, sink):
+    plan(db, account="411D00")
+    sink.fail_next(451)
+    report = send(db, sink)
+    assert report.sent == [] and len(report.failed) == 1 and not report.failed[0]["permanent"]
+    assert rows(db)["compta@d00.example.com"].status == "failed"
+    assert plan(db, account="411D00").planned == []  # waits for its retry, decides nothing new
+
+    assert len(send(db, sink).sent) == 1
+    [message] = sink.messages
+    assert message["Message-ID"] == rows(db)["compta@d00.example.com"].message_id
+
+
+def test_an_invoice_paid_between_planning_and_sending_cancels_its_reminder(db, sink, tmp_path):
+    plan(db, account="411D05")
+    later = tmp_path / "later"
+    later.mkdir()
+    write_invoices(later, DAY + timedelta(days=1),
+                   [invoice(f"F{i:02d}", f"411D{i:02d}", date(2026, 10, 1), f"{100 + i}.00")
+                    for i in range(12) if i != 5])
+    ingest(db, later, DAY + timedelta(days=1))
+    report = send(db, sink)
+    assert [c["account"] for c in report.cancelled] == ["411D05"]
+    assert sink.messages == []
+    assert rows(db)["compta@d05.example.com"].status == "cancelled"
+
+
+def test_a_send_interrupted_by_a_crash_is_resumed_once_and_only_after_its_lease(db, sink):
+    plan(db, account="411D07")
+    with db.session() as session:  # a run that claimed the row, then died mid-send
+        session.execute(update(Reminder).values(status="sending", claimed_by="dead-run",
+                                                claimed_at=datetime.now(timezone.utc),
+                                                attempts=Reminder.attempts + 1))
+    assert send(db, sink).sent == []  # its lease still holds: maybe it is still sending
+    with db.session() as session:
+        session.execute(update(Reminder).values(
+            claimed_at=datetime.now(timezone.utc) - timedelta(hours=1)))
+    assert len(send(db, sink).sent) == 1
+    assert send(db, sink).sent == []
+    assert len(sink.messages) == 1
+    assert rows(db)["compta@d07.example.com"].attempts == 2
+
+
+def test_two_runs_at_once_send_each_reminder_exactly_once(db, sink):
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run(run_id):
+        try:
+            barrier.wait()
+            plan(db)
+            send(db, sink, run_id=run_id)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(f"run-{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    debtors = sorted(m["X-Recouvrement-Debtor"] for m in sink.messages)
+    assert debtors == sorted(f"411D{i:02d}" for i in range(12))
+    assert len(rows(db)) == 12
