@@ -37,7 +37,7 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
         summary = {"as_of": as_of.isoformat(), "debtor": account, "dry_run": True, **result,
                    "send": {"sent": [], "failed": [], "cancelled": []}}
     else:
-        ingest = ingest_exports(as_of, actor, run_id)
+        ingest = ingest_exports(as_of, actor, run_id, account)
         score_debtors(as_of, actor, account)
         planned = plan(as_of, actor, run_id, account)
         sent = send(as_of, actor, run_id, account)

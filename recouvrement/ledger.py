@@ -35,6 +35,17 @@ def to_domain_debtor(row: Debtor) -> model.Debtor:
         risk_class=row.risk_class)
 
 
+class UnknownDebtor(LookupError):
+    """A run asked for an account the ledger does not know."""
+
+
+def require_debtor(session: Session, account: str | None) -> None:
+    if account is not None and session.scalar(
+            select(Debtor.id).where(Debtor.account == account)) is None:
+        raise UnknownDebtor(f"no debtor {account!r} in the ledger (a debtor new in today's "
+                            "exports is loaded by the daily run for every debtor)")
+
+
 def debtor_ids_with_open_invoices(session: Session, account: str | None = None) -> list[int]:
     query = select(Invoice.debtor_id).where(Invoice.status == "open").distinct()
     if account is not None:

@@ -10,6 +10,7 @@ import click
 
 from recouvrement.domain.policy import PolicyError
 from recouvrement.ingest.readers import InputFileError
+from recouvrement.ledger import UnknownDebtor
 
 
 def run_daily(*, as_of: date | None, debtor: str | None, dry_run: bool,
@@ -19,7 +20,7 @@ def run_daily(*, as_of: date | None, debtor: str | None, dry_run: bool,
 
     try:
         return daily_dunning(as_of=as_of, debtor=debtor, dry_run=dry_run)
-    except (InputFileError, PolicyError) as exc:
+    except (InputFileError, PolicyError, UnknownDebtor) as exc:
         fail(str(exc))
         raise  # fail() exits; this keeps type checkers honest
 

@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from recouvrement.context import run_context
 from recouvrement.ingest.load import ingest_inbox
+from recouvrement.ledger import require_debtor
 from recouvrement.litigation import escalate
 from recouvrement.planning import plan_reminders
 from recouvrement.scoring import score_ledger
@@ -20,6 +21,7 @@ def dry_run(as_of: date, actor: str, debtor: str | None) -> dict:
     """Ingest, score, decide and escalate, then roll it all back: nothing sent or recorded."""
     ctx = run_context()
     with ctx.db.rolled_back_session() as session:
+        require_debtor(session, debtor)
         ingest = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=None, today=as_of)
         score_ledger(session, today=as_of, actor=actor, account=debtor)
         plan = plan_reminders(session, today=as_of, policy=ctx.policy,

@@ -10,14 +10,16 @@ from prefect.cache_policies import NO_CACHE
 
 from recouvrement.context import run_context
 from recouvrement.ingest.load import ingest_inbox
+from recouvrement.ledger import require_debtor
 from recouvrement.scoring import score_ledger
 
 
 @task(name="ingest-exports", cache_policy=NO_CACHE)
-def ingest_exports(as_of: date, actor: str, run_id: str | None) -> dict:
+def ingest_exports(as_of: date, actor: str, run_id: str | None, debtor: str | None) -> dict:
     """Read the new exports of the inbox into the ledger; bad rows to quarantine."""
     ctx = run_context()
     with ctx.db.session() as session:
+        require_debtor(session, debtor)
         report = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=run_id, today=as_of)
     loaded = [f for f in report.files if not f["skipped"]]
     get_run_logger().info(

@@ -64,9 +64,16 @@ def test_dry_run_reports_and_records_nothing(inbox, sink, database_url):
 
 
 def test_rerun_for_one_debtor_touches_only_that_debtor(inbox, sink):
+    assert run("run", "--as-of", "2026-09-30").exit_code == 0  # the daily run loads the ledger
     result = run("run", "--as-of", DAY, "--debtor", "411MARTIN")
     assert result.exit_code == 0, result.output
     assert [m["X-Recouvrement-Debtor"] for m in sink.messages] == ["411MARTIN"]
+
+
+def test_a_rerun_for_an_unknown_account_is_a_usage_error(inbox, sink, database_url):
+    assert run("run", "--as-of", DAY).exit_code == 0
+    result = CliRunner().invoke(cli, ["run", "--as-of", str(DAY), "--debtor", "411NOBODY"])
+    assert result.exit_code == 2 and "no debtor '411NOBODY' in the ledger" in result.output
 
 
 def test_a_bad_file_stops_the_run_with_exit_2_and_changes_nothing(inbox, sink, database_url):
