@@ -100,7 +100,9 @@ def verify(session: Session) -> list[ChainProblem]:
     """Recompute the chain; name every entry that was edited, removed, moved or inserted."""
     problems: list[ChainProblem] = []
     prev = GENESIS
-    for row in session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars():
+    rows = session.execute(select(AuditEntry).order_by(AuditEntry.id)
+                           .execution_options(yield_per=5000)).scalars()
+    for row in rows:
         if row.prev_hash != prev:
             problems.append(ChainProblem(row.id, "does not follow the entry before it "
                                                  "(an entry was deleted, moved or inserted)"))

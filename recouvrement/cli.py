@@ -46,6 +46,15 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _emit(rows: list[dict], fmt: str, columns: list[str]) -> None:
+    """JSON as it is, or a table of the given columns (lists joined by commas)."""
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    _table([{k: ",".join(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows],
+           columns)
+
+
 def _table(rows: list[dict], columns: list[str]) -> None:
     if not rows:
         click.echo("(none)")
@@ -106,10 +115,7 @@ def debtors(fmt: str) -> None:
 
     with _session() as session:
         rows = debtor_rows(session)
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-    else:
-        _table(rows, ["account", "name", "risk_score", "risk_class", "open_amount", "level"])
+    _emit(rows, fmt, ["account", "name", "risk_score", "risk_class", "open_amount", "level"])
 
 
 @main.group()
@@ -125,12 +131,8 @@ def litigation_list(fmt: str) -> None:
 
     with _session() as session:
         rows = list_dossiers(session)
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-    else:
-        _table([{**r, "invoices": ",".join(r["invoices"])} for r in rows],
-               ["id", "debtor", "invoices", "principal", "interest", "fixed_fees", "total",
-                "procedure", "queued_on", "status"])
+    _emit(rows, fmt, ["id", "debtor", "invoices", "principal", "interest", "fixed_fees", "total",
+                      "procedure", "queued_on", "status"])
 
 
 @main.group()

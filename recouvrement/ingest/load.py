@@ -68,7 +68,8 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
         if export.kind == "customers":
             result = check_customers(raw)
             item = _Checked(export, result.good, result.quarantined, len(raw))
-            _upsert_debtors(session, item.good, report, actor)
+            fields = [f for f in DEBTOR_FIELDS if f in raw.attrs.get("present", DEBTOR_FIELDS)]
+            _upsert_debtors(session, item.good, fields, report, actor)
             accounts |= set(item.good["account"])
         else:
             result = check_invoices(raw, accounts)
@@ -92,18 +93,21 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
     return report
 
 
-def _upsert_debtors(session: Session, good: pd.DataFrame, report: IngestReport, actor: str) -> None:
+def _upsert_debtors(session: Session, good: pd.DataFrame, fields: list[str],
+                    report: IngestReport, actor: str) -> None:
+    """Create new debtors; update known ones from the columns the file has."""
     existing = {d.account: d for d in session.scalars(
         select(Debtor).where(Debtor.account.in_(list(good["account"]))))} if len(good) else {}
     now = datetime.now(timezone.utc)
     events, new_rows = [], []
     for row in good.itertuples(index=False):
-        values = {f: _clean(getattr(row, f)) for f in DEBTOR_FIELDS}
         debtor = existing.get(row.account)
         if debtor is None:
+            values = {f: _clean(getattr(row, f)) for f in DEBTOR_FIELDS}
             new_rows.append({"account": row.account, **values, "updated_at": now})
             events.append(Event("debtor.created", row.account))
             continue
+        values = {f: _clean(getattr(row, f)) for f in fields}
         changes = {f: [getattr(debtor, f), v] for f, v in values.items() if getattr(debtor, f) != v}
         if changes:
             for f, (_old, new) in changes.items():

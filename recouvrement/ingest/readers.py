@@ -75,10 +75,13 @@ def read_export(export: ExportFile) -> pd.DataFrame:
     if missing:
         raise InputFileError(path, f"missing required column(s) {', '.join(missing)} "
                                    f"(found: {', '.join(c for c in frame.columns if c not in (LINE, SHAPE))})")
+    present = [c for c in columns if c in frame.columns]
     for column in columns:
         if column not in frame.columns:
             frame[column] = ""
-    return frame[[LINE, SHAPE, *columns]]
+    frame = frame[[LINE, SHAPE, *columns]]
+    frame.attrs["present"] = present  # an absent optional column updates nothing
+    return frame
 
 
 def _normalise_header(name: object) -> str:

@@ -136,3 +136,17 @@ def test_an_unreadable_file_stops_everything_and_changes_nothing(db, tmp_path, c
     assert "invoices_bad.csv" in str(caught.value) and problem in str(caught.value)
     assert counts(db) == {"debtors": 0, "invoices": 0, "import_batches": 0,
                           "quarantined_rows": 0, "audit_log": 0}
+
+
+def test_a_customers_file_without_an_optional_column_leaves_it_as_it_was(db, tmp_path):
+    write_customers(tmp_path, [customer("411DUPONT", blocked="yes")])
+    ingest(db, tmp_path)
+    (tmp_path / "customers_later.csv").write_text(
+        "account;name;kind;email\n411DUPONT;Dupont SA;B2B;new@dupont.example.com\n", encoding="utf-8")
+    ingest(db, tmp_path)
+    with db.session() as session:
+        debtor = session.scalar(select(Debtor).where(Debtor.account == "411DUPONT"))
+        assert (debtor.blocked, debtor.name, debtor.email) == (True, "Dupont SA", "new@dupont.example.com")
+        assert debtor.city == "Paris"
+        [event] = session.scalars(select(AuditEntry).where(AuditEntry.event == "debtor.updated"))
+        assert set(event.details["changes"]) == {"name", "email"}
