@@ -52,7 +52,8 @@ def migrate(engine: Engine) -> None:
             # Two processes starting on an empty database must not both create it.
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("migrate")})
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        # "heads": independent branches of migrations all apply, whatever their order.
+        command.upgrade(config, "heads")
 
 
 class Database:
