@@ -2,7 +2,8 @@
 
 Each invoice climbs on its own clock (its due date, then the reminders that
 chased it); a debtor gets at most one message per run, at the highest level
-due, listing all of its overdue invoices (DESIGN.md §3).
+due, listing all of its overdue invoices (DESIGN.md §3). Every decision says
+why, including why nothing was sent.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from datetime import date, timedelta
 from typing import Sequence
 
 from recouvrement.domain.calendar import is_business_day, next_business_day_on_or_after
+from recouvrement.domain.legal import limitation_date, limitation_status
 from recouvrement.domain.model import Debtor, Invoice
-from recouvrement.domain.policy import Policy
+from recouvrement.domain.policy import Policy, end_of_month
 
 SEND, SKIP, NOTHING = "send", "skip", "nothing"
 
@@ -29,10 +31,16 @@ class Decision:
     listed: tuple[str, ...] = ()  # invoice numbers the message lists
     advances: dict[str, int] = field(default_factory=dict)  # invoice -> level it reaches
     next_due: date | None = None  # when something will next be due, if nothing is now
+    notes: tuple[str, ...] = ()  # what the credit manager should know (limitation...)
 
 
-def next_level_date(invoice: Invoice, policy: Policy, today: date) -> tuple[int, date] | None:
-    """The invoice's next level and the business day it falls due; None past the last level."""
+def next_level_date(invoice: Invoice, policy: Policy, today: date, *,
+                    promise_until: date | None = None) -> tuple[int, date] | None:
+    """The invoice's next level and the business day it falls due; None past the last level.
+
+    After a promise to pay that was not kept, the next level is due the day
+    after the promised date, without waiting for its usual offset.
+    """
     sent = invoice.sent_levels
     done = max(sent, default=None)
     for level in policy.levels:
@@ -42,42 +50,67 @@ def next_level_date(invoice: Invoice, policy: Policy, today: date) -> tuple[int,
             continue  # a courtesy notice makes no sense once the due date has passed
         if level.relative_to == "due_date":
             start = invoice.due_date
+        elif level.relative_to == "end_of_month":
+            start = end_of_month(invoice.due_date)
         else:
             previous = max((n for n in sent if n < level.level), default=None)
             if previous is None:
                 return None  # levels go up one at a time: not before the one below
             start = sent[previous]
-        return level.level, next_business_day_on_or_after(start + timedelta(days=level.offset_days))
+        due = start + timedelta(days=level.offset_days)
+        if promise_until is not None and max(sent.values(), default=date.min) <= promise_until:
+            due = min(due, promise_until + timedelta(days=1))
+        return level.level, next_business_day_on_or_after(due)
     return None
 
 
-def _chaseable(invoice: Invoice, policy: Policy) -> bool:
-    return (invoice.is_open and not invoice.disputed and not invoice.in_litigation
-            and invoice.open_amount >= policy.min_open_amount)
+def is_prescribed(invoice: Invoice, debtor: Debtor, today: date) -> bool:
+    start = invoice.limitation_start or invoice.issue_date
+    return limitation_status(debtor.kind, start, today) == "prescribed"
+
+
+def _limitation_notes(debtor: Debtor, invoices: Sequence[Invoice], today: date) -> list[str]:
+    notes = []
+    for invoice in invoices:
+        start = invoice.limitation_start or invoice.issue_date
+        status = limitation_status(debtor.kind, start, today)
+        if status != "ok":
+            limit = limitation_date(debtor.kind, start)
+            notes.append(f"{invoice.number} {'prescribed since' if status == 'prescribed' else 'URGENT: prescribed after'} "
+                         f"{limit.isoformat()}")
+    return notes
 
 
 def decide(debtor: Debtor, invoices: Sequence[Invoice], *, today: date, policy: Policy,
            last_contact: date | None = None, pending: bool = False) -> Decision:
     """The one decision for this debtor today."""
     account = debtor.account
-    chaseable = [i for i in invoices if _chaseable(i, policy)]
+    open_ = [i for i in invoices if i.is_open and not i.in_litigation]
+    if not open_:
+        return Decision(account, NOTHING, "nothing open" if not any(i.is_open for i in invoices)
+                        else "every open invoice is in litigation")
+    notes = tuple(_limitation_notes(debtor, open_, today))
+    chaseable = [i for i in open_ if not i.disputed and not i.paused
+                 and i.open_amount >= policy.min_open_amount and not is_prescribed(i, debtor, today)]
     if not chaseable:
-        reason = ("nothing open" if not any(i.is_open for i in invoices)
-                  else "open invoices are disputed, in litigation or below the minimum")
-        return Decision(account, NOTHING, reason)
+        return Decision(account, NOTHING, _why_none(open_, policy, debtor, today), notes=notes)
     if debtor.in_collective_proceedings:
         return Decision(account, SKIP, "in collective proceedings since "
                         f"{debtor.collective_proceedings_since.isoformat()}: the claim is "
-                        "declared, no reminders (C. com. L622-7, L622-24)")
+                        "declared, no reminders (C. com. L622-7, L622-24)", notes=notes)
     if debtor.blocked:
-        return Decision(account, SKIP, "debtor blocked by the credit manager")
+        return Decision(account, SKIP, "debtor blocked by the credit manager", notes=notes)
     if pending:
-        return Decision(account, SKIP, "an earlier reminder is still waiting to be sent")
+        return Decision(account, SKIP, "an earlier reminder is still waiting to be sent",
+                        notes=notes)
+    if debtor.promise_until is not None and today <= debtor.promise_until:
+        return Decision(account, SKIP, f"promise to pay until {debtor.promise_until.isoformat()}",
+                        next_due=debtor.promise_until + timedelta(days=1), notes=notes)
 
     due_now: dict[str, tuple[int, date]] = {}
     upcoming: list[date] = []
     for invoice in chaseable:
-        step = next_level_date(invoice, policy, today)
+        step = next_level_date(invoice, policy, today, promise_until=debtor.promise_until)
         if step is None:
             continue
         if step[1] <= today:
@@ -85,31 +118,52 @@ def decide(debtor: Debtor, invoices: Sequence[Invoice], *, today: date, policy: 
         else:
             upcoming.append(step[1])
     if not due_now:
-        return Decision(account, NOTHING, "no level due today", next_due=min(upcoming, default=None))
+        next_due = min(upcoming, default=None)
+        reason = (f"next level due on {next_due.isoformat()}" if next_due
+                  else "every invoice is at the last level, awaiting the formal notice deadline")
+        return Decision(account, NOTHING, reason, next_due=next_due, notes=notes)
 
     if not is_business_day(today):
-        return Decision(account, SKIP, f"{today.isoformat()} is not a business day")
+        return Decision(account, SKIP, f"{today.isoformat()} is not a business day", notes=notes)
     if last_contact is not None and (today - last_contact).days < policy.min_gap_days:
         return Decision(account, SKIP, f"last contact on {last_contact.isoformat()}, minimum gap "
                         f"{policy.min_gap_days} days",
-                        next_due=last_contact + timedelta(days=policy.min_gap_days))
+                        next_due=last_contact + timedelta(days=policy.min_gap_days), notes=notes)
 
     level = max(step[0] for step in due_now.values())
     overdue = [i.number for i in chaseable if i.due_date < today or i.number in due_now]
     policy_level = policy.level(level)
     if not debtor.email:
         return Decision(account, SKIP, f"level {level} due but no e-mail address on file",
-                        level=level)
+                        level=level, notes=notes)
     return Decision(
         account, SEND, f"level {level} due", level=level, channels=policy_level.channels,
         template=policy_level.template, listed=tuple(sorted(overdue)),
-        advances={number: step[0] for number, step in sorted(due_now.items())},
+        advances={number: step[0] for number, step in sorted(due_now.items())}, notes=notes,
     )
 
 
-def due_for_litigation(invoice: Invoice, *, today: date, policy: Policy) -> bool:
-    """Formal notice sent and its deadline passed, still open and undisputed."""
+def _why_none(open_: Sequence[Invoice], policy: Policy, debtor: Debtor, today: date) -> str:
+    """Why none of the open invoices can be chased, in words."""
+    reasons = []
+    for invoice in open_:
+        if invoice.disputed:
+            reasons.append(f"{invoice.number} disputed")
+        elif invoice.paused:
+            reasons.append(f"{invoice.number} {invoice.paused}")
+        elif is_prescribed(invoice, debtor, today):
+            reasons.append(f"{invoice.number} prescribed: never chased")
+        else:
+            reasons.append(f"{invoice.number} below the minimum of {policy.min_open_amount}")
+    return "; ".join(reasons)
+
+
+def due_for_litigation(invoice: Invoice, *, today: date, policy: Policy,
+                       debtor: Debtor | None = None) -> bool:
+    """Formal notice sent and its deadline passed, still open, undisputed, not prescribed."""
     notice = invoice.sent_levels.get(policy.last_level)
+    if debtor is not None and is_prescribed(invoice, debtor, today):
+        return False
     return (notice is not None and invoice.is_open and not invoice.disputed
-            and not invoice.in_litigation
+            and not invoice.in_litigation and not invoice.paused
             and today > notice + timedelta(days=policy.litigation_after_days))

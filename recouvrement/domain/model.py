@@ -39,6 +39,7 @@ class Debtor:
     collective_proceedings_since: date | None = None
     blocked: bool = False
     risk_class: str | None = None
+    promise_until: date | None = None  # the debtor promised to pay by this day
 
     @property
     def in_collective_proceedings(self) -> bool:
@@ -58,6 +59,11 @@ class Invoice:
     currency: str = "EUR"
     disputed: bool = False
     in_litigation: bool = False
+    # Why dunning of this invoice is paused (a payment plan being honoured), if it is.
+    paused: str | None = None
+    # Limitation runs from here: the invoice date, or the last partial payment,
+    # which acknowledges the debt and restarts it (Code civil 2240).
+    limitation_start: date | None = None
     # level -> date a reminder of that level chasing this invoice was sent
     sent_levels: dict[int, date] = field(default_factory=dict)
 

@@ -1,17 +1,29 @@
-"""Dunning policies as data: the ladder's levels, gaps and thresholds, from YAML."""
+"""Dunning policies as data: the ladder's levels, gaps and thresholds, from YAML.
+
+A policy file holds a base ladder, optional segments (by debtor kind, risk
+class, open-amount band; the first that matches wins) and optional per-debtor
+overrides. Each of them resolves to a complete `Policy`, checked on load.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
-RELATIVE_TO = ("due_date", "previous_level")
+from recouvrement.domain.model import Debtor
+
+RELATIVE_TO = ("due_date", "end_of_month", "previous_level")
 CHANNELS = ("email", "letter", "phone")
+KINDS = ("B2B", "B2C", "PUBLIC")
+RISK_CLASSES = ("low", "medium", "high")
+OVERRIDABLE = ("levels", "min_gap_days", "min_open_amount", "litigation_after_days",
+               "contractual_rate")
 
 
 class PolicyError(ValueError):
@@ -28,12 +40,34 @@ class Level:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """Debtors this variant applies to; None matches anything."""
+
+    name: str
+    policy: "Policy"
+    kind: str | None = None
+    risk_class: str | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+
+    def matches(self, debtor: Debtor, open_amount: Decimal) -> bool:
+        return ((self.kind is None or debtor.kind.value == self.kind)
+                and (self.risk_class is None or debtor.risk_class == self.risk_class)
+                and (self.amount_min is None or open_amount >= self.amount_min)
+                and (self.amount_max is None or open_amount <= self.amount_max))
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     levels: tuple[Level, ...]
     min_gap_days: int = 5
     min_open_amount: Decimal = Decimal("0")
     litigation_after_days: int = 8
+    # A B2B contractual late-interest rate (annual percent) replacing the legal default.
+    contractual_rate: Decimal | None = None
+    segments: tuple[Segment, ...] = ()
+    debtors: Mapping[str, "Policy"] = field(default_factory=dict)
 
     def level(self, number: int) -> Level:
         for level in self.levels:
@@ -44,6 +78,15 @@ class Policy:
     @property
     def last_level(self) -> int:
         return self.levels[-1].level
+
+    def for_debtor(self, debtor: Debtor, open_amount: Decimal = Decimal("0")) -> "Policy":
+        """The policy this debtor is dunned under: its override, a segment, or the base."""
+        if debtor.account in self.debtors:
+            return self.debtors[debtor.account]
+        for segment in self.segments:
+            if segment.matches(debtor, open_amount):
+                return segment.policy
+        return self
 
 
 def load_policy(path: Path | None = None) -> Policy:
@@ -64,29 +107,91 @@ def load_policy(path: Path | None = None) -> Policy:
     return parse_policy(data, where)
 
 
-def parse_policy(data: Any, where: str = "policy") -> Policy:
-    if not isinstance(data, dict) or not isinstance(data.get("levels"), list) or not data["levels"]:
+def parse_policy(data: Any, where: str = "policy", *, legal_rate: Decimal | None = None) -> Policy:
+    if not isinstance(data, dict):
+        raise PolicyError(f"{where}: must be a mapping with a list `levels`")
+    base = _variant(data, where, None, legal_rate)
+    segments = tuple(_segment(item, base, f"{where}: segments[{i}]", legal_rate)
+                     for i, item in enumerate(_list(data.get("segments", []), f"{where}: segments")))
+    names = {s.name: s.policy for s in segments}
+    debtors = {}
+    overrides = data.get("debtors", {}) or {}
+    if not isinstance(overrides, dict):
+        raise PolicyError(f"{where}: debtors must map accounts to overrides")
+    for account, item in overrides.items():
+        here = f"{where}: debtors.{account}"
+        if not isinstance(item, dict):
+            raise PolicyError(f"{here}: must be a mapping")
+        start = base
+        if "segment" in item:
+            if item["segment"] not in names:
+                raise PolicyError(f"{here}: unknown segment {item['segment']!r}")
+            start = names[item["segment"]]
+        rest = {k: v for k, v in item.items() if k != "segment"}
+        debtors[str(account)] = _variant(rest, here, start, legal_rate, name=f"debtor {account}")
+    return replace(base, segments=segments, debtors=debtors)
+
+
+def _segment(item: Any, base: Policy, where: str, legal_rate) -> Segment:
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        raise PolicyError(f"{where}: needs a `name`")
+    when = item.get("when") or {}
+    if not isinstance(when, dict) or not when:
+        raise PolicyError(f"{where}: needs `when` with kind, risk_class, amount_min or amount_max")
+    unknown = set(when) - {"kind", "risk_class", "amount_min", "amount_max"}
+    if unknown:
+        raise PolicyError(f"{where}: unknown condition(s) {', '.join(sorted(unknown))}")
+    if when.get("kind") is not None and when["kind"] not in KINDS:
+        raise PolicyError(f"{where}: kind must be one of {', '.join(KINDS)}")
+    if when.get("risk_class") is not None and when["risk_class"] not in RISK_CLASSES:
+        raise PolicyError(f"{where}: risk_class must be one of {', '.join(RISK_CLASSES)}")
+    rest = {k: v for k, v in item.items() if k not in ("name", "when")}
+    return Segment(
+        name=item["name"], policy=_variant(rest, where, base, legal_rate, name=item["name"]),
+        kind=when.get("kind"), risk_class=when.get("risk_class"),
+        amount_min=_amount(when.get("amount_min"), f"{where}: amount_min"),
+        amount_max=_amount(when.get("amount_max"), f"{where}: amount_max"))
+
+
+def _variant(data: dict, where: str, start: Policy | None, legal_rate, *, name: str | None = None) -> Policy:
+    """A complete policy: `start` with what `data` overrides (or a base from scratch)."""
+    unknown = set(data) - set(OVERRIDABLE) - ({"name", "segments", "debtors"} if start is None else set())
+    if unknown:
+        raise PolicyError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    if start is None and not data.get("levels"):
         raise PolicyError(f"{where}: needs a non-empty list `levels`")
-    levels = tuple(_level(item, f"{where}: levels[{i}]") for i, item in enumerate(data["levels"]))
+    levels = (tuple(_level(item, f"{where}: levels[{i}]")
+                    for i, item in enumerate(_list(data["levels"], f"{where}: levels")))
+              if "levels" in data else start.levels)
+    _check_ladder(levels, where)
+    rate = data.get("contractual_rate", start.contractual_rate if start else None)
+    rate = _amount(rate, f"{where}: contractual_rate")
+    if rate is not None and legal_rate is not None and rate < 3 * legal_rate:
+        raise PolicyError(f"{where}: contractual_rate {rate} % is below 3 × the legal rate "
+                          f"({3 * legal_rate} %), the floor of C. com. L441-10")
+    return Policy(
+        name=str(data.get("name", name or (start.name if start else where))),
+        levels=levels,
+        min_gap_days=_int(data.get("min_gap_days", start.min_gap_days if start else 5),
+                          f"{where}: min_gap_days", minimum=0),
+        min_open_amount=_amount(data.get("min_open_amount",
+                                         start.min_open_amount if start else "0"),
+                                f"{where}: min_open_amount") or Decimal("0"),
+        litigation_after_days=_int(data.get("litigation_after_days",
+                                            start.litigation_after_days if start else 8),
+                                   f"{where}: litigation_after_days", minimum=0),
+        contractual_rate=rate,
+    )
+
+
+def _check_ladder(levels: tuple[Level, ...], where: str) -> None:
     numbers = [level.level for level in levels]
     if len(set(numbers)) != len(numbers):
         raise PolicyError(f"{where}: level numbers must be unique, got {numbers}")
     if numbers != sorted(numbers):
         raise PolicyError(f"{where}: levels must be listed in increasing order, got {numbers}")
-    if levels[0].relative_to != "due_date":
+    if levels[0].relative_to == "previous_level":
         raise PolicyError(f"{where}: the first level must count from the due date")
-    try:
-        minimum = Decimal(str(data.get("min_open_amount", "0")))
-    except InvalidOperation as exc:
-        raise PolicyError(f"{where}: min_open_amount must be an amount") from exc
-    return Policy(
-        name=str(data.get("name", where)),
-        levels=levels,
-        min_gap_days=_int(data.get("min_gap_days", 5), f"{where}: min_gap_days"),
-        min_open_amount=minimum,
-        litigation_after_days=_int(data.get("litigation_after_days", 8),
-                                   f"{where}: litigation_after_days"),
-    )
 
 
 def _level(item: Any, where: str) -> Level:
@@ -107,7 +212,34 @@ def _level(item: Any, where: str) -> Level:
                  template=str(item.get("template", f"level{number}")))
 
 
-def _int(value: Any, where: str) -> int:
+def _list(value: Any, where: str) -> list:
+    if not isinstance(value, list):
+        raise PolicyError(f"{where} must be a list")
+    return value
+
+
+def _int(value: Any, where: str, *, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise PolicyError(f"{where} must be a whole number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise PolicyError(f"{where} must be at least {minimum}, got {value}")
     return value
+
+
+def _amount(value: Any, where: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        raise PolicyError(f"{where}: write amounts and rates as quoted strings, got {value!r}")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise PolicyError(f"{where} must be a number, got {value!r}") from exc
+    if not amount.is_finite() or amount < 0:
+        raise PolicyError(f"{where} must be a non-negative number, got {value!r}")
+    return amount
+
+
+def end_of_month(day: date) -> date:
+    following = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)

@@ -64,7 +64,7 @@ def test_levels_climb_one_at_a_time_even_long_after_the_due_date():
     ([invoice()], DEBTOR, {"pending": True}, SKIP, "waiting to be sent"),
     ([invoice()], DEBTOR, {"last_contact": date(2026, 10, 2)}, SKIP, "minimum gap"),
     ([invoice()], Debtor("411X", "X"), {}, SKIP, "no e-mail"),
-    ([invoice(due=date(2026, 10, 20))], DEBTOR, {}, NOTHING, "no level due"),
+    ([invoice(due=date(2026, 10, 20))], DEBTOR, {}, NOTHING, "next level due on 2026-10-20"),
 ])
 def test_reasons_for_not_sending(invoices, debtor, kwargs, action, reason):
     decision = decide(debtor, invoices, today=date(2026, 10, 5), policy=POLICY, **kwargs)
@@ -110,3 +110,60 @@ def test_paid_or_disputed_invoice_never_goes_to_litigation():
     sent = {1: date(2026, 10, 5), 2: date(2026, 10, 20), 3: date(2026, 10, 28)}
     assert not due_for_litigation(invoice(sent=sent, open_amount="0"), today=date(2026, 12, 1), policy=POLICY)
     assert not due_for_litigation(invoice(sent=sent, disputed=True), today=date(2026, 12, 1), policy=POLICY)
+
+
+def test_a_promise_pauses_then_the_next_level_is_due_the_day_after_it():
+    promised = Debtor(account="411DUPONT", name="Dupont", email="a@dupont.example.com",
+                      promise_until=date(2026, 10, 9))
+    sent = {1: date(2026, 10, 1)}  # level 2 normally due 16 October
+    paused = decide(promised, [invoice(sent=sent)], today=date(2026, 10, 9), policy=POLICY)
+    assert paused.action == SKIP and paused.reason == "promise to pay until 2026-10-09"
+    resumed = decide(promised, [invoice(sent=sent)], today=date(2026, 10, 12), policy=POLICY,
+                     last_contact=date(2026, 10, 1))
+    assert (resumed.action, resumed.level) == (SEND, 2)
+    # Once that level went out after the promise, the usual clock runs again.
+    after = {1: date(2026, 10, 1), 2: date(2026, 10, 12)}
+    assert next_level_date(invoice(sent=after), POLICY, date(2026, 10, 13),
+                           promise_until=date(2026, 10, 9)) == (3, date(2026, 10, 20))
+
+
+def test_an_invoice_under_an_honoured_payment_plan_is_not_chased():
+    decision = decide(DEBTOR, [invoice(paused="payment plan honoured: instalment 1")],
+                      today=date(2026, 10, 5), policy=POLICY)
+    assert decision.action == NOTHING and "payment plan honoured" in decision.reason
+
+
+def test_a_prescribed_claim_is_never_chased_nor_escalated_and_is_reported():
+    old = Invoice(
+        number="F-OLD", account="411DUPONT", issue_date=date(2021, 8, 1), due_date=date(2021, 9, 1),
+        amount=Decimal("500"), open_amount=Decimal("500"),
+        sent_levels={1: date(2021, 9, 1), 2: date(2021, 9, 16), 3: date(2021, 9, 24)})
+    decision = decide(DEBTOR, [old], today=date(2026, 10, 5), policy=POLICY)
+    assert decision.action == NOTHING and "F-OLD prescribed" in decision.reason
+    assert decision.notes == ("F-OLD prescribed since 2026-08-01",)
+    assert not due_for_litigation(old, today=date(2026, 10, 5), policy=POLICY, debtor=DEBTOR)
+
+
+def test_a_partial_payment_restarts_the_limitation_period():
+    old = Invoice(number="F-OLD", account="411DUPONT", issue_date=date(2021, 8, 1),
+                  due_date=date(2021, 9, 1), amount=Decimal("500"), open_amount=Decimal("200"),
+                  limitation_start=date(2024, 3, 1))
+    decision = decide(DEBTOR, [old], today=date(2026, 10, 5), policy=POLICY)
+    assert decision.action == SEND
+
+
+def test_a_claim_close_to_its_limit_is_flagged_urgent():
+    near = Invoice(number="F-NEAR", account="411DUPONT", issue_date=date(2021, 11, 1),
+                   due_date=date(2021, 12, 1), amount=Decimal("500"), open_amount=Decimal("500"))
+    decision = decide(DEBTOR, [near], today=date(2026, 10, 5), policy=POLICY)
+    assert decision.notes == ("F-NEAR URGENT: prescribed after 2026-11-01",)
+
+
+def test_end_of_month_counts_from_the_last_day_of_the_due_dates_month():
+    from dataclasses import replace
+
+    from recouvrement.domain.policy import Level
+
+    policy = replace(POLICY, levels=(Level(1, 10, "end_of_month", ("email",), "level1"),) + POLICY.levels[1:])
+    # due 5 October -> end of month 31 October + 10 days = 10 November (a Tuesday)
+    assert next_level_date(invoice(), policy, date(2026, 11, 10)) == (1, date(2026, 11, 10))

@@ -29,3 +29,65 @@ def test_unreadable_policy_file_names_the_file(tmp_path):
     path.write_text("levels: [")
     with pytest.raises(PolicyError, match="policy.yaml: not valid YAML"):
         load_policy(path)
+
+
+SEGMENTED = {
+    "levels": [{"level": 1, "relative_to": "due_date"}, {"level": 2, "offset_days": 15},
+               {"level": 3, "offset_days": 8}],
+    "segments": [
+        {"name": "consumers", "when": {"kind": "B2C"}, "min_gap_days": 7},
+        {"name": "risky", "when": {"risk_class": "high"},
+         "levels": [{"level": 1, "relative_to": "due_date", "channels": ["email", "phone"]},
+                    {"level": 2, "offset_days": 7}, {"level": 3, "offset_days": 5}]},
+        {"name": "small", "when": {"amount_max": "100.00"}, "min_open_amount": "15.00"},
+    ],
+    "debtors": {"411VIP": {"min_gap_days": 20}, "411RISKY": {"segment": "risky", "litigation_after_days": 15}},
+}
+
+
+def debtor(account="411A", kind="B2B", risk=None):
+    from recouvrement.domain.model import Debtor, DebtorKind
+
+    return Debtor(account=account, name="A", kind=DebtorKind(kind), risk_class=risk)
+
+
+def test_segments_and_overrides_resolve_to_complete_policies():
+    from decimal import Decimal
+
+    policy = parse_policy(SEGMENTED, "p.yaml")
+    assert policy.for_debtor(debtor(kind="B2C"), Decimal("500")).min_gap_days == 7
+    risky = policy.for_debtor(debtor(risk="high"), Decimal("500"))
+    assert [l.offset_days for l in risky.levels] == [0, 7, 5] and risky.levels[0].channels == ("email", "phone")
+    assert policy.for_debtor(debtor(), Decimal("99.99")).min_open_amount == Decimal("15.00")
+    base = policy.for_debtor(debtor(), Decimal("100.01"))
+    assert base is policy and base.min_gap_days == 5
+    vip = policy.for_debtor(debtor("411VIP", kind="B2C"), Decimal("10"))
+    assert vip.min_gap_days == 20 and vip.levels == policy.levels  # an override beats segments
+    assert policy.for_debtor(debtor("411RISKY"), Decimal("1")).levels == risky.levels
+    assert policy.for_debtor(debtor("411RISKY"), Decimal("1")).litigation_after_days == 15
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"segments": [{"name": "x", "when": {"colour": "red"}}]}, "unknown condition"),
+    ({"segments": [{"name": "x", "when": {"kind": "B2X"}}]}, "kind must be one of"),
+    ({"segments": [{"name": "x"}]}, "needs `when`"),
+    ({"segments": [{"name": "x", "when": {"kind": "B2C"}, "levels": [{"level": 2, "relative_to": "previous_level"}]}]},
+     "first level"),
+    ({"debtors": {"411A": {"segment": "nope"}}}, "unknown segment"),
+    ({"debtors": {"411A": {"min_gap_days": -1}}}, "at least 0"),
+    ({"min_open_amount": 12.5}, "quoted strings"),
+    ({"colour": "red"}, "unknown key"),
+])
+def test_bad_segments_and_overrides_say_where(change, message):
+    with pytest.raises(PolicyError, match=message):
+        parse_policy({**SEGMENTED, **change}, "p.yaml")
+
+
+def test_a_contractual_rate_below_three_times_the_legal_rate_is_refused():
+    from decimal import Decimal
+
+    data = {**SEGMENTED, "contractual_rate": "7.50"}
+    with pytest.raises(PolicyError, match="below 3 × the legal rate"):
+        parse_policy(data, "p.yaml", legal_rate=Decimal("2.62"))
+    assert parse_policy({**SEGMENTED, "contractual_rate": "7.86"}, "p.yaml",
+                        legal_rate=Decimal("2.62")).contractual_rate == Decimal("7.86")
