@@ -117,6 +117,8 @@ class Invoice(Base):
     last_seen_on: Mapped[date | None] = mapped_column(Date)
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
     dispute_reason: Mapped[str | None] = mapped_column(Text)
+    # The export date of the last partial payment: it restarts limitation.
+    last_payment_on: Mapped[date | None] = mapped_column(Date)
     dossier_id: Mapped[str | None] = mapped_column(ForeignKey("litigation_dossiers.id"))
 
 
@@ -212,3 +214,32 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_log_prev_hash"),)
+
+
+class Promise(Base):
+    """A debtor's promise to pay by a date: dunning pauses until then."""
+
+    __tablename__ = "promises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    until: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class PaymentPlan(Base):
+    """Agreed instalments over the invoices open when it was made (échéancier)."""
+
+    __tablename__ = "payment_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    invoice_numbers: Mapped[list[Any]] = mapped_column(JSON)
+    total: Mapped[Decimal] = mapped_column(Money)
+    instalments: Mapped[list[Any]] = mapped_column(JSON)  # [{"due": iso date, "amount": "0.00"}]
+    grace_days: Mapped[int] = mapped_column(Integer, default=5)
+    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    status_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))

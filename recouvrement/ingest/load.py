@@ -170,6 +170,8 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
             change["due_date"] = row.due_date
         if row.open_amount != old.open_amount:
             change["open_amount"] = row.open_amount
+            if 0 < row.open_amount < old.open_amount:
+                change["last_payment_on"] = export_date  # a part paid: limitation restarts
             events.append(Event("invoice.open_amount_changed", row.account, row.invoice_number,
                                 {"from": old.open_amount, "to": row.open_amount,
                                  "export_date": export_date}))

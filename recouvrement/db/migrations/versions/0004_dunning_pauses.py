@@ -1,0 +1,54 @@
+"""Promises to pay, payment plans, and the last partial payment of an invoice.
+
+Revision ID: 0004_dunning
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import recouvrement.db.models
+
+revision = "0004_dunning"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "promises",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("debtor_id", sa.Integer(), nullable=False),
+        sa.Column("until", sa.Date(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(["debtor_id"], ["debtors.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_promises_debtor_id", "promises", ["debtor_id"])
+    op.create_table(
+        "payment_plans",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("debtor_id", sa.Integer(), nullable=False),
+        sa.Column("invoice_numbers", sa.JSON(), nullable=False),
+        sa.Column("total", recouvrement.db.models.Money(), nullable=False),
+        sa.Column("instalments", sa.JSON(), nullable=False),
+        sa.Column("grace_days", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("status_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(["debtor_id"], ["debtors.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_payment_plans_debtor_id", "payment_plans", ["debtor_id"])
+    op.create_index("ix_payment_plans_status", "payment_plans", ["status"])
+    with op.batch_alter_table("invoices") as batch:
+        batch.add_column(sa.Column("last_payment_on", sa.Date(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("invoices") as batch:
+        batch.drop_column("last_payment_on")
+    op.drop_table("payment_plans")
+    op.drop_table("promises")
