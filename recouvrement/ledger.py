@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 from typing import Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
+from recouvrement.db.models import Debtor, Invoice, PaymentPlan, Promise, Reminder, ReminderItem
 from recouvrement.domain import model
+from recouvrement.domain.pauses import HONOURED, Instalment, PlanState, plan_state
 
 CHUNK_DEBTORS = 2_000
 PENDING = ("planned", "sending", "failed")
@@ -25,14 +27,16 @@ class DebtorState:
     invoice_ids: dict[str, int]
     last_contact: date | None
     pending: bool
+    # active payment plans and where each one stands today
+    plans: list[tuple[PaymentPlan, PlanState]] = field(default_factory=list)
 
 
-def to_domain_debtor(row: Debtor) -> model.Debtor:
+def to_domain_debtor(row: Debtor, promise_until: date | None = None) -> model.Debtor:
     return model.Debtor(
         account=row.account, name=row.name, kind=model.DebtorKind(row.kind), email=row.email,
         language=row.language or "fr", payment_terms_days=row.payment_terms_days,
         collective_proceedings_since=row.collective_proceedings_since, blocked=row.blocked,
-        risk_class=row.risk_class)
+        risk_class=row.risk_class, promise_until=promise_until)
 
 
 class UnknownDebtor(LookupError):
@@ -53,8 +57,12 @@ def debtor_ids_with_open_invoices(session: Session, account: str | None = None) 
     return sorted(session.scalars(query))
 
 
-def load_states(session: Session, debtor_ids: list[int]) -> Iterator[DebtorState]:
-    """Debtors with their open invoices and what was sent about them, chunk by chunk."""
+def load_states(session: Session, debtor_ids: list[int],
+                today: date | None = None) -> Iterator[DebtorState]:
+    """Debtors with their open invoices and what was sent about them, chunk by chunk.
+
+    With `today`, the invoices of an honoured payment plan come marked paused.
+    """
     for start in range(0, len(debtor_ids), CHUNK_DEBTORS):
         chunk = debtor_ids[start:start + CHUNK_DEBTORS]
         debtors = {d.id: d for d in session.scalars(select(Debtor).where(Debtor.id.in_(chunk)))}
@@ -75,21 +83,48 @@ def load_states(session: Session, debtor_ids: list[int]) -> Iterator[DebtorState
             .group_by(Reminder.debtor_id)).all())
         pending = set(session.scalars(select(Reminder.debtor_id).where(
             Reminder.debtor_id.in_(chunk), Reminder.status.in_(PENDING)).distinct()))
+        promises = dict(session.execute(
+            select(Promise.debtor_id, Promise.until).where(Promise.debtor_id.in_(chunk))
+            .order_by(Promise.created_at, Promise.id)).all())  # the latest promise wins
+        plans: dict[int, list[PaymentPlan]] = defaultdict(list)
+        for plan in session.scalars(select(PaymentPlan).where(
+                PaymentPlan.debtor_id.in_(chunk), PaymentPlan.status == "active")):
+            plans[plan.debtor_id].append(plan)
         by_debtor: dict[int, list[Invoice]] = defaultdict(list)
         for invoice in invoices:
             by_debtor[invoice.debtor_id].append(invoice)
         for debtor_id in chunk:
             row = debtors[debtor_id]
             rows = by_debtor.get(debtor_id, [])
+            invoices = [model.Invoice(
+                number=i.number, account=row.account, issue_date=i.issue_date,
+                due_date=i.due_date, amount=i.amount, open_amount=i.open_amount,
+                currency=i.currency, disputed=i.disputed, in_litigation=i.dossier_id is not None,
+                sent_levels=dict(sent.get(i.id, {})),
+                limitation_start=max(i.issue_date, i.last_payment_on or i.issue_date))
+                for i in rows]
+            states = [(plan, _plan_state(plan, invoices, today)) for plan in plans.get(debtor_id, [])
+                      ] if today is not None else []
+            for plan, state in states:
+                if state.state == HONOURED:
+                    covered = set(plan.invoice_numbers)
+                    invoices = [replace(i, paused=state.reason) if i.number in covered else i
+                                for i in invoices]
             yield DebtorState(
                 id=debtor_id,
-                debtor=to_domain_debtor(row),
-                invoices=[model.Invoice(
-                    number=i.number, account=row.account, issue_date=i.issue_date,
-                    due_date=i.due_date, amount=i.amount, open_amount=i.open_amount,
-                    currency=i.currency, disputed=i.disputed, in_litigation=i.dossier_id is not None,
-                    sent_levels=dict(sent.get(i.id, {}))) for i in rows],
+                debtor=to_domain_debtor(row, promises.get(debtor_id)),
+                invoices=invoices,
                 invoice_ids={i.number: i.id for i in rows},
                 last_contact=last_contact.get(debtor_id),
                 pending=debtor_id in pending,
+                plans=states,
             )
+
+
+def _plan_state(plan: PaymentPlan, invoices: list[model.Invoice], today: date) -> PlanState:
+    """Settled invoices of the plan count as paid; the open ones owe their open amount."""
+    covered = set(plan.invoice_numbers)
+    open_now = sum((i.open_amount for i in invoices if i.number in covered), Decimal(0))
+    instalments = tuple(Instalment(date.fromisoformat(i["due"]), Decimal(i["amount"]))
+                        for i in plan.instalments)
+    return plan_state(instalments, plan.total, open_now, today, plan.grace_days)

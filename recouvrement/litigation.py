@@ -29,13 +29,15 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
     """
     lock(session, "litigation")
     queued, events = [], []
-    for state in load_states(session, debtor_ids_with_open_invoices(session, account)):
+    for state in load_states(session, debtor_ids_with_open_invoices(session, account), today):
         debtor = state.debtor
+        own = policy.for_debtor(debtor, sum((i.open_amount for i in state.invoices), Decimal(0)))
         if debtor.in_collective_proceedings:
             ready = [i for i in state.invoices
                      if i.is_open and not i.in_litigation and i.due_date < today]
         else:
-            ready = [i for i in state.invoices if due_for_litigation(i, today=today, policy=policy)]
+            ready = [i for i in state.invoices
+                     if due_for_litigation(i, today=today, policy=own, debtor=debtor)]
         if not ready:
             continue
         # The opening judgment stops interest from running (C. com. L622-28): the
@@ -44,15 +46,16 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
         statement, principal, interest = [], Decimal(0), Decimal(0)
         for invoice in ready:
             claim = late_interest(invoice.open_amount, debtor.kind, invoice.due_date, until,
-                                  formal_notice_on=invoice.sent_levels.get(policy.last_level))
+                                  formal_notice_on=invoice.sent_levels.get(own.last_level),
+                                  contractual_rate=own.contractual_rate_for(debtor))
             principal += invoice.open_amount
             interest += claim.total
             statement.append({
                 "invoice": invoice.number, "issue_date": invoice.issue_date.isoformat(),
                 "due_date": invoice.due_date.isoformat(), "principal": f"{invoice.open_amount:.2f}",
                 "interest": f"{claim.total:.2f}",
-                "formal_notice_on": (invoice.sent_levels.get(policy.last_level).isoformat()
-                                     if policy.last_level in invoice.sent_levels else None),
+                "formal_notice_on": (invoice.sent_levels.get(own.last_level).isoformat()
+                                     if own.last_level in invoice.sent_levels else None),
                 "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(),
                              "days": p.days, "year_days": p.year_days, "rate": str(p.rate),
                              "amount": f"{to_cents(p.amount):.2f}", "provisional": p.provisional}

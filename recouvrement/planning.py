@@ -23,6 +23,7 @@ from recouvrement.db.models import Reminder, ReminderItem
 from recouvrement.domain.ladder import SEND, SKIP, Decision, decide
 from recouvrement.domain.legal import fixed_recovery_fee, late_interest
 from recouvrement.domain.model import DebtorKind
+from recouvrement.domain.pauses import BROKEN, HONOURED
 from recouvrement.domain.policy import Policy
 from recouvrement.ledger import DebtorState, debtor_ids_with_open_invoices, load_states
 from recouvrement.mail.render import Creditor, InvoiceRow, make_message_id, render_reminder
@@ -34,6 +35,10 @@ class PlanReport:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     nothing_due: int = 0
     reasons: Counter = field(default_factory=Counter)
+    # why nothing was sent to the others, and what the credit manager should know
+    nothing: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    plans: list[dict[str, Any]] = field(default_factory=list)  # plans broken or completed
 
 
 def reminder_key(account: str, level: int, advances: dict[str, int]) -> str:
@@ -47,31 +52,52 @@ def plan_reminders(session: Session, *, today: date, policy: Policy, creditor: C
     lock(session, "plan")  # two runs decide one after the other, never on the same state
     report = PlanReport()
     events: list[Event] = []
-    for state in load_states(session, debtor_ids_with_open_invoices(session, account)):
-        decision = decide(state.debtor, state.invoices, today=today, policy=policy,
+    for state in load_states(session, debtor_ids_with_open_invoices(session, account), today):
+        events += _settle_plans(session, state, today, report)
+        own = policy.for_debtor(state.debtor, sum((i.open_amount for i in state.invoices), Decimal(0)))
+        decision = decide(state.debtor, state.invoices, today=today, policy=own,
                           last_contact=state.last_contact, pending=state.pending)
+        account_ = state.debtor.account
+        report.notes += [{"account": account_, "note": note} for note in decision.notes]
+        details = {"reason": decision.reason, "level": decision.level, "policy": own.name,
+                   **({"notes": list(decision.notes)} if decision.notes else {})}
         if decision.action == SEND:
-            planned = _plan(session, state, decision, today=today, creditor=creditor,
+            planned = _plan(session, state, decision, own, today=today, creditor=creditor,
                             run_id=run_id, templates=templates)
             if planned is not None:
                 report.planned.append(planned)
-                events.append(Event("reminder.planned", state.debtor.account, planned["key"],
-                                    {k: planned[k] for k in ("level", "invoices", "advances",
-                                                             "reason")}))
+                events.append(Event("reminder.planned", account_, planned["key"],
+                                    {**details, "invoices": planned["invoices"],
+                                     "advances": planned["advances"]}))
         elif decision.action == SKIP:
-            report.skipped.append({"account": state.debtor.account, "reason": decision.reason,
+            report.skipped.append({"account": account_, "reason": decision.reason,
                                    "level": decision.level})
             report.reasons[decision.reason.split(":")[0]] += 1
-            events.append(Event("decision.skipped", state.debtor.account,
-                                details={"reason": decision.reason, "level": decision.level}))
+            events.append(Event("decision.skipped", account_, details=details))
         else:
             report.nothing_due += 1
+            report.nothing.append({"account": account_, "reason": decision.reason})
+            events.append(Event("decision.nothing_due", account_, details=details))
     record(session, events, actor)
     return report
 
 
+def _settle_plans(session: Session, state: DebtorState, today: date, report: PlanReport) -> list[Event]:
+    """Record the plans that were broken or completed; a broken one is flagged."""
+    events = []
+    for plan, outcome in state.plans:
+        if outcome.state == HONOURED:
+            continue
+        plan.status, plan.status_on = outcome.state, today
+        report.plans.append({"account": state.debtor.account, "plan": plan.id,
+                             "state": outcome.state, "reason": outcome.reason})
+        events.append(Event(f"plan.{outcome.state}", state.debtor.account, f"plan:{plan.id}",
+                            {"reason": outcome.reason, "flag": outcome.state == BROKEN}))
+    return events
+
+
 def invoice_rows(state: DebtorState, numbers: tuple[str, ...], today: date, *,
-                 with_claim: bool) -> list[InvoiceRow]:
+                 with_claim: bool, policy: Policy) -> list[InvoiceRow]:
     """The rows a reminder lists; interest and fees only on a formal notice."""
     rows = []
     debtor = state.debtor
@@ -81,7 +107,8 @@ def invoice_rows(state: DebtorState, numbers: tuple[str, ...], today: date, *,
         interest = fee = None
         if with_claim:
             interest = late_interest(invoice.open_amount, debtor.kind, invoice.due_date, today,
-                                     formal_notice_on=today).total
+                                     formal_notice_on=today,
+                                     contractual_rate=policy.contractual_rate_for(debtor)).total
             fee = fixed_recovery_fee(debtor.kind, 1,
                                      collective_proceedings=debtor.in_collective_proceedings)
         rows.append(InvoiceRow(
@@ -91,17 +118,18 @@ def invoice_rows(state: DebtorState, numbers: tuple[str, ...], today: date, *,
     return rows
 
 
-def _plan(session: Session, state: DebtorState, decision: Decision, *, today: date,
-          creditor: Creditor, run_id: str | None, templates) -> dict[str, Any] | None:
+def _plan(session: Session, state: DebtorState, decision: Decision, policy: Policy, *,
+          today: date, creditor: Creditor, run_id: str | None, templates) -> dict[str, Any] | None:
     account = state.debtor.account
     key = reminder_key(account, decision.level, decision.advances)
     if session.scalar(select(Reminder.id).where(Reminder.key == key)) is not None:
         return None  # decided before, by this run's twin or an earlier one
     formal_notice = decision.level == 3
-    deadline = today + timedelta(days=8) if formal_notice else None
+    deadline = today + timedelta(days=policy.litigation_after_days) if formal_notice else None
     rendered = render_reminder(
         level=decision.level, debtor=state.debtor,
-        invoices=invoice_rows(state, decision.listed, today, with_claim=formal_notice),
+        invoices=invoice_rows(state, decision.listed, today, with_claim=formal_notice,
+                              policy=policy),
         as_of=today, creditor=creditor, deadline=deadline, templates_dir=templates)
     domain = creditor.sender.rsplit("@", 1)[-1]
     reminder_id = session.scalar(insert(Reminder).returning(Reminder.id), {

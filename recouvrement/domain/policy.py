@@ -75,6 +75,10 @@ class Policy:
                 return level
         raise KeyError(number)
 
+    def contractual_rate_for(self, debtor: Debtor) -> Decimal | None:
+        """The contractual rate applies between businesses only (C. com. L441-10)."""
+        return self.contractual_rate if debtor.kind.value == "B2B" else None
+
     @property
     def last_level(self) -> int:
         return self.levels[-1].level
