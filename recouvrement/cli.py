@@ -165,6 +165,54 @@ def dispute_close(invoice: str) -> None:
     click.echo(f"{invoice}: dispute closed, dunning resumes")
 
 
+@main.command()
+@click.argument("account")
+@click.option("--until", type=DATE, required=True, help="the date the debtor promised to pay by")
+@click.option("--as-of", type=DATE, help="the day the promise is made (default: today)")
+def promise(account: str, until: date, as_of: date | None) -> None:
+    """Pause a debtor until a promised date; unpaid then, the next level follows at once."""
+    from recouvrement.reports import add_promise
+
+    with _session() as session:
+        problem = add_promise(session, account, until,
+                              today=as_of or today_in(load_settings().timezone))
+    if problem:
+        _fail(problem)
+    click.echo(f"{account}: promise to pay until {until}, dunning paused")
+
+
+@main.command()
+@click.argument("account")
+@click.option("--instalments", type=click.IntRange(min=1), required=True)
+@click.option("--first", type=DATE, required=True, help="date of the first instalment")
+@click.option("--every-days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--grace-days", type=click.IntRange(min=0), default=5, show_default=True,
+              help="days an instalment may be late before the plan is broken")
+def plan(account: str, instalments: int, first: date, every_days: int, grace_days: int) -> None:
+    """A payment plan over the debtor's open invoices; dunning pauses while it is honoured."""
+    from recouvrement.reports import add_plan
+
+    with _session() as session:
+        problem, schedule = add_plan(session, account, instalments=instalments, first=first,
+                                     every_days=every_days, grace_days=grace_days)
+    if problem:
+        _fail(problem)
+    click.echo(f"{account}: payment plan of {len(schedule)} instalment(s), dunning paused")
+    for number, instalment in enumerate(schedule, start=1):
+        click.echo(f"  {number}. {instalment.due}  {instalment.amount:.2f}")
+
+
+@main.command()
+@FORMAT
+def declarations(fmt: str) -> None:
+    """Debtors in collective proceedings: the claims to declare, and by when."""
+    from recouvrement.reports import claims_to_declare
+
+    with _session() as session:
+        rows = claims_to_declare(session)
+    _emit(rows, fmt, ["account", "name", "proceedings_since", "open_amount", "declare_by"])
+
+
 @main.group()
 def audit() -> None:
     """The tamper-evident audit log."""

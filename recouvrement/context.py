@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from datetime import date
 from pathlib import Path
 
 from recouvrement.db import Database, open_database
 from recouvrement.domain.policy import Policy, load_policy
+from recouvrement.domain.rates import load_rates
 from recouvrement.mail.mailer import SmtpMailer
 from recouvrement.settings import Settings, load_settings
 
@@ -40,4 +42,7 @@ def run_context() -> RunContext:
 
 @lru_cache(maxsize=4)
 def _policy(path: Path | None) -> Policy:
-    return load_policy(path)
+    # A contractual rate is checked against the legal rate in force today;
+    # the interest computation checks it again for every half-year it covers.
+    legal_rate, _provisional = load_rates().legal_rate(date.today())
+    return load_policy(path, legal_rate=legal_rate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, current_actor, record
-from recouvrement.db.models import AuditEntry, Debtor, Invoice, Reminder, ReminderItem
+from recouvrement.db.models import (AuditEntry, Debtor, Invoice, PaymentPlan, Promise, Reminder,
+                                    ReminderItem)
+from recouvrement.domain.legal import declaration_deadline
+from recouvrement.domain.pauses import Instalment, make_instalments
 
 
 def debtor_rows(session: Session) -> list[dict[str, Any]]:
@@ -56,3 +60,71 @@ def audit_rows(session: Session, *, account: str | None, limit: int) -> list[dic
     return [{"id": e.id, "at": e.at.strftime("%Y-%m-%d %H:%M:%S"), "actor": e.actor,
              "event": e.event, "account": e.account, "subject": e.subject,
              "details": e.details} for e in rows]
+
+
+def _debtor(session: Session, account: str) -> Debtor | None:
+    return session.scalar(select(Debtor).where(Debtor.account == account))
+
+
+def add_promise(session: Session, account: str, until: date, *, today: date) -> str | None:
+    """Record a promise to pay: dunning of the debtor pauses until `until`."""
+    debtor = _debtor(session, account)
+    if debtor is None:
+        return f"no debtor {account!r} in the ledger"
+    if until < today:
+        return f"the promised date {until.isoformat()} is already past"
+    actor = current_actor()
+    session.add(Promise(debtor_id=debtor.id, until=until, created_at=datetime.now(timezone.utc),
+                        created_by=actor))
+    record(session, [Event("promise.recorded", account, details={"until": until})], actor)
+    return None
+
+
+def add_plan(session: Session, account: str, *, instalments: int, first: date, every_days: int,
+             grace_days: int) -> tuple[str | None, list[Instalment]]:
+    """A payment plan over the debtor's open invoices not in litigation."""
+    debtor = _debtor(session, account)
+    if debtor is None:
+        return f"no debtor {account!r} in the ledger", []
+    if session.scalar(select(PaymentPlan.id).where(PaymentPlan.debtor_id == debtor.id,
+                                                   PaymentPlan.status == "active")):
+        return f"{account} already has an active payment plan", []
+    invoices = list(session.scalars(select(Invoice).where(
+        Invoice.debtor_id == debtor.id, Invoice.status == "open", Invoice.dossier_id.is_(None))
+        .order_by(Invoice.number)))
+    total = sum((i.open_amount for i in invoices), Decimal(0))
+    try:
+        schedule = list(make_instalments(total, instalments, first, every_days))
+    except ValueError as exc:
+        return f"{account}: {exc}", []
+    actor = current_actor()
+    plan = PaymentPlan(
+        debtor_id=debtor.id, invoice_numbers=[i.number for i in invoices], total=total,
+        instalments=[{"due": i.due.isoformat(), "amount": f"{i.amount:.2f}"} for i in schedule],
+        grace_days=grace_days, status="active", created_at=datetime.now(timezone.utc),
+        created_by=actor)
+    session.add(plan)
+    session.flush()
+    record(session, [Event("plan.agreed", account, f"plan:{plan.id}",
+                           {"invoices": plan.invoice_numbers, "total": total,
+                            "instalments": plan.instalments, "grace_days": grace_days})], actor)
+    return None, schedule
+
+
+def claims_to_declare(session: Session) -> list[dict[str, Any]]:
+    """Debtors in collective proceedings, what they owe and by when to declare it.
+
+    The two months of C. com. R622-24 run from the BODACC publication, which
+    follows the opening judgment: the date shown counts from the judgment, the
+    earliest the deadline can be.
+    """
+    rows = session.execute(
+        select(Debtor.account, Debtor.name, Debtor.collective_proceedings_since,
+               func.sum(Invoice.open_amount))
+        .join(Invoice, Invoice.debtor_id == Debtor.id)
+        .where(Debtor.collective_proceedings_since.is_not(None), Invoice.status == "open")
+        .group_by(Debtor.account, Debtor.name, Debtor.collective_proceedings_since)
+        .order_by(Debtor.collective_proceedings_since)).all()
+    return [{"account": account, "name": name, "proceedings_since": since.isoformat(),
+             "open_amount": f"{amount:.2f}", "declare_by": declaration_deadline(since).isoformat()}
+            for account, name, since, amount in rows]

@@ -44,6 +44,13 @@ def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> No
         echo(f"  {verb} level {p['level']} to {p['account']}: {', '.join(p['invoices'])}")
     for s in plan["skipped"]:
         echo(f"  skipped {s['account']}: {s['reason']}")
+    if summary["dry_run"]:  # the full explanation, debtor by debtor
+        for n in plan.get("nothing", []):
+            echo(f"  nothing for {n['account']}: {n['reason']}")
+    for p in plan.get("plans", []):
+        echo(f"  {'FLAG ' if p['state'] == 'broken' else ''}{p['account']}: {p['reason']}")
+    for n in plan.get("notes", []):
+        echo(f"  note {n['account']}: {n['note']}")
     if not summary["dry_run"]:
         levels = Counter(s["level"] for s in send["sent"])
         echo(f"  sent: {len(send['sent'])}"

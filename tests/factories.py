@@ -7,7 +7,8 @@ from datetime import date
 from pathlib import Path
 
 CUSTOMER_HEADER = ["account", "name", "email", "phone", "kind", "siren", "language", "address",
-                   "postcode", "city", "country", "payment_terms_days", "blocked"]
+                   "postcode", "city", "country", "payment_terms_days", "blocked",
+                   "collective_proceedings_since"]
 INVOICE_HEADER = ["invoice_number", "account", "issue_date", "due_date", "amount", "open_amount",
                   "currency", "export_date"]
 

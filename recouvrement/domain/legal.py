@@ -268,3 +268,16 @@ def limitation_status(
     if (limit - today).days <= rates.urgent_within_days:
         return "urgent"
     return "ok"
+
+
+# Claims are declared within two months of the BODACC publication of the
+# opening judgment (C. com. R622-24).
+DECLARATION_MONTHS = 2
+
+
+def declaration_deadline(proceedings_since: date) -> date:
+    """The earliest the declaration deadline can be: two months from the opening judgment."""
+    month = proceedings_since.month - 1 + DECLARATION_MONTHS
+    year, month = proceedings_since.year + month // 12, month % 12 + 1
+    last_day = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(proceedings_since.day, last_day))

@@ -93,7 +93,7 @@ class Policy:
         return self
 
 
-def load_policy(path: Path | None = None) -> Policy:
+def load_policy(path: Path | None = None, *, legal_rate: Decimal | None = None) -> Policy:
     """The policy in `path`, or the built-in default ladder."""
     if path is None:
         text = resources.files("recouvrement.domain").joinpath("rules/default_policy.yaml").read_text()
@@ -108,7 +108,7 @@ def load_policy(path: Path | None = None) -> Policy:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PolicyError(f"{where}: not valid YAML ({exc})") from exc
-    return parse_policy(data, where)
+    return parse_policy(data, where, legal_rate=legal_rate)
 
 
 def parse_policy(data: Any, where: str = "policy", *, legal_rate: Decimal | None = None) -> Policy:
