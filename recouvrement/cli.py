@@ -203,6 +203,20 @@ def plan(account: str, instalments: int, first: date, every_days: int, grace_day
 
 
 @main.command()
+@click.argument("invoice")
+@click.option("--on", "on", type=DATE, required=True, help="the date of the acknowledgement")
+def acknowledge(invoice: str, on: date) -> None:
+    """Record that the debtor acknowledged the debt: its limitation period restarts."""
+    from recouvrement.reports import acknowledge as record_acknowledgement
+
+    with _session() as session:
+        problem = record_acknowledgement(session, invoice, on)
+    if problem:
+        _fail(problem)
+    click.echo(f"{invoice}: acknowledged on {on}, limitation restarts")
+
+
+@main.command()
 @FORMAT
 def declarations(fmt: str) -> None:
     """Debtors in collective proceedings: the claims to declare, and by when."""

@@ -101,7 +101,8 @@ def load_states(session: Session, debtor_ids: list[int],
                 due_date=i.due_date, amount=i.amount, open_amount=i.open_amount,
                 currency=i.currency, disputed=i.disputed, in_litigation=i.dossier_id is not None,
                 sent_levels=dict(sent.get(i.id, {})),
-                limitation_start=max(i.issue_date, i.last_payment_on or i.issue_date))
+                limitation_start=max(d for d in (i.issue_date, i.last_payment_on,
+                                                 i.acknowledged_on) if d is not None))
                 for i in rows]
             states = [(plan, _plan_state(plan, invoices, today)) for plan in plans.get(debtor_id, [])
                       ] if today is not None else []

@@ -62,6 +62,20 @@ def audit_rows(session: Session, *, account: str | None, limit: int) -> list[dic
              "details": e.details} for e in rows]
 
 
+def acknowledge(session: Session, number: str, on: date) -> str | None:
+    """The debtor acknowledged this debt on `on`: its limitation period restarts (C. civ. 2240)."""
+    invoice = session.scalar(select(Invoice).where(Invoice.number == number))
+    if invoice is None:
+        return f"no invoice {number!r} in the ledger"
+    if on < invoice.issue_date:
+        return f"{number} was issued on {invoice.issue_date.isoformat()}, after {on.isoformat()}"
+    invoice.acknowledged_on = max(on, invoice.acknowledged_on or on)
+    account = session.scalar(select(Debtor.account).where(Debtor.id == invoice.debtor_id))
+    record(session, [Event("invoice.debt_acknowledged", account, number, {"on": on})],
+           current_actor())
+    return None
+
+
 def _debtor(session: Session, account: str) -> Debtor | None:
     return session.scalar(select(Debtor).where(Debtor.account == account))
 

@@ -119,6 +119,8 @@ class Invoice(Base):
     dispute_reason: Mapped[str | None] = mapped_column(Text)
     # The export date of the last partial payment: it restarts limitation.
     last_payment_on: Mapped[date | None] = mapped_column(Date)
+    # The debtor acknowledged the debt in writing on this day: limitation restarts.
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
     dossier_id: Mapped[str | None] = mapped_column(ForeignKey("litigation_dossiers.id"))
 
 

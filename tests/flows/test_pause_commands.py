@@ -95,3 +95,19 @@ def test_a_bad_policy_file_is_a_usage_error(ledger, monkeypatch, tmp_path):
     result = CliRunner().invoke(cli, ["run", "--as-of", "2026-10-05"])
     assert result.exit_code == 2 and "policy.yaml" in result.output
     assert "the first level must count from the due date" in result.output
+
+
+def test_an_acknowledgement_restarts_the_limitation_of_a_prescribed_claim(home, sink):
+    inbox = home / "inbox"
+    write_customers(inbox, [customer("411VIEUX")])
+    write_invoices(inbox, date(2026, 10, 1), [
+        invoice("V1", "411VIEUX", date(2021, 6, 1), "800.00", issued=date(2021, 5, 1))])
+    out = run("run", "--as-of", "2026-10-01", "--dry-run").output
+    assert "nothing for 411VIEUX: V1 prescribed: never chased" in out
+    assert "note 411VIEUX: V1 prescribed since 2026-05-01" in out
+    run("run", "--as-of", "2026-10-01")
+    assert sink.messages == []
+    assert run("acknowledge", "V1", "--on", "2024-02-01").exit_code == 0
+    assert run("acknowledge", "V1", "--on", "2020-01-01").exit_code == 2
+    run("run", "--as-of", "2026-10-02")
+    assert sent_to(sink) == [("411VIEUX", "1")]

@@ -1,4 +1,4 @@
-"""Promises to pay, payment plans, and the last partial payment of an invoice.
+"""Promises to pay, payment plans, and what restarts an invoice's limitation period.
 
 Revision ID: 0004_dunning
 Revises: 0001
@@ -45,10 +45,12 @@ def upgrade() -> None:
     op.create_index("ix_payment_plans_status", "payment_plans", ["status"])
     with op.batch_alter_table("invoices") as batch:
         batch.add_column(sa.Column("last_payment_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("acknowledged_on", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("invoices") as batch:
+        batch.drop_column("acknowledged_on")
         batch.drop_column("last_payment_on")
     op.drop_table("payment_plans")
     op.drop_table("promises")
