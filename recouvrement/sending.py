@@ -10,6 +10,7 @@ never lost, and at worst delivered to the relay twice under one identity.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
@@ -19,7 +20,7 @@ from sqlalchemy import and_, or_, select, update
 from recouvrement.audit import Event, record
 from recouvrement.db import Database
 from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
-from recouvrement.mail.mailer import Mailer, PermanentSendError, SendError
+from recouvrement.mail.mailer import Mailer, PermanentSendError, SendError, TransientSendError
 from recouvrement.mail.render import RenderedReminder, build_email
 
 
@@ -30,6 +31,34 @@ class SendReport:
     cancelled: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """How hard the relay is pushed: retries of transient errors, backoff, send rate."""
+
+    retries: int = 3
+    backoff_seconds: float = 1.0  # doubles at each retry
+    rate_per_second: float = 0.0  # 0: as fast as the relay answers
+
+    def deliver(self, mailer: Mailer, message, sleep: Callable[[float], None] = time.sleep) -> None:
+        """Send, retrying only what the relay said might work later (4xx, disconnects)."""
+        for attempt in range(self.retries + 1):
+            try:
+                mailer.send(message)
+                return
+            except TransientSendError:
+                if attempt == self.retries:
+                    raise
+                sleep(self.backoff_seconds * 2 ** attempt)
+
+    def wait_turn(self, last_sent: float | None) -> float:
+        """Keep to the send rate; returns the time of this send."""
+        if self.rate_per_second > 0 and last_sent is not None:
+            gap = 1 / self.rate_per_second - (time.monotonic() - last_sent)
+            if gap > 0:
+                time.sleep(gap)
+        return time.monotonic()
+
+
 def _claimable(now: datetime, lease: timedelta):
     return or_(Reminder.status.in_(("planned", "failed")),
                and_(Reminder.status == "sending", Reminder.claimed_at < now - lease))
@@ -37,8 +66,9 @@ def _claimable(now: datetime, lease: timedelta):
 
 def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: date, sender: str,
                 actor: str, run_id: str | None, lease_minutes: int = 15,
-                account: str | None = None) -> SendReport:
+                account: str | None = None, pacing: Pacing = Pacing()) -> SendReport:
     report = SendReport()
+    last_sent = None
     lease = timedelta(minutes=lease_minutes)
     with db.session() as session:
         query = (select(Reminder.id, Debtor.account).join(Debtor, Debtor.id == Reminder.debtor_id)
@@ -59,10 +89,12 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 report.cancelled.append(item)
                 continue
             try:
-                mailer.send(build_email(
+                message = build_email(
                     RenderedReminder(row.subject, row.body_text, row.body_html), sender=sender,
                     to=row.recipient, debtor_account=debtor_account, level=row.level,
-                    invoice_numbers=row.invoice_numbers, message_id=row.message_id))
+                    invoice_numbers=row.invoice_numbers, message_id=row.message_id)
+                last_sent = pacing.wait_turn(last_sent)
+                pacing.deliver(mailer, message)
             except (SendError, ValueError) as exc:
                 permanent = isinstance(exc, (PermanentSendError, ValueError))
                 _finish(db, reminder_id, "failed", actor, debtor_account, row.key,

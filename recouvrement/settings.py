@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
     smtp_timeout: float = 30.0
+    smtp_retries: int = 3  # transient errors (4xx, disconnects) retried within a run
+    smtp_backoff_seconds: float = 1.0
+    smtp_rate_per_second: float = 0.0  # 0: no limit
     sender: str = "relances@example.invalid"
 
     timezone: str = "Europe/Paris"

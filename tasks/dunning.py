@@ -7,11 +7,12 @@ from datetime import date
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
 
 from recouvrement.context import run_context
 from recouvrement.litigation import escalate
 from recouvrement.planning import plan_reminders
-from recouvrement.sending import send_outbox
+from recouvrement.sending import Pacing, send_outbox
 
 
 @task(name="plan-reminders", cache_policy=NO_CACHE)
@@ -27,13 +28,36 @@ def plan(as_of: date, actor: str, run_id: str | None, debtor: str | None) -> dic
     return asdict(report)
 
 
+# One run at a time talks to the relay, whatever the number of runs and
+# workers (a Prefect global concurrency limit; raise it with
+# `prefect gcl update smtp-relay --limit N` if the relay allows more).
+SMTP_LIMIT = "smtp-relay"
+
+
+def _ensure_smtp_limit() -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.create_global_concurrency_limit(
+                GlobalConcurrencyLimitCreate(name=SMTP_LIMIT, limit=1))
+        except ObjectAlreadyExists:
+            pass  # made by an earlier run, or set by the operator: keep it as it is
+
+
 @task(name="send-reminders", cache_policy=NO_CACHE)
 def send(as_of: date, actor: str, run_id: str | None, debtor: str | None) -> dict:
     """Send the outbox over one SMTP connection; never twice the same reminder."""
     ctx = run_context()
-    report = send_outbox(ctx.db, ctx.mailer, today=as_of, sender=ctx.settings.sender, actor=actor,
-                         run_id=run_id, lease_minutes=ctx.settings.sending_lease_minutes,
-                         account=debtor)
+    s = ctx.settings
+    _ensure_smtp_limit()
+    with concurrency(SMTP_LIMIT, occupy=1, strict=True):
+        report = send_outbox(ctx.db, ctx.mailer, today=as_of, sender=s.sender, actor=actor,
+                             run_id=run_id, lease_minutes=s.sending_lease_minutes,
+                             account=debtor, pacing=Pacing(s.smtp_retries, s.smtp_backoff_seconds,
+                                                           s.smtp_rate_per_second))
     logger = get_run_logger()
     logger.info("Sent %d reminder(s), %d failed, %d cancelled", len(report.sent),
                 len(report.failed), len(report.cancelled))

@@ -84,7 +84,8 @@ def test_a_bad_file_stops_the_run_with_exit_2_and_changes_nothing(inbox, sink, d
     assert sink.messages == [] and count(database_url, ImportBatch) == 0
 
 
-def test_a_failed_send_exits_1_and_is_retried_by_the_next_run(inbox, sink):
+def test_a_failed_send_exits_1_and_is_retried_by_the_next_run(inbox, sink, monkeypatch):
+    monkeypatch.setenv("RECOUVREMENT_SMTP_RETRIES", "0")
     sink.fail_next(451, count=2)
     result = run("run", "--as-of", DAY)
     assert result.exit_code == 1 and result.output.count("FAILED") == 2

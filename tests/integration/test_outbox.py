@@ -15,7 +15,7 @@ from recouvrement.ingest.load import ingest_inbox
 from recouvrement.mail.mailer import SmtpMailer
 from recouvrement.mail.render import Creditor
 from recouvrement.planning import plan_reminders
-from recouvrement.sending import send_outbox
+from recouvrement.sending import Pacing, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 
@@ -48,9 +48,10 @@ def plan(db, day=DAY, account=None):
                               run_id="run", account=account)
 
 
-def send(db, sink, day=DAY, account=None, run_id="run"):
+def send(db, sink, day=DAY, account=None, run_id="run", pacing=Pacing(retries=0)):
     return send_outbox(db, lambda: SmtpMailer("127.0.0.1", sink.port), today=day,
-                       sender=CREDITOR.sender, actor="test", run_id=run_id, account=account)
+                       sender=CREDITOR.sender, actor="test", run_id=run_id, account=account,
+                       pacing=pacing)
 
 
 def rows(db):
@@ -136,3 +137,35 @@ def test_two_runs_at_once_send_each_reminder_exactly_once(db, sink):
     debtors = sorted(m["X-Recouvrement-Debtor"] for m in sink.messages)
     assert debtors == sorted(f"411D{i:02d}" for i in range(12))
     assert len(rows(db)) == 12
+
+
+def test_transient_errors_are_retried_with_backoff_within_the_run(db, sink):
+    plan(db, account="411D01")
+    sink.fail_next(451, count=2)
+    waits = []
+    pacing = Pacing(retries=3, backoff_seconds=0.5)
+    report = send_outbox(db, lambda: SmtpMailer("127.0.0.1", sink.port), today=DAY,
+                         sender=CREDITOR.sender, actor="test", run_id="run",
+                         pacing=_recording(pacing, waits))
+    assert len(report.sent) == 1 and waits == [0.5, 1.0]
+    assert len(sink.messages) == 1
+
+
+def test_a_permanent_refusal_is_not_retried(db, sink):
+    plan(db, account="411D02")
+    sink.fail_next(550, count=1)
+    waits = []
+    report = send_outbox(db, lambda: SmtpMailer("127.0.0.1", sink.port), today=DAY,
+                         sender=CREDITOR.sender, actor="test", run_id="run",
+                         pacing=_recording(Pacing(retries=3, backoff_seconds=0.5), waits))
+    assert report.failed[0]["permanent"] and waits == []
+    assert rows(db)["compta@d02.example.com"].status == "failed"
+
+
+def _recording(pacing, waits):
+    """The same pacing, with its sleeps recorded instead of slept."""
+    class Recorded(Pacing):
+        def deliver(self, mailer, message, sleep=None):
+            return Pacing.deliver(self, mailer, message, sleep=waits.append)
+
+    return Recorded(pacing.retries, pacing.backoff_seconds, pacing.rate_per_second)
