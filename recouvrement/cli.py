@@ -217,6 +217,18 @@ def acknowledge(invoice: str, on: date) -> None:
 
 
 @main.command()
+@click.option("--as-of", type=DATE, help="the day (default: today)")
+@FORMAT
+def calls(as_of: date | None, fmt: str) -> None:
+    """The day's phone calls for collectors: high-risk debtors at level 1, riskiest first."""
+    from recouvrement.reports import call_list
+
+    with _session() as session:
+        rows = call_list(session, as_of or today_in(load_settings().timezone))
+    _emit(rows, fmt, ["account", "name", "phone", "risk_score", "open_amount", "level", "invoices"])
+
+
+@main.command()
 @FORMAT
 def declarations(fmt: str) -> None:
     """Debtors in collective proceedings: the claims to declare, and by when."""

@@ -133,7 +133,8 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
         as_of=today, creditor=creditor, deadline=deadline, templates_dir=templates)
     domain = creditor.sender.rsplit("@", 1)[-1]
     reminder_id = session.scalar(insert(Reminder).returning(Reminder.id), {
-        "key": key, "debtor_id": state.id, "level": decision.level, "channel": "email",
+        "key": key, "debtor_id": state.id, "level": decision.level,
+        "channel": ",".join(decision.channels),
         "invoice_numbers": list(decision.listed), "planned_on": today,
         "message_id": make_message_id(key, domain), "recipient": state.debtor.email,
         "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,

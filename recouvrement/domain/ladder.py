@@ -35,7 +35,8 @@ class Decision:
 
 
 def next_level_date(invoice: Invoice, policy: Policy, today: date, *,
-                    promise_until: date | None = None) -> tuple[int, date] | None:
+                    promise_until: date | None = None,
+                    risk_class: str | None = None) -> tuple[int, date] | None:
     """The invoice's next level and the business day it falls due; None past the last level.
 
     After a promise to pay that was not kept, the next level is due the day
@@ -46,8 +47,8 @@ def next_level_date(invoice: Invoice, policy: Policy, today: date, *,
     for level in policy.levels:
         if done is not None and level.level <= done:
             continue
-        if level.level == 0 and today > invoice.due_date:
-            continue  # a courtesy notice makes no sense once the due date has passed
+        if level.level == 0 and (today > invoice.due_date or risk_class == "high"):
+            continue  # no courtesy notice once overdue, nor for a high-risk debtor
         if level.relative_to == "due_date":
             start = invoice.due_date
         elif level.relative_to == "end_of_month":
@@ -110,7 +111,8 @@ def decide(debtor: Debtor, invoices: Sequence[Invoice], *, today: date, policy: 
     due_now: dict[str, tuple[int, date]] = {}
     upcoming: list[date] = []
     for invoice in chaseable:
-        step = next_level_date(invoice, policy, today, promise_until=debtor.promise_until)
+        step = next_level_date(invoice, policy, today, promise_until=debtor.promise_until,
+                               risk_class=debtor.risk_class)
         if step is None:
             continue
         if step[1] <= today:
@@ -136,8 +138,11 @@ def decide(debtor: Debtor, invoices: Sequence[Invoice], *, today: date, policy: 
     if not debtor.email:
         return Decision(account, SKIP, f"level {level} due but no e-mail address on file",
                         level=level, notes=notes)
+    channels = policy_level.channels
+    if level == 1 and debtor.risk_class == "high" and "phone" not in channels:
+        channels += ("phone",)  # a collector calls a high-risk debtor at the first reminder
     return Decision(
-        account, SEND, f"level {level} due", level=level, channels=policy_level.channels,
+        account, SEND, f"level {level} due", level=level, channels=channels,
         template=policy_level.template, listed=tuple(sorted(overdue)),
         advances={number: step[0] for number, step in sorted(due_now.items())}, notes=notes,
     )

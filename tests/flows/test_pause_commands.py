@@ -111,3 +111,21 @@ def test_an_acknowledgement_restarts_the_limitation_of_a_prescribed_claim(home, 
     assert run("acknowledge", "V1", "--on", "2020-01-01").exit_code == 2
     run("run", "--as-of", "2026-10-02")
     assert sent_to(sink) == [("411VIEUX", "1")]
+
+
+def test_the_call_list_has_the_high_risk_debtors_chased_today(home, sink):
+    inbox = home / "inbox"
+    write_customers(inbox, [customer("411SUR", phone="0111111111"),
+                            customer("411RISQUE", phone="0222222222")])
+    write_invoices(inbox, date(2026, 9, 1), [
+        invoice("S1", "411SUR", date(2026, 10, 1), "500.00"),
+        invoice("R0", "411RISQUE", date(2026, 6, 1), "90000.00"),  # long overdue, contested
+        invoice("R1", "411RISQUE", date(2026, 10, 1), "800.00")])
+    run("run", "--as-of", "2026-05-29")  # loads the ledger: nothing due yet
+    assert run("dispute", "open", "R0", "--reason", "quantités contestées").exit_code == 0
+    day = date(2026, 10, 1)
+    run("run", "--as-of", day)
+    assert sorted(sent_to(sink)) == [("411RISQUE", "1"), ("411SUR", "1")]
+    rows = json.loads(run("calls", "--as-of", day, "--format", "json").output)
+    assert [(r["account"], r["phone"], r["level"], r["invoices"]) for r in rows] == [
+        ("411RISQUE", "0222222222", 1, ["R1"])]

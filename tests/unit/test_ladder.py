@@ -167,3 +167,17 @@ def test_end_of_month_counts_from_the_last_day_of_the_due_dates_month():
     policy = replace(POLICY, levels=(Level(1, 10, "end_of_month", ("email",), "level1"),) + POLICY.levels[1:])
     # due 5 October -> end of month 31 October + 10 days = 10 November (a Tuesday)
     assert next_level_date(invoice(), policy, date(2026, 11, 10)) == (1, date(2026, 11, 10))
+
+
+def test_a_high_risk_debtor_gets_a_phone_call_at_level_one_and_no_courtesy_notice():
+    from dataclasses import replace
+
+    from recouvrement.domain.policy import Level
+
+    risky = Debtor(account="411R", name="R", email="r@r.example.com", risk_class="high")
+    decision = decide(risky, [invoice()], today=date(2026, 10, 5), policy=POLICY)
+    assert decision.level == 1 and decision.channels == ("email", "phone")
+    courtesy = replace(POLICY, levels=(Level(0, -5, "due_date", ("email",), "level0"),) + POLICY.levels)
+    assert next_level_date(invoice(), courtesy, date(2026, 9, 30)) == (0, date(2026, 9, 30))
+    assert next_level_date(invoice(), courtesy, date(2026, 9, 30), risk_class="high") == (1, date(2026, 10, 5))
+    assert decide(DEBTOR, [invoice()], today=date(2026, 10, 5), policy=POLICY).channels == ("email",)
