@@ -126,11 +126,14 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
         return None  # decided before, by this run's twin or an earlier one
     formal_notice = decision.level == 3
     deadline = today + timedelta(days=policy.litigation_after_days) if formal_notice else None
-    rendered = render_reminder(
-        level=decision.level, debtor=state.debtor,
-        invoices=invoice_rows(state, decision.listed, today, with_claim=formal_notice,
-                              policy=policy),
-        as_of=today, creditor=creditor, deadline=deadline, templates_dir=templates)
+    content = dict(level=decision.level, debtor=state.debtor,
+                   invoices=invoice_rows(state, decision.listed, today, with_claim=formal_notice,
+                                         policy=policy),
+                   as_of=today, creditor=creditor, deadline=deadline, templates_dir=templates)
+    rendered = render_reminder(**content)
+    # The letter is kept for every reminder: sent by post when the policy says
+    # so, and instead of an e-mail the relay refuses for good.
+    letter = render_reminder(**content, letter=True)
     domain = creditor.sender.rsplit("@", 1)[-1]
     reminder_id = session.scalar(insert(Reminder).returning(Reminder.id), {
         "key": key, "debtor_id": state.id, "level": decision.level,
@@ -138,6 +141,7 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
         "invoice_numbers": list(decision.listed), "planned_on": today,
         "message_id": make_message_id(key, domain), "recipient": state.debtor.email,
         "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
+        "letter_html": letter.html,
         "status": "planned", "attempts": 0, "created_at": datetime.now(timezone.utc),
         "run_id": run_id})
     session.execute(insert(ReminderItem), [

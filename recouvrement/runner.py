@@ -56,6 +56,10 @@ def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> No
         echo(f"  sent: {len(send['sent'])}"
              + (" (" + ", ".join(f"level {k}: {v}" for k, v in sorted(levels.items())) + ")"
                 if levels else ""))
+        if send.get("letters"):
+            echo(f"  letters in the print queue: {len(send['letters'])}")
+        for w in send.get("switched", []):
+            echo(f"  by letter instead {w['account']} level {w['level']}: {w['error']}")
         for f in send["failed"]:
             echo(f"  FAILED {f['account']} level {f['level']}: {f['error']}")
         for c in send["cancelled"]:

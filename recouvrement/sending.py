@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy import and_, or_, select, update
@@ -21,7 +22,9 @@ from recouvrement.audit import Event, record
 from recouvrement.db import Database
 from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
 from recouvrement.mail.mailer import Mailer, PermanentSendError, SendError, TransientSendError
+from recouvrement.mail.letters import PrintQueue, merge_pdfs
 from recouvrement.mail.render import RenderedReminder, build_email
+from recouvrement.pdf import PdfRenderer
 
 
 @dataclass
@@ -29,6 +32,8 @@ class SendReport:
     sent: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
     cancelled: list[dict[str, Any]] = field(default_factory=list)
+    letters: list[dict[str, Any]] = field(default_factory=list)  # put in the print queue
+    switched: list[dict[str, Any]] = field(default_factory=list)  # e-mail refused: by letter
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,37 @@ def _claimable(now: datetime, lease: timedelta):
                and_(Reminder.status == "sending", Reminder.claimed_at < now - lease))
 
 
+@dataclass
+class Post:
+    """The postal side: letters rendered to PDF and dropped in the print queue."""
+
+    queue: PrintQueue
+    pdf: PdfRenderer
+
+    def letter(self, db: Database, row: Reminder) -> tuple[bytes, list[tuple[str, bytes]]]:
+        """The letter's PDF and, for a formal notice, copies of the earlier letters."""
+        document = self.pdf.render(row.letter_html)
+        earlier = []
+        if row.level >= 3:
+            with db.session() as session:
+                files = session.scalars(
+                    select(Reminder.letter_file).where(
+                        Reminder.debtor_id == row.debtor_id, Reminder.status == "sent",
+                        Reminder.level < row.level, Reminder.letter_file.is_not(None))
+                    .order_by(Reminder.sent_on, Reminder.id)).all()
+            earlier = [(Path(f).name, Path(f).read_bytes()) for f in files if Path(f).exists()]
+        return document, earlier
+
+
 def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: date, sender: str,
                 actor: str, run_id: str | None, lease_minutes: int = 15,
-                account: str | None = None, pacing: Pacing = Pacing()) -> SendReport:
+                account: str | None = None, pacing: Pacing = Pacing(),
+                post: Post | None = None) -> SendReport:
+    """Send every claimable reminder: by e-mail, by letter, or both, as its channels say.
+
+    A reminder the relay refuses for good (5xx, a refused or unusable
+    address) goes out as a letter instead, when a print queue is given.
+    """
     report = SendReport()
     last_sent = None
     lease = timedelta(minutes=lease_minutes)
@@ -80,32 +113,79 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
         return report
     with mailer_factory() as mailer:
         for reminder_id, debtor_account in candidates:
-            row = _claim(db, reminder_id, run_id, lease, actor)
-            if row is None:
+            claimed = _claim(db, reminder_id, run_id, lease, actor)
+            if claimed is None:
                 continue
+            row, debtor = claimed
             item = {"account": debtor_account, "level": row.level, "invoices": row.invoice_numbers,
                     "key": row.key}
             if row.status == "cancelled":
                 report.cancelled.append(item)
                 continue
+            channels = row.channel.split(",")
+            by_email = "email" in channels and bool(row.recipient)
+            by_post = "letter" in channels or not by_email
+            done: dict[str, Any] = {"level": row.level, "invoices": row.invoice_numbers}
+            letter = post.letter(db, row) if post is not None and "letter" in channels else None
             try:
-                message = build_email(
-                    RenderedReminder(row.subject, row.body_text, row.body_html), sender=sender,
-                    to=row.recipient, debtor_account=debtor_account, level=row.level,
-                    invoice_numbers=row.invoice_numbers, message_id=row.message_id)
-                last_sent = pacing.wait_turn(last_sent)
-                pacing.deliver(mailer, message)
+                if by_email:
+                    message = build_email(
+                        RenderedReminder(row.subject, row.body_text, row.body_html),
+                        sender=sender, to=row.recipient, debtor_account=debtor_account,
+                        level=row.level, invoice_numbers=row.invoice_numbers,
+                        message_id=row.message_id)
+                    if letter is not None:
+                        _attach(message, row, letter)
+                    last_sent = pacing.wait_turn(last_sent)
+                    pacing.deliver(mailer, message)
+                    done.update(email=row.recipient, message_id=row.message_id)
             except (SendError, ValueError) as exc:
                 permanent = isinstance(exc, (PermanentSendError, ValueError))
-                _finish(db, reminder_id, "failed", actor, debtor_account, row.key,
-                        {"error": str(exc), "permanent": permanent}, today)
-                report.failed.append({**item, "error": str(exc), "permanent": permanent})
-                continue
-            _finish(db, reminder_id, "sent", actor, debtor_account, row.key,
-                    {"level": row.level, "invoices": row.invoice_numbers,
-                     "message_id": row.message_id}, today)
+                if not (permanent and post is not None):
+                    _finish(db, reminder_id, "failed", actor, debtor_account, row.key,
+                            {"error": str(exc), "permanent": permanent}, today)
+                    report.failed.append({**item, "error": str(exc), "permanent": permanent})
+                    continue
+                by_post = True
+                done["switched_to_letter"] = f"the e-mail was refused for good: {exc}"
+                report.switched.append({**item, "error": str(exc)})
+            values: dict[str, Any] = {}
+            if by_post:
+                if post is None:
+                    error = "a letter is due but no print queue is configured"
+                    _finish(db, reminder_id, "failed", actor, debtor_account, row.key,
+                            {"error": error, "permanent": True}, today)
+                    report.failed.append({**item, "error": error, "permanent": True})
+                    continue
+                letter = letter or post.letter(db, row)
+                path = _post(post, row, debtor, letter, today)
+                values = {"letter_file": str(path),
+                          "channel": ",".join(dict.fromkeys([*channels, "letter"]))}
+                done["letter"] = path.name
+                report.letters.append({**item, "file": str(path)})
+            _finish(db, reminder_id, "sent", actor, debtor_account, row.key, done, today, values)
             report.sent.append(item)
     return report
+
+
+def _attach(message, row: Reminder, letter: tuple[bytes, list[tuple[str, bytes]]]) -> None:
+    document, earlier = letter
+    message.add_attachment(document, maintype="application", subtype="pdf",
+                           filename=f"{'mise-en-demeure' if row.level >= 3 else 'relance'}.pdf")
+    for name, content in earlier:
+        message.add_attachment(content, maintype="application", subtype="pdf",
+                               filename=f"copie-{name}")
+
+
+def _post(post: Post, row: Reminder, debtor: Debtor,
+          letter: tuple[bytes, list[tuple[str, bytes]]], today: date) -> Path:
+    document, earlier = letter
+    if earlier:
+        document = merge_pdfs([document, *(content for _name, content in earlier)])
+    return post.queue.add(day=today, key=row.key, pdf=document, account=debtor.account,
+                          name=debtor.name, address=debtor.address, postcode=debtor.postcode,
+                          city=debtor.city, country=debtor.country, level=row.level,
+                          registered=row.level >= 2)
 
 
 def _claim(db: Database, reminder_id: int, run_id: str | None, lease: timedelta, actor: str):
@@ -122,13 +202,16 @@ def _claim(db: Database, reminder_id: int, run_id: str | None, lease: timedelta,
             return None
         row = session.get(Reminder, reminder_id)
         session.refresh(row)
+        debtor = session.get(Debtor, row.debtor_id)
         stale = _no_longer_due(session, reminder_id)
         if stale:
             row.status = "cancelled"
-            record(session, [Event("reminder.cancelled", subject=row.key,
-                                   details={"why": stale})], actor)
+            record(session, [Event("reminder.cancelled", debtor.account, row.key,
+                                   {"why": stale})], actor)
+        session.flush()
         session.expunge(row)
-        return row
+        session.expunge(debtor)
+        return row, debtor
 
 
 def _no_longer_due(session, reminder_id: int) -> str | None:
@@ -146,9 +229,9 @@ def _no_longer_due(session, reminder_id: int) -> str | None:
 
 
 def _finish(db: Database, reminder_id: int, status: str, actor: str, account: str, key: str,
-            details: dict[str, Any], today: date) -> None:
+            details: dict[str, Any], today: date, extra: dict[str, Any] | None = None) -> None:
     now = datetime.now(timezone.utc)
-    values: dict[str, Any] = {"status": status}
+    values: dict[str, Any] = {"status": status, **(extra or {})}
     if status == "sent":
         values.update(sent_at=now, sent_on=today, last_error=None)
     else:

@@ -12,7 +12,9 @@ from prefect.concurrency.sync import concurrency
 from recouvrement.context import run_context
 from recouvrement.litigation import escalate
 from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, send_outbox
+from recouvrement.mail.letters import PrintQueue
+from recouvrement.pdf import default_renderer
+from recouvrement.sending import Pacing, Post, send_outbox
 
 
 @task(name="plan-reminders", cache_policy=NO_CACHE)
@@ -57,10 +59,14 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None) -> dic
         report = send_outbox(ctx.db, ctx.mailer, today=as_of, sender=s.sender, actor=actor,
                              run_id=run_id, lease_minutes=s.sending_lease_minutes,
                              account=debtor, pacing=Pacing(s.smtp_retries, s.smtp_backoff_seconds,
-                                                           s.smtp_rate_per_second))
+                                                           s.smtp_rate_per_second),
+                             post=Post(PrintQueue(s.letters_dir), default_renderer()))
     logger = get_run_logger()
-    logger.info("Sent %d reminder(s), %d failed, %d cancelled", len(report.sent),
-                len(report.failed), len(report.cancelled))
+    logger.info("Sent %d reminder(s) (%d letter(s) in the print queue), %d failed, %d cancelled",
+                len(report.sent), len(report.letters), len(report.failed), len(report.cancelled))
+    for switched in report.switched:
+        logger.warning("E-mail to %s refused for good, sent as a letter instead",
+                       switched["account"])
     for failure in report.failed:
         logger.warning("Reminder for %s (level %s) not sent: %s", failure["account"],
                        failure["level"], failure["error"])

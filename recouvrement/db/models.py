@@ -146,6 +146,9 @@ class Reminder(Base):
     subject: Mapped[str] = mapped_column(Text)
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    # The same reminder as a postal letter (migration 0004), and where its PDF went.
+    letter_html: Mapped[str | None] = mapped_column(Text)
+    letter_file: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(12), default="planned", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

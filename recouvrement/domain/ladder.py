@@ -135,14 +135,17 @@ def decide(debtor: Debtor, invoices: Sequence[Invoice], *, today: date, policy: 
     level = max(step[0] for step in due_now.values())
     overdue = [i.number for i in chaseable if i.due_date < today or i.number in due_now]
     policy_level = policy.level(level)
-    if not debtor.email:
-        return Decision(account, SKIP, f"level {level} due but no e-mail address on file",
-                        level=level, notes=notes)
     channels = policy_level.channels
     if level == 1 and debtor.risk_class == "high" and "phone" not in channels:
         channels += ("phone",)  # a collector calls a high-risk debtor at the first reminder
+    reason = f"level {level} due"
+    if not debtor.email and "email" in channels:
+        channels = tuple(c for c in channels if c != "email")
+        if "letter" not in channels:
+            channels = ("letter", *channels)
+        reason += ", by letter: no usable e-mail address on file"
     return Decision(
-        account, SEND, f"level {level} due", level=level, channels=channels,
+        account, SEND, reason, level=level, channels=channels,
         template=policy_level.template, listed=tuple(sorted(overdue)),
         advances={number: step[0] for number, step in sorted(due_now.items())}, notes=notes,
     )

@@ -40,6 +40,11 @@ class Debtor:
     blocked: bool = False
     risk_class: str | None = None
     promise_until: date | None = None  # the debtor promised to pay by this day
+    # Postal address, for letters.
+    address: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
 
     @property
     def in_collective_proceedings(self) -> bool:

@@ -103,11 +103,14 @@ def _iban_display(iban: str) -> str:
 
 def render_reminder(*, level: int, debtor: Debtor, invoices: Sequence[InvoiceRow], as_of: date,
                     creditor: Creditor, deadline: date | None = None,
-                    templates_dir: Path | Sequence[Path] | None = None) -> RenderedReminder:
+                    templates_dir: Path | Sequence[Path] | None = None,
+                    letter: bool = False) -> RenderedReminder:
     """The subject, text and HTML of one debtor's reminder of `level`.
 
     `templates_dir` may be a list of folders: a creditor's own folder first
-    overrides any template of the default one behind it.
+    overrides any template of the default one behind it. With `letter`, the
+    HTML is the same reminder laid out as a registered letter (the debtor's
+    postal address in the window, the registered-mail mention), for the PDF.
     """
     if level not in LEVELS:
         raise ValueError(f"render_reminder: unknown level {level!r} (expected one of {LEVELS})")
@@ -124,6 +127,7 @@ def render_reminder(*, level: int, debtor: Debtor, invoices: Sequence[InvoiceRow
     text_template = env.get_template(f"email/{language}/level{level}.txt")
     html_template = env.get_template(f"email/{language}/level{level}.html")
     context = _context(level, debtor, kind, invoices, as_of, creditor, deadline, language)
+    context["letter"] = letter
     context["subject"] = _subject(text_template, context)
     return RenderedReminder(context["subject"], _tidy_text(text_template.render(context)),
                             html_template.render(context))
@@ -218,6 +222,10 @@ def _context(level: int, debtor: Debtor, kind: DebtorKind, invoices: Sequence[In
             "kind": kind.value,
             "is_consumer": kind is DebtorKind.B2C,
             "is_public": kind is DebtorKind.PUBLIC,
+            "address_lines": [line.strip() for line in (debtor.address or "").splitlines()
+                              if line.strip()],
+            "postcode_city": " ".join(p for p in (debtor.postcode, debtor.city) if p),
+            "country": debtor.country if debtor.country not in (None, "", "FR", "France") else "",
         },
         "creditor": {
             "name": creditor.name,

@@ -1,4 +1,5 @@
-"""Promises to pay, payment plans, and what restarts an invoice's limitation period.
+"""Promises to pay, payment plans, and what restarts an invoice's limitation period,
+and reminders as postal letters.
 
 Revision ID: 0004_dunning
 Revises: 0001
@@ -46,9 +47,15 @@ def upgrade() -> None:
     with op.batch_alter_table("invoices") as batch:
         batch.add_column(sa.Column("last_payment_on", sa.Date(), nullable=True))
         batch.add_column(sa.Column("acknowledged_on", sa.Date(), nullable=True))
+    with op.batch_alter_table("reminders") as batch:
+        batch.add_column(sa.Column("letter_html", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("letter_file", sa.String(length=500), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reminders") as batch:
+        batch.drop_column("letter_file")
+        batch.drop_column("letter_html")
     with op.batch_alter_table("invoices") as batch:
         batch.drop_column("acknowledged_on")
         batch.drop_column("last_payment_on")
