@@ -53,7 +53,7 @@ class PrintQueue:
         manifest = folder / MANIFEST
         if manifest.exists():
             with manifest.open(encoding="utf-8", newline="") as handle:
-                if any(row["reminder"] == key for row in csv.DictReader(handle)):
+                if any(row["reminder"] == key for row in csv.DictReader(handle, delimiter=";")):
                     return path
         new = not manifest.exists()
         with manifest.open("a", encoding="utf-8", newline="") as handle:
