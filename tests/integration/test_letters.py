@@ -56,7 +56,9 @@ def day(db, sink, post, when, retries=0):
 
 
 def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    """The PDF's text, the thin and no-break spaces of French amounts as plain spaces."""
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 def manifest(folder, when):
