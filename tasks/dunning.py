@@ -39,14 +39,19 @@ SMTP_LIMIT = "smtp-relay"
 def _ensure_smtp_limit() -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectAlreadyExists
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
     with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(SMTP_LIMIT)
+            return  # made by an earlier run, or set by the operator: keep it as it is
+        except ObjectNotFound:
+            pass
         try:
             client.create_global_concurrency_limit(
                 GlobalConcurrencyLimitCreate(name=SMTP_LIMIT, limit=1))
         except ObjectAlreadyExists:
-            pass  # made by an earlier run, or set by the operator: keep it as it is
+            pass  # another run made it in between
 
 
 @task(name="send-reminders", cache_policy=NO_CACHE)

@@ -34,7 +34,7 @@ DEBTORS = [
     customer("411LEGRAND"),                     # two invoices on their own clocks
     customer("411PETIT", kind="B2C"),           # disputes, then the dispute is closed
     customer("411BLOQUE", blocked="yes"),       # blocked by the credit manager
-    customer("411MUET", email=""),              # no e-mail address
+    customer("411MUET", email=""),              # no e-mail address: letters
 ]
 
 # number, account, due date, amount, day it is paid (absent from the export from then on)
@@ -87,6 +87,10 @@ EXPECTED_LITIGATION = [
     {"debtor": "411PETIT", "invoices": ["F-P1"], "principal": "500.00", "interest": "0.32",
      "fixed_fees": "0.00", "total": "500.32", "procedure": "petites_creances",
      "queued_on": "2026-11-05"},
+    # by letters (no e-mail), on the same dates as 411DUPONT: 300 × 12.15 % × 34/365 = 3.3953
+    {"debtor": "411MUET", "invoices": ["F-N1"], "principal": "300.00", "interest": "3.40",
+     "fixed_fees": "40.00", "total": "343.40", "procedure": "petites_creances",
+     "queued_on": "2026-11-04"},
     # 7000 × 12.15 % × 37/365 (6 Oct..11 Nov) = 86.2151
     {"debtor": "411LEGRAND", "invoices": ["F-L2"], "principal": "7000.00", "interest": "86.22",
      "fixed_fees": "40.00", "total": "7126.22", "procedure": "injonction_de_payer",
@@ -107,7 +111,7 @@ def test_forty_five_days_of_dunning(home, sink, database_url):
     write_customers(inbox, DEBTORS)
     received: dict[tuple[date, str], tuple[int, list[str]]] = {}
     reruns_sent = []
-    quarantined, skipped = [], defaultdict(set)
+    quarantined, skipped, posted = [], defaultdict(set), []
     db = open_database(database_url)
     day = START
     while day <= END:
@@ -127,6 +131,7 @@ def test_forty_five_days_of_dunning(home, sink, database_url):
                 received[key] = (int(message["X-Recouvrement-Level"]),
                                  message["X-Recouvrement-Invoices"].split(","))
             quarantined += summary["ingest"]["quarantined"]
+            posted += [(day, letter) for letter in summary["send"]["letters"]]
             for s in summary["plan"]["skipped"]:
                 skipped[s["account"]].add(s["reason"])
             if day == START:
@@ -144,13 +149,18 @@ def test_forty_five_days_of_dunning(home, sink, database_url):
     assert [(q["line"], q["reasons"]) for q in quarantined] == [
         (10, ["amount is negative", "open_amount is greater than amount"])]
     assert "debtor blocked by the credit manager" in skipped["411BLOQUE"]
-    assert any("no e-mail address" in r for r in skipped["411MUET"])
+    letters = {(day, l["account"], l["level"]) for day, l in posted}
+    assert letters == {(date(2026, 10, 1), "411MUET", 1), (date(2026, 10, 16), "411MUET", 2),
+                       (date(2026, 10, 26), "411MUET", 3),
+                       # levels 2 and 3 also go by registered letter
+                       *((d, a, lvl) for (d, a), (lvl, _) in EXPECTED_REMINDERS.items() if lvl >= 2)}
 
     result = CliRunner().invoke(cli, ["litigation", "list", "--format", "json"])
     assert result.exit_code == 0, result.output
     queue = json.loads(result.output)
     for dossier in queue:
         assert dossier.pop("id") and dossier.pop("status") == "queued"
-    assert sorted(queue, key=lambda d: (d["queued_on"], d["debtor"], d["invoices"])) == EXPECTED_LITIGATION
+    order = lambda d: (d["queued_on"], d["debtor"], d["invoices"])  # noqa: E731
+    assert sorted(queue, key=order) == sorted(EXPECTED_LITIGATION, key=order)
 
     assert CliRunner().invoke(cli, ["audit", "verify"]).exit_code == 0
