@@ -63,7 +63,6 @@ def test_levels_climb_one_at_a_time_even_long_after_the_due_date():
                          collective_proceedings_since=date(2026, 9, 1)), {}, SKIP, "collective"),
     ([invoice()], DEBTOR, {"pending": True}, SKIP, "waiting to be sent"),
     ([invoice()], DEBTOR, {"last_contact": date(2026, 10, 2)}, SKIP, "minimum gap"),
-    ([invoice()], Debtor("411X", "X"), {}, SKIP, "no e-mail"),
     ([invoice(due=date(2026, 10, 20))], DEBTOR, {}, NOTHING, "next level due on 2026-10-20"),
 ])
 def test_reasons_for_not_sending(invoices, debtor, kwargs, action, reason):
@@ -181,3 +180,12 @@ def test_a_high_risk_debtor_gets_a_phone_call_at_level_one_and_no_courtesy_notic
     assert next_level_date(invoice(), courtesy, date(2026, 9, 30)) == (0, date(2026, 9, 30))
     assert next_level_date(invoice(), courtesy, date(2026, 9, 30), risk_class="high") == (1, date(2026, 10, 5))
     assert decide(DEBTOR, [invoice()], today=date(2026, 10, 5), policy=POLICY).channels == ("email",)
+
+
+def test_a_debtor_without_e_mail_is_chased_by_letter_and_the_reason_says_so():
+    decision = decide(Debtor("411X", "X"), [invoice()], today=date(2026, 10, 5), policy=POLICY)
+    assert (decision.action, decision.level, decision.channels) == (SEND, 1, ("letter",))
+    assert decision.reason == "level 1 due, by letter: no usable e-mail address on file"
+    later = decide(Debtor("411X", "X"), [invoice(sent={1: date(2026, 9, 20)})],
+                   today=date(2026, 10, 5), policy=POLICY)
+    assert later.channels == ("letter",)  # level 2's email + letter: the letter alone
