@@ -127,7 +127,9 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
     formal_notice = decision.level == 3
     deadline = today + timedelta(days=policy.litigation_after_days) if formal_notice else None
     content = dict(level=decision.level, debtor=state.debtor,
-                   invoices=invoice_rows(state, decision.listed, today, with_claim=formal_notice,
+                   # An agency states principal, interest and fees at every level (R124-4).
+                   invoices=invoice_rows(state, decision.listed, today,
+                                         with_claim=formal_notice or bool(creditor.agency),
                                          policy=policy),
                    as_of=today, creditor=creditor, deadline=deadline, templates_dir=templates)
     rendered = render_reminder(**content)

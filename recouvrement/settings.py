@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     creditor_bic: str | None = None
     creditor_address: str | None = None
     creditor_is_trader: bool = True
+    # Agency mode: a collection agency writes for the creditor (CPCE R124-4).
+    agency_name: str | None = None
+    agency_address: str | None = None
 
     # A row left in `sending` longer than this by a run that died is resumed.
     sending_lease_minutes: int = 15
@@ -81,6 +84,8 @@ class Settings(BaseSettings):
             iban=self.creditor_iban,
             bic=self.creditor_bic,
             address=self.creditor_address,
+            agency=self.agency_name,
+            agency_address=self.agency_address,
         )
 
     def smtp_password_value(self) -> str | None:

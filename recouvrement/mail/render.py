@@ -42,6 +42,9 @@ class Creditor:
     iban: str | None = None
     bic: str | None = None
     address: str | None = None
+    # A collection agency writing for the creditor (CPCE R124-4): its name and address.
+    agency: str | None = None
+    agency_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,9 @@ def _context(level: int, debtor: Debtor, kind: DebtorKind, invoices: Sequence[In
             "bic": creditor.bic.strip().upper() if creditor.bic else None,
             "address_lines": [line.strip() for line in (creditor.address or "").splitlines()
                               if line.strip()],
+            "agency": creditor.agency,
+            "agency_address_lines": [line.strip() for line in
+                                     (creditor.agency_address or "").splitlines() if line.strip()],
         },
         "invoices": rows,
         "invoice_count": len(rows),

@@ -328,3 +328,24 @@ def test_fake_mailer_records_and_raises_scripted_errors():
     assert len(mailer.attempts) == 3 and mailer.connections == 1
     with pytest.raises(RuntimeError):
         mailer.send(message())
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_agency_mode_names_agency_and_creditor_splits_the_debt_and_quotes_l111_8(language):
+    from recouvrement.domain.model import Debtor as D
+
+    agency = Creditor(name="Durand Industrie SA", sender="relances@agence.example.com",
+                      agency="Agence Recouvre & Co", agency_address="5 quai de Seine\n75019 Paris")
+    debtor = D(account="411A", name="Client SARL", language=language)
+    rows = [InvoiceRow("F1", date(2026, 9, 1), date(2026, 10, 1), Decimal("1000.00"),
+                       Decimal("1000.00"), "EUR", 30, Decimal("9.99"), Decimal("40.00"))]
+    mail = render_reminder(level=1, debtor=debtor, invoices=rows, as_of=date(2026, 10, 31),
+                           creditor=agency)
+    for part in (mail.text, mail.html):
+        assert "Agence Recouvre &amp; Co" in part or "Agence Recouvre & Co" in part
+        assert "Durand Industrie SA" in part
+        assert "L111-8" in part and "restent à la charge du créancier" in part
+        assert "9,99" in part or "9.99" in part  # interest shown already at level 1
+    plain = render_reminder(level=1, debtor=debtor, invoices=rows, as_of=date(2026, 10, 31),
+                            creditor=Creditor(name="Durand Industrie SA", sender="r@d.example.com"))
+    assert "L111-8" not in plain.text and "Agence" not in plain.html
