@@ -104,3 +104,13 @@ def test_dispute_commands_pause_and_resume_dunning(inbox, sink):
     assert run("dispute", "close", "NOPE").exit_code == 2
     shown = run("audit", "show", "--debtor", "411DUPONT").output
     assert "invoice.dispute_opened" in shown and "invoice.dispute_closed" in shown
+
+
+def test_backfill_replays_the_weekdays_in_order(inbox, sink):
+    from flows.backfill import backfill
+
+    days = backfill(date(2026, 10, 30), date(2026, 11, 3))  # Fri, (Sat, Sun), Mon, Tue
+    assert [d["as_of"] for d in days] == ["2026-10-30", "2026-11-02", "2026-11-03"]
+    assert sum(d["sent"] for d in days) == 2 == len(sink.messages)
+    with pytest.raises(ValueError, match="before start"):
+        backfill(date(2026, 11, 3), date(2026, 11, 2))
