@@ -92,6 +92,7 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
          + ", ".join(f"{k}: {v}" for k, v in sorted(totals.items())))
     echo("Where to look:")
     echo(f"  e-mails (Maildir)         {home / 'maildir'}")
+    echo(f"  letters to print (PDF)    {home / 'letters'}   (one folder a day, manifest.csv)")
     echo(f"  the ledger (SQLite)       {home / 'recouvrement.db'}")
     echo("  debtors and risk          recouvrement debtors")
     echo("  litigation queue          recouvrement litigation list")
