@@ -125,14 +125,20 @@ def litigation() -> None:
 
 @litigation.command("list")
 @FORMAT
-def litigation_list(fmt: str) -> None:
+@click.option("--status", type=click.Choice(["queued", "exported", "with_bailiff", "with_lawyer",
+                                              "closed"]), help="only dossiers in this state")
+def litigation_list(fmt: str, status: str | None) -> None:
     """Dossiers that exhausted the amicable steps."""
-    from recouvrement.litigation import list_dossiers
+    from recouvrement.litigation import list_dossiers, list_not_ready
 
     with _session() as session:
-        rows = list_dossiers(session)
+        rows = list_dossiers(session, status=status)
+        held = len(list_not_ready(session))
     _emit(rows, fmt, ["id", "debtor", "invoices", "principal", "interest", "fixed_fees", "total",
                       "procedure", "queued_on", "status"])
+    if fmt == "table" and held:
+        click.echo(f"{held} debtor(s) past the formal notice deadline are not ready: "
+                   "recouvrement litigation not-ready")
 
 
 @main.group()
@@ -245,33 +251,290 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain; name every entry that was tampered with."""
-    from recouvrement.audit import verify
+@click.option("--head", "expected_head", metavar="HASH",
+              help="a head hash noted earlier: fail if it is no longer in the log")
+def audit_verify(expected_head: str | None) -> None:
+    """Check the hash chain; name every entry edited, deleted, reordered or inserted."""
+    from recouvrement.audit import check_chain
 
     with _session() as session:
-        problems = verify(session)
-    if not problems:
-        click.echo("audit log intact")
+        report = check_chain(session, expected_head=expected_head)
+    if report.intact:
+        redacted = f", {report.redacted} erased by retention purges" if report.redacted else ""
+        click.echo(f"audit log intact: {report.entries} entries{redacted}")
+        if report.head_hash:
+            click.echo(f"head: entry #{report.head_id} {report.head_hash}")
         return
-    for p in problems:
-        click.echo(f"entry {p.entry_id}: {p.problem}", err=True)
+    for p in report.problems:
+        where = f"entry {p.entry_id}" if p.entry_id is not None else "log"
+        click.echo(f"{where}: {p.kind}: {p.problem}", err=True)
+    click.echo(f"audit log NOT intact: {len(report.problems)} problem(s) in "
+               f"{report.entries} entries", err=True)
     sys.exit(1)
 
 
 @audit.command("show")
 @click.option("--debtor", help="only this account")
-@click.option("--limit", default=200, show_default=True)
-def audit_show(debtor: str | None, limit: int) -> None:
-    """Read the log, newest last."""
-    from recouvrement.reports import audit_rows
+@click.option("--dossier", help="only entries about this dossier id")
+@click.option("--limit", default=200, show_default=True, help="the newest N entries (0: all)")
+@FORMAT
+def audit_show(debtor: str | None, dossier: str | None, limit: int, fmt: str) -> None:
+    """Read the log, newest last: when, who acted, what, about whom."""
+    from recouvrement.audit import read_log
 
     with _session() as session:
-        rows = audit_rows(session, account=debtor, limit=limit)
+        rows = read_log(session, account=debtor, subject=dossier, limit=limit or None)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
     for r in rows:
+        details = "[erased by retention purge]" if r["redacted"] else json.dumps(
+            r["details"], ensure_ascii=False)
         click.echo(f"{r['id']:>7}  {r['at']}  {r['actor']:<28}  {r['event']:<26}  "
-                   f"{r['account'] or '-':<14}  {r['subject'] or ''}  {r['details']}")
+                   f"{r['account'] or '-':<14}  {r['subject'] or ''}  {details}")
 
+
+# --- the litigation queue's life, the dossier, GDPR retention (issue 6) -----------------
+
+
+def _dossier_command(action) -> None:
+    """Run `action(session, actor, today)`; a missing dossier or a refused change exits 2."""
+    from recouvrement.audit import current_actor
+    from recouvrement.domain.dossier import TransitionError
+    from recouvrement.lifecycle import DossierNotFound
+
+    problem = None
+    try:
+        with _session() as session:
+            action(session, current_actor(), today_in(load_settings().timezone))
+    except (DossierNotFound, TransitionError) as exc:
+        problem = str(exc)
+    if problem:
+        _fail(problem)
+
+
+@litigation.command("not-ready")
+@FORMAT
+def litigation_not_ready(fmt: str) -> None:
+    """Debtors past the formal notice deadline whose dossier is held back, and why."""
+    from recouvrement.litigation import list_not_ready
+
+    with _session() as session:
+        rows = list_not_ready(session)
+    if fmt == "json":
+        _emit(rows, fmt, [])
+        return
+    _table([{**r, "invoices": ",".join(r["invoices"]), "reasons": " | ".join(r["reasons"])}
+            for r in rows], ["debtor", "since", "invoices", "reasons"])
+
+
+@litigation.command("show")
+@click.argument("dossier_id")
+@FORMAT
+def litigation_show(dossier_id: str, fmt: str) -> None:
+    """One dossier: where it stands, payments received since it was queued, balance."""
+    from recouvrement.lifecycle import dossier_detail, find_dossier
+
+    found = {}
+
+    def show(session, _actor, _today):
+        found.update(dossier_detail(session, find_dossier(session, dossier_id)))
+
+    _dossier_command(show)
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    for key in ("id", "debtor", "status", "outcome", "procedure", "queued_on", "exported_on",
+                "handler", "handler_reference", "closed_on", "principal", "interest",
+                "fixed_fees", "total", "balance"):
+        if found.get(key) is not None:
+            click.echo(f"{key:<18} {found[key]}")
+    click.echo(f"{'invoices':<18} {', '.join(found['invoices'])}")
+    for p in found["payments"]:
+        click.echo(f"{'payment':<18} {p['received_on']}  {p['invoice']}  {p['amount']}")
+
+
+@litigation.command("export")
+@click.argument("dossier_id")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="folder to write the dossier into")
+@click.option("--zip", "as_zip", is_flag=True, help="one zip file instead of a folder")
+def litigation_export(dossier_id: str, out: Path, as_zip: bool) -> None:
+    """Write the dossier: statement of claim, letters, invoices, audit trail (JSON + PDF)."""
+    from recouvrement.context import run_context
+    from recouvrement.dossier import export_dossier
+    from recouvrement.pdf import default_renderer
+
+    ctx = run_context()
+    written = []
+
+    def export(session, actor, today):
+        written.append(export_dossier(
+            session, dossier_id, out, today=today, actor=actor, creditor=ctx.settings.creditor,
+            creditor_is_trader=ctx.settings.creditor_is_trader, renderer=default_renderer(),
+            as_zip=as_zip, templates=[ctx.settings.templates] if ctx.settings.templates else None))
+
+    _dossier_command(export)
+    path, missing = written[0]
+    click.echo(f"dossier written to {path}")
+    for item in missing:
+        click.echo(f"  to complete before filing: {item}")
+
+
+@litigation.command("handover")
+@click.argument("dossier_id")
+@click.option("--to", "to", type=click.Choice(["bailiff", "lawyer"]), required=True,
+              help="a commissaire de justice (bailiff) or a lawyer")
+@click.option("--name", required=True, help="who takes the dossier")
+@click.option("--reference", help="their reference for it")
+def litigation_handover(dossier_id: str, to: str, name: str, reference: str | None) -> None:
+    """Hand an exported dossier to a bailiff or a lawyer."""
+    from recouvrement.lifecycle import find_dossier, hand_over
+
+    def handover(session, actor, today):
+        hand_over(session, find_dossier(session, dossier_id), to=to, name=name,
+                  reference=reference, today=today, actor=actor)
+
+    _dossier_command(handover)
+    click.echo(f"{dossier_id}: with the {to}, {name}")
+
+
+@litigation.command("close")
+@click.argument("dossier_id")
+@click.option("--outcome", type=click.Choice(["paid", "settled", "judgment", "abandoned"]),
+              required=True)
+@click.option("--note", help="a word on how it ended")
+def litigation_close(dossier_id: str, outcome: str, note: str | None) -> None:
+    """Close a dossier: paid, settled, judgment or abandoned."""
+    from recouvrement.lifecycle import close_dossier, find_dossier
+
+    def close(session, actor, today):
+        close_dossier(session, find_dossier(session, dossier_id), outcome=outcome, note=note,
+                      today=today, actor=actor)
+
+    _dossier_command(close)
+    click.echo(f"{dossier_id}: closed ({outcome})")
+
+
+@main.group()
+def retention() -> None:
+    """GDPR retention of debtors' personal data (CNIL référentiel 2021-130)."""
+
+
+@retention.command("purge")
+@click.option("--as-of", type=DATE, help="the day to purge as (default: today)")
+@click.option("--active-years", type=click.IntRange(min=1), default=3, show_default=True,
+              help="years after the last contact before a closed debtor is archived")
+@click.option("--dry-run", is_flag=True, help="report what would be archived or erased; change "
+                                              "nothing")
+def retention_purge(as_of: date | None, active_years: int, dry_run: bool) -> None:
+    """Archive closed debtors' data after the active period; erase it after the limitation
+    period, audit entries included (the hash chain still verifies)."""
+    from recouvrement.audit import current_actor
+    from recouvrement.db import open_database
+    from recouvrement.retention import delete_files, purge
+
+    db = open_database(load_settings().database_url)
+    today = as_of or today_in(load_settings().timezone)
+    with (db.rolled_back_session() if dry_run else db.session()) as session:
+        report = purge(session, today=today, actor=current_actor(), active_years=active_years)
+    if not dry_run:
+        delete_files(report)
+    head = "Dry run (nothing changed)" if dry_run else "Retention purge"
+    click.echo(f"{head} of {today}: {len(report.archived)} debtor(s) archived, "
+               f"{len(report.purged)} erased, {len(report.reactivated)} back from the archive; "
+               f"{report.entries_erased} audit entries erased")
+    for a in report.archived:
+        click.echo(f"  archived {a['account']} (last contact {a['last_contact']}, erased after "
+                   f"{a['purge_after']})")
+    for p in report.purged:
+        click.echo(f"  erased, now {p['pseudonym']} ({p['entries_erased']} audit entries)")
+    if report.entries_kept:
+        click.echo(f"  {report.entries_kept} audit entries written before migration 0003 cannot "
+                   "be erased without breaking the chain: they were kept")
+
+
+
+# --- accounting exports: ingest by hand, mapping profiles, quarantine (issue 3) ---
+
+@main.command("ingest")
+@click.option("--as-of", type=DATE, help="the day the exports are read on (default: today)")
+@click.option("--profile", help="mapping profile for every new file (default: chosen from the header row)")
+@click.option("--sheet", help="Excel sheet to read (default: the first with the right columns)")
+@click.option("--list-profiles", is_flag=True, help="list the mapping profiles and stop")
+def ingest(as_of: date | None, profile: str | None, sheet: str | None,
+           list_profiles: bool) -> None:
+    """Read the inbox's new exports now, without running the daily flow."""
+    from recouvrement.ingest.errors import InputFileError
+    from recouvrement.ingest.manual import describe, ingest_now, profile_rows
+
+    settings = load_settings()
+    if list_profiles:
+        _emit(profile_rows(settings.home), "table", ["name", "exports", "label", "file"])
+        return
+    try:
+        report = ingest_now(settings, as_of or today_in(settings.timezone), profile=profile,
+                            sheet=sheet)
+    except InputFileError as exc:
+        _fail(f"{exc} (nothing was changed)")
+    for line in describe(report):
+        click.echo(line)
+
+
+@main.group()
+def quarantine() -> None:
+    """Rows that validation held back, with their file, line, content and reasons."""
+
+
+@quarantine.command("list")
+@click.option("--all", "everything", is_flag=True, help="also the rows released or superseded")
+@click.option("--file", "file_name", help="only the rows of this file")
+@FORMAT
+def quarantine_list(everything: bool, file_name: str | None, fmt: str) -> None:
+    """The rows still in quarantine (or all of them)."""
+    from recouvrement.quarantine import list_rows
+
+    with _session() as session:
+        rows = list_rows(session, status=None if everything else "open", file=file_name,
+                         raw=fmt == "json")
+    _emit(rows, fmt, ["id", "file", "line", "key", "status", "reasons"])
+
+
+@quarantine.command("show")
+@click.argument("row_id", type=int)
+@FORMAT
+def quarantine_show(row_id: int, fmt: str) -> None:
+    """One quarantined row: where it comes from, why, and its content."""
+    from recouvrement.quarantine import get_row
+
+    with _session() as session:
+        row = get_row(session, row_id)
+    if row is None:
+        _fail(f"no quarantined row {row_id} (see: recouvrement quarantine list --all)")
+    if fmt == "json":
+        click.echo(json.dumps(row, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"row {row['id']}: {row['file']} line {row['line']} ({row['status']})")
+    for reason in row["reasons"]:
+        click.echo(f"  - {reason}")
+    for column, value in row["raw"].items():
+        click.echo(f"  {column}: {value}")
+
+
+@quarantine.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="the file to write")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+@click.option("--all", "everything", is_flag=True, help="also the rows released or superseded")
+@click.option("--file", "file_name", help="only the rows of this file")
+def quarantine_export(out: Path, fmt: str, everything: bool, file_name: str | None) -> None:
+    """Write the quarantined rows to a file (CSV cells that look like formulas are quoted)."""
+    from recouvrement.quarantine import export_rows, list_rows
+
+    with _session() as session:
+        rows = list_rows(session, status=None if everything else "open", file=file_name, raw=True)
+    click.echo(f"{export_rows(rows, out, fmt)} row(s) written to {out}")
 
 if __name__ == "__main__":
     main()

@@ -1,23 +1,42 @@
-"""Queue the dossiers that exhausted the amicable steps, with their statement of claim."""
+"""Queue the dossiers that exhausted the amicable steps, with their statement of claim.
+
+Before a dossier enters the queue its invoices pass the readiness check
+(`domain/dossier.py`): no open dispute, not prescribed, the formal notice's
+proof on file, amounts confirmed by the newest export, the debtor's identity
+complete. What fails is kept on the "not ready" list with its reasons and
+looked at again every day, never silently dropped.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
 from recouvrement.db import lock
-from recouvrement.db.models import Debtor, Invoice, LitigationDossier
+from recouvrement.db.models import (
+    Debtor,
+    ImportBatch,
+    Invoice,
+    LitigationDossier,
+    LitigationHold,
+    Reminder,
+    ReminderItem,
+)
+from recouvrement.domain.dossier import Candidate, Identity, Readiness, check_readiness
 from recouvrement.domain.ladder import due_for_litigation
 from recouvrement.domain.legal import fixed_recovery_fee, late_interest, recommend_procedure
+from recouvrement.domain.model import Invoice as DomainInvoice
 from recouvrement.domain.model import to_cents
 from recouvrement.domain.policy import Policy
-from recouvrement.ledger import debtor_ids_with_open_invoices, load_states
+from recouvrement.ledger import DebtorState, debtor_ids_with_open_invoices, load_states
+from recouvrement.lifecycle import reconcile_payments
 
 
 def escalate(session: Session, *, today: date, policy: Policy, actor: str,
@@ -26,60 +45,187 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
 
     A debtor in collective proceedings gets one for its overdue invoices at
     once: no reminder may be sent, the claim must be declared instead.
+    Payments that reached dossiers already queued are recorded first.
     """
     lock(session, "litigation")
-    queued, events = [], []
+    reconcile_payments(session, today=today, actor=actor, account=account)
+    newest_export = newest_export_date(session)
+    holds = {h.debtor_id: h for h in session.scalars(select(LitigationHold))}  # a short list
+    queued, events, visited = [], [], set()
     for state in load_states(session, debtor_ids_with_open_invoices(session, account), today):
+        visited.add(state.id)
         debtor = state.debtor
         own = policy.for_debtor(debtor, sum((i.open_amount for i in state.invoices), Decimal(0)))
-        if debtor.in_collective_proceedings:
-            ready = [i for i in state.invoices
-                     if i.is_open and not i.in_litigation and i.due_date < today]
-        else:
-            ready = [i for i in state.invoices
-                     if due_for_litigation(i, today=today, policy=own, debtor=debtor)]
+        candidates = _candidates(state, own, today)
+        if not candidates:
+            if state.id in holds:
+                events += _set_hold(session, state, holds.get(state.id), None, today)
+            continue
+        check = check_readiness(_identity(session, state), _evidence(session, state, candidates,
+                                                                     own),
+                                today=today, newest_export=newest_export)
+        # The ladder's rule stays the gate: the check only ever holds more back.
+        ready = [i for i in candidates if i.number in check.ready and (
+            debtor.in_collective_proceedings
+            or due_for_litigation(i, today=today, policy=own, debtor=debtor))]
+        events += _set_hold(session, state, holds.get(state.id), check, today)
         if not ready:
             continue
-        # The opening judgment stops interest from running (C. com. L622-28): the
-        # declared claim counts it up to that day.
-        until = min(today, debtor.collective_proceedings_since or today)
-        statement, principal, interest = [], Decimal(0), Decimal(0)
-        for invoice in ready:
-            claim = late_interest(invoice.open_amount, debtor.kind, invoice.due_date, until,
-                                  formal_notice_on=invoice.sent_levels.get(own.last_level),
-                                  contractual_rate=own.contractual_rate_for(debtor))
-            principal += invoice.open_amount
-            interest += claim.total
-            statement.append({
-                "invoice": invoice.number, "issue_date": invoice.issue_date.isoformat(),
-                "due_date": invoice.due_date.isoformat(), "principal": f"{invoice.open_amount:.2f}",
-                "interest": f"{claim.total:.2f}",
-                "formal_notice_on": (invoice.sent_levels.get(own.last_level).isoformat()
-                                     if own.last_level in invoice.sent_levels else None),
-                "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(),
-                             "days": p.days, "year_days": p.year_days, "rate": str(p.rate),
-                             "amount": f"{to_cents(p.amount):.2f}", "provisional": p.provisional}
-                            for p in claim.periods],
-                "notes": list(claim.notes)})
-        fees = fixed_recovery_fee(debtor.kind, len(ready),
-                                  collective_proceedings=debtor.in_collective_proceedings)
-        total = to_cents(principal) + to_cents(interest) + fees
-        procedure, reasons = recommend_procedure(debtor, total, creditor_is_trader=creditor_is_trader)
-        dossier = LitigationDossier(
-            id=str(uuid.uuid4()), debtor_id=state.id, status="queued", queued_on=today,
-            invoice_numbers=[i.number for i in ready], principal=to_cents(principal),
-            interest=to_cents(interest), fixed_fees=fees, total=total, procedure=procedure.value,
-            reasons=list(reasons), statement=statement, created_at=datetime.now(timezone.utc))
-        session.add(dossier)
-        session.flush()
-        session.execute(update(Invoice).where(Invoice.id.in_(
-            [state.invoice_ids[i.number] for i in ready])).values(dossier_id=dossier.id))
+        dossier = _open_dossier(session, state, ready, own, check, today=today,
+                                creditor_is_trader=creditor_is_trader)
         summary = dossier_json(dossier, debtor.account)
         queued.append(summary)
         events.append(Event("litigation.queued", debtor.account, dossier.id,
-                            {**summary, "reasons": list(reasons)}))
+                            {**summary, "reasons": list(dossier.reasons),
+                             "urgent": {n: d.isoformat() for n, d in check.urgent.items()}}))
+    events += _lift_stale_holds(session, visited, account)
     record(session, events, actor)
     return queued
+
+
+def newest_export_date(session: Session) -> date | None:
+    """The date of the newest snapshot of the open items (any format but the customers)."""
+    return session.scalar(select(func.max(ImportBatch.export_date))
+                          .where(ImportBatch.file_kind != "customers"))
+
+
+def _candidates(state: DebtorState, policy: Policy, today: date) -> list[DomainInvoice]:
+    """Invoices past the formal notice deadline: the ladder's rule, before any other check."""
+    debtor = state.debtor
+    if debtor.in_collective_proceedings:
+        return [i for i in state.invoices
+                if i.is_open and not i.in_litigation and i.due_date < today]
+    found = []
+    for invoice in state.invoices:
+        notice = invoice.sent_levels.get(policy.last_level)
+        if (notice is not None and invoice.is_open and not invoice.in_litigation
+                and today > notice + timedelta(days=policy.litigation_after_days)):
+            found.append(invoice)
+    return found
+
+
+def _identity(session: Session, state: DebtorState) -> Identity:
+    row = session.get(Debtor, state.id)
+    return Identity(name=row.name, kind=state.debtor.kind, siren=row.siren, address=row.address,
+                    postcode=row.postcode, city=row.city,
+                    collective_proceedings=state.debtor.in_collective_proceedings)
+
+
+def _evidence(session: Session, state: DebtorState, invoices: list[DomainInvoice],
+              policy: Policy) -> list[Candidate]:
+    ids = [state.invoice_ids[i.number] for i in invoices]
+    proofs: dict[int, str] = {}
+    for invoice_id, message_id, recipient, channel, letter_file in session.execute(
+            select(ReminderItem.invoice_id, Reminder.message_id, Reminder.recipient,
+                   Reminder.channel, Reminder.letter_file)
+            .join(Reminder, Reminder.id == ReminderItem.reminder_id)
+            .where(ReminderItem.invoice_id.in_(ids), ReminderItem.level == policy.last_level,
+                   Reminder.status == "sent").order_by(Reminder.sent_on)):
+        proof = notice_proof(message_id, recipient, channel, letter_file)
+        if proof:
+            proofs[invoice_id] = proof
+    seen = dict(session.execute(select(Invoice.id, Invoice.last_seen_on)
+                                .where(Invoice.id.in_(ids))).all())
+    return [Candidate(number=i.number, issue_date=i.issue_date,
+                      limitation_start=i.limitation_start, disputed=i.disputed, paused=i.paused,
+                      notice_proof=proofs.get(state.invoice_ids[i.number]),
+                      last_seen_on=seen.get(state.invoice_ids[i.number])) for i in invoices]
+
+
+def notice_proof(message_id: str | None, recipient: str | None, channel: str | None,
+                 letter_file: str | None) -> str | None:
+    """What proves a reminder went out: its e-mail's Message-ID, its registered letter, or both."""
+    proofs = []
+    if "email" in (channel or "").split(",") and recipient and message_id:
+        proofs.append(f"Message-ID {message_id}")
+    if letter_file:
+        proofs.append(f"registered letter {Path(letter_file).name}")
+    return "; ".join(proofs) or None
+
+
+def _open_dossier(session: Session, state: DebtorState, ready: list[DomainInvoice],
+                  policy: Policy, check: Readiness, *, today: date,
+                  creditor_is_trader: bool) -> LitigationDossier:
+    debtor = state.debtor
+    # The opening judgment stops interest from running (C. com. L622-28): the
+    # declared claim counts it up to that day.
+    until = min(today, debtor.collective_proceedings_since or today)
+    statement, principal, interest = [], Decimal(0), Decimal(0)
+    for invoice in ready:
+        notice = invoice.sent_levels.get(policy.last_level)
+        claim = late_interest(invoice.open_amount, debtor.kind, invoice.due_date, until,
+                              formal_notice_on=notice,
+                              contractual_rate=policy.contractual_rate_for(debtor))
+        principal += invoice.open_amount
+        interest += claim.total
+        statement.append({
+            "invoice": invoice.number, "issue_date": invoice.issue_date.isoformat(),
+            "due_date": invoice.due_date.isoformat(), "amount": f"{invoice.amount:.2f}",
+            "principal": f"{invoice.open_amount:.2f}", "interest": f"{claim.total:.2f}",
+            "interest_until": until.isoformat(),
+            "formal_notice_on": notice.isoformat() if notice else None,
+            "limitation_ends_on": (check.urgent[invoice.number].isoformat()
+                                   if invoice.number in check.urgent else None),
+            "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(),
+                         "days": p.days, "year_days": p.year_days, "rate": str(p.rate),
+                         "amount": f"{to_cents(p.amount):.2f}", "provisional": p.provisional}
+                        for p in claim.periods],
+            "notes": list(claim.notes)})
+    fees = fixed_recovery_fee(debtor.kind, len(ready),
+                              collective_proceedings=debtor.in_collective_proceedings)
+    total = to_cents(principal) + to_cents(interest) + fees
+    procedure, reasons = recommend_procedure(debtor, total, creditor_is_trader=creditor_is_trader)
+    urgent = [f"URGENT: {n} is prescribed after {d.isoformat()}: file before that day"
+              for n, d in sorted(check.urgent.items())]
+    dossier = LitigationDossier(
+        id=str(uuid.uuid4()), debtor_id=state.id, status="queued", queued_on=today,
+        invoice_numbers=[i.number for i in ready], principal=to_cents(principal),
+        interest=to_cents(interest), fixed_fees=fees, total=total, procedure=procedure.value,
+        reasons=urgent + list(reasons), statement=statement, created_at=datetime.now(timezone.utc))
+    session.add(dossier)
+    session.flush()
+    session.execute(update(Invoice).where(Invoice.id.in_(
+        [state.invoice_ids[i.number] for i in ready])).values(dossier_id=dossier.id))
+    return dossier
+
+
+def _set_hold(session: Session, state: DebtorState, hold: LitigationHold | None,
+              check: Readiness | None, today: date) -> list[Event]:
+    """Keep the debtor's "not ready" entry in step with today's check; audit each change."""
+    if check is None or check.fully_ready:
+        if hold is None:
+            return []
+        session.delete(hold)
+        why = "queued" if check is not None else "no invoice past its formal notice deadline"
+        return [Event("litigation.hold_lifted", state.debtor.account, details={"why": why})]
+    invoices = [{"invoice": n, "reasons": list(r)} for n, r in sorted(check.held.items())]
+    reasons = list(check.debtor_reasons)
+    if hold is None:
+        hold = LitigationHold(debtor_id=state.id, since=today, checked_on=today,
+                              invoices=invoices, reasons=reasons)
+        session.add(hold)
+    else:
+        hold.checked_on = today
+        if hold.invoices == invoices and hold.reasons == reasons:
+            return []
+        hold.invoices, hold.reasons = invoices, reasons
+    return [Event("litigation.not_ready", state.debtor.account,
+                  details={"invoices": invoices, "reasons": reasons})]
+
+
+def _lift_stale_holds(session: Session, visited: set[int], account: str | None) -> list[Event]:
+    """Debtors with nothing open any more leave the "not ready" list."""
+    query = (select(LitigationHold, Debtor.account)
+             .join(Debtor, Debtor.id == LitigationHold.debtor_id))
+    if account is not None:
+        query = query.where(Debtor.account == account)
+    events = []
+    for hold, holder in session.execute(query).all():
+        if hold.debtor_id not in visited:
+            session.delete(hold)
+            events.append(Event("litigation.hold_lifted", holder,
+                                details={"why": "nothing open any more"}))
+    return events
 
 
 def dossier_json(dossier: LitigationDossier, account: str) -> dict[str, Any]:
@@ -92,8 +238,25 @@ def dossier_json(dossier: LitigationDossier, account: str) -> dict[str, Any]:
     }
 
 
-def list_dossiers(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(select(LitigationDossier, Debtor.account)
-                           .join(Debtor, Debtor.id == LitigationDossier.debtor_id)
-                           .order_by(LitigationDossier.queued_on, Debtor.account)).all()
-    return [{**dossier_json(d, account), "status": d.status} for d, account in rows]
+def list_dossiers(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
+    query = (select(LitigationDossier, Debtor.account)
+             .join(Debtor, Debtor.id == LitigationDossier.debtor_id)
+             .order_by(LitigationDossier.queued_on, Debtor.account))
+    if status is not None:
+        query = query.where(LitigationDossier.status == status)
+    return [{**dossier_json(d, account), "status": d.status}
+            for d, account in session.execute(query).all()]
+
+
+def list_not_ready(session: Session) -> list[dict[str, Any]]:
+    """Debtors past their formal notice deadline whose dossier is held back, with why."""
+    rows = session.execute(select(LitigationHold, Debtor.account)
+                           .join(Debtor, Debtor.id == LitigationHold.debtor_id)
+                           .order_by(Debtor.account)).all()
+    return [{"debtor": account, "since": hold.since.isoformat(),
+             "checked_on": hold.checked_on.isoformat(),
+             "invoices": [i["invoice"] for i in hold.invoices],
+             "reasons": list(hold.reasons) + [f"{i['invoice']}: {r}" for i in hold.invoices
+                                              for r in i["reasons"]],
+             "held": hold.invoices, "debtor_reasons": hold.reasons}
+            for hold, account in rows]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, current_actor, record
-from recouvrement.db.models import (AuditEntry, Debtor, Invoice, PaymentPlan, Promise, Reminder,
+from recouvrement.db.models import (Debtor, Invoice, PaymentPlan, Promise, Reminder,
                                     ReminderItem)
 from recouvrement.domain.legal import declaration_deadline
 from recouvrement.domain.pauses import Instalment, make_instalments
@@ -50,16 +50,6 @@ def set_dispute(session: Session, number: str, *, reason: str | None) -> str | N
                            account, number, {"reason": reason} if opening else {})],
            current_actor())
     return None
-
-
-def audit_rows(session: Session, *, account: str | None, limit: int) -> list[dict[str, Any]]:
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-    if account:
-        query = query.where(AuditEntry.account == account)
-    rows = list(session.scalars(query))[::-1]
-    return [{"id": e.id, "at": e.at.strftime("%Y-%m-%d %H:%M:%S"), "actor": e.actor,
-             "event": e.event, "account": e.account, "subject": e.subject,
-             "details": e.details} for e in rows]
 
 
 def acknowledge(session: Session, number: str, on: date) -> str | None:

@@ -22,7 +22,10 @@ def dry_run(as_of: date, actor: str, debtor: str | None) -> dict:
     ctx = run_context()
     with ctx.db.rolled_back_session() as session:
         require_debtor(session, debtor)
-        ingest = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=None, today=as_of)
+        # The creditor's own mapping profiles apply as in a real run (its
+        # validation reports are written too; the ledger is left untouched).
+        ingest = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=None, today=as_of,
+                              home=ctx.settings.home)
         score_ledger(session, today=as_of, actor=actor, account=debtor)
         plan = plan_reminders(session, today=as_of, policy=ctx.policy,
                               creditor=ctx.settings.creditor, actor=actor, run_id=None,

@@ -20,7 +20,8 @@ def ingest_exports(as_of: date, actor: str, run_id: str | None, debtor: str | No
     ctx = run_context()
     with ctx.db.session() as session:
         require_debtor(session, debtor)
-        report = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=run_id, today=as_of)
+        report = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=run_id, today=as_of,
+                              home=ctx.settings.home)
     loaded = [f for f in report.files if not f["skipped"]]
     get_run_logger().info(
         "Read %d new export(s) (%d already known): %d invoices new, %d settled, %d rows "

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -75,6 +76,11 @@ class ImportBatch(Base):
     rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     run_id: Mapped[str | None] = mapped_column(String(64))
+    # Migration 0002: how the file was read and where its validation report is.
+    profile: Mapped[str | None] = mapped_column(String(100))
+    sheet: Mapped[str | None] = mapped_column(String(200))
+    report_path: Mapped[str | None] = mapped_column(String(1000))
+    rows_ignored: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Debtor(Base):
@@ -99,6 +105,8 @@ class Debtor(Base):
     risk_class: Mapped[str | None] = mapped_column(String(10))
     risk_factors: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Migration 0002: known only from a FEC's CompAuxLib, no contact details yet.
+    contact_missing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Invoice(Base):
@@ -112,7 +120,11 @@ class Invoice(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     open_amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # "open" (owed), "settled", or "credit" (a credit note or payment not yet set off).
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    # Migration 0002: invoice, credit_note or payment (negative amounts).
+    document_type: Mapped[str] = mapped_column(String(20), default="invoice",
+                                               server_default="invoice")
     settled_on: Mapped[date | None] = mapped_column(Date)
     last_seen_on: Mapped[date | None] = mapped_column(Date)
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -189,6 +201,56 @@ class LitigationDossier(Base):
     reasons: Mapped[list[Any]] = mapped_column(JSON)
     statement: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The queue's life (migration 0003): queued -> exported -> with_bailiff |
+    # with_lawyer -> closed, with the outcome of a closed dossier.
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    exported_on: Mapped[date | None] = mapped_column(Date)
+    handler: Mapped[str | None] = mapped_column(String(300))
+    handler_reference: Mapped[str | None] = mapped_column(String(100))
+    closed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class LitigationPayment(Base):
+    """A payment seen in the exports after the dossier was queued (migration 0003)."""
+
+    __tablename__ = "litigation_payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("litigation_dossiers.id"), index=True)
+    invoice_number: Mapped[str] = mapped_column(String(100))
+    received_on: Mapped[date] = mapped_column(Date)
+    # Negative when an export shows more owed again (a payment reversed).
+    amount: Mapped[Decimal] = mapped_column(Money)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LitigationHold(Base):
+    """A debtor whose formal notice deadline passed but whose dossier is not ready (0003)."""
+
+    __tablename__ = "litigation_holds"
+
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), primary_key=True)
+    since: Mapped[date] = mapped_column(Date)
+    checked_on: Mapped[date] = mapped_column(Date)
+    invoices: Mapped[list[Any]] = mapped_column(JSON)  # [{"invoice", "reasons"}]
+    reasons: Mapped[list[Any]] = mapped_column(JSON)  # about the debtor as a whole
+
+
+class DebtorArchive(Base):
+    """Intermediate archive (GDPR) of a closed debtor's personal data (migration 0003).
+
+    Kept apart from the active ledger until the limitation period ends, then
+    deleted by the retention purge.
+    """
+
+    __tablename__ = "debtor_archives"
+
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    last_contact_on: Mapped[date] = mapped_column(Date)
+    archived_on: Mapped[date] = mapped_column(Date)
+    archived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    purge_after: Mapped[date] = mapped_column(Date)
 
 
 class QuarantinedRow(Base):
@@ -201,6 +263,13 @@ class QuarantinedRow(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(JSON)
     reasons: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Migration 0002: "invoice:F1" or "customer:411A"; open -> released (ingested
+    # from a fixed export) or superseded (the same file dropped again).
+    row_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="open", server_default="open",
+                                        index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by_batch_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditEntry(Base):
@@ -217,6 +286,11 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Migration 0003: the chain covers a salted digest of account, subject and
+    # details, so a GDPR purge can erase them (and the salt) without breaking it.
+    payload_digest: Mapped[str | None] = mapped_column(String(64))
+    salt: Mapped[str | None] = mapped_column(String(32))
+    redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_log_prev_hash"),)
 

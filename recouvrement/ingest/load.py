@@ -14,18 +14,26 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
 from recouvrement.db.models import Debtor, ImportBatch, Invoice, QuarantinedRow
-from recouvrement.ingest.readers import LINE, ExportFile, discover, read_export
+from recouvrement.ingest.batches import Checked, record_batch
+from recouvrement.ingest.fec import export_date_of_fec, read_fec
+from recouvrement.ingest.fec_items import check_fec
+from recouvrement.ingest.profiles import Profile, load_profiles
+from recouvrement.ingest.readers import ExportFile, discover, read_export
+from recouvrement.ingest.reconcile import Imputation, impute_credits, merge_same_day
+from recouvrement.ingest.report import report_folder, write_report
 from recouvrement.ingest.validation import check_customers, check_invoices, export_date_of
 
 DEBTOR_FIELDS = ("name", "email", "phone", "kind", "siren", "language", "address", "postcode",
                  "city", "country", "payment_terms_days", "collective_proceedings_since",
                  "blocked")
 CHUNK = 10_000
+AUTO = object()  # `home`: the home folder of the settings whose inbox this is
+_ORDER = {"customers": 0, "fec": 1, "invoices": 2}  # a FEC may create debtors invoices use
 
 
 @dataclass
@@ -38,20 +46,24 @@ class IngestReport:
     invoices_updated: int = 0
     invoices_settled: list[str] = field(default_factory=list)
     invoices_reopened: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Checked:
-    export: ExportFile
-    good: pd.DataFrame
-    quarantined: pd.DataFrame
-    rows: int
-    export_date: date | None = None
-    numbers_seen: set[str] = field(default_factory=set)
+    debtors_without_contact: list[str] = field(default_factory=list)  # created from a FEC
+    quarantine_released: int = 0
+    quarantine_superseded: int = 0
 
 
 def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | None,
-                 today: date) -> IngestReport:
+                 today: date, home: Path | None | Any = AUTO, profile: str | None = None,
+                 sheet: str | None = None) -> IngestReport:
+    """Read every new export of the inbox, then bring what is valid into the ledger.
+
+    `home` holds the creditor's own mapping profiles (`profiles/`) and receives
+    the validation reports (`reports/validation/`); by default it is the home
+    of the settings whose inbox this is, and none for another folder.
+    `profile` and `sheet` name the mapping profile and the Excel sheet for
+    every new file instead of choosing them from the header row.
+    """
+    home = home_of(inbox) if home is AUTO else home
+    profiles = load_profiles(home / "profiles" if home else None)
     report = IngestReport()
     known = set(session.scalars(select(ImportBatch.sha256)))
     pending, hashes = [], set()
@@ -60,37 +72,96 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
             report.files.append({"file": export.path.name, "kind": export.kind, "skipped": True})
             continue
         hashes.add(export.sha256)
-        pending.append((export, read_export(export)))  # raises before any write
+        pending.append((export, _read(export, today, profile, sheet, profiles)))  # raises before any write
+    if not pending:
+        return report
 
+    quarantine_mark = session.scalar(select(func.max(QuarantinedRow.id))) or 0
     accounts = set(session.scalars(select(Debtor.account)))
-    checked: list[_Checked] = []
-    for export, raw in pending:
+    checked: list[Checked] = []
+    for export, raw in sorted(pending, key=lambda p: _ORDER[p[0].kind]):
+        results: list = []
         if export.kind == "customers":
-            result = check_customers(raw)
-            item = _Checked(export, result.good, result.quarantined, len(raw))
+            result = check_customers(raw, results)
+            item = Checked(export, raw, result.good, result.quarantined, len(raw))
             fields = [f for f in DEBTOR_FIELDS if f in raw.attrs.get("present", DEBTOR_FIELDS)]
             _upsert_debtors(session, item.good, fields, report, actor)
             accounts |= set(item.good["account"])
+        elif export.kind == "fec":
+            as_of = export_date_of_fec(export.path, today)
+            terms = dict(session.execute(select(Debtor.account, Debtor.payment_terms_days)).all())
+            result = check_fec(raw, as_of, accounts, terms, results)
+            _create_fec_debtors(session, result.new_debtors, report, actor)
+            accounts |= set(result.new_debtors["account"])
+            item = Checked(export, raw, result.good, result.quarantined, result.lines_total,
+                           ignored=result.lines_ignored, export_date=as_of,
+                           numbers_seen=result.numbers_seen, lines_of=result.lines_of)
         else:
-            result = check_invoices(raw, accounts)
-            item = _Checked(export, result.good, result.quarantined, len(raw),
-                            export_date_of(result.good, today),
-                            set(raw["invoice_number"]) - {""})
+            result = check_invoices(raw, accounts, results)
+            item = Checked(export, raw, result.good, result.quarantined, len(raw),
+                           export_date=export_date_of(result.good, today),
+                           numbers_seen=set(raw["invoice_number"]) - {""})
+        item.validations = results
         checked.append(item)
 
-    by_date: dict[date, list[_Checked]] = defaultdict(list)
+    by_date: dict[date, list[Checked]] = defaultdict(list)
     for item in checked:
-        if item.export.kind == "invoices":
+        if item.export.kind != "customers":
             by_date[item.export_date].append(item)
     for export_date in sorted(by_date):
         items = by_date[export_date]
-        good = pd.concat([i.good for i in items], ignore_index=True)
+        day = merge_same_day([(i, it.export.path.name, it.good, it.export.kind == "fec")
+                              for i, it in enumerate(items)])
+        for i, conflicts in day.conflicts.items():
+            items[i].hold(conflicts)
+        good, imputations = impute_credits(day.rows)
         seen = set().union(*(i.numbers_seen for i in items))
-        _apply_snapshot(session, good, seen, export_date, report, actor)
+        _apply_snapshot(session, good, seen, export_date, report, actor, imputations)
 
+    folder = report_folder(home)
     for item in checked:
-        _record_batch(session, item, report, actor, run_id)
+        path = write_report(item.validations, folder, item.export.path.name, item.export.sha256)
+        record_batch(session, item, report, actor, run_id, quarantine_mark, path)
     return report
+
+
+def home_of(inbox: Path) -> Path | None:
+    """The home folder of the settings whose inbox this is; None for any other folder."""
+    from recouvrement.settings import load_settings
+
+    settings = load_settings()
+    try:
+        same = Path(settings.inbox).resolve() == inbox.resolve()
+    except OSError:
+        return None
+    return settings.home if same else None
+
+
+def _read(export: ExportFile, today: date, profile: str | None, sheet: str | None,
+          profiles: dict[str, Profile]) -> pd.DataFrame:
+    if export.kind == "fec":
+        return read_fec(export.path)
+    return read_export(export, today=today, profile=profile, sheet=sheet, profiles=profiles)
+
+
+def _create_fec_debtors(session: Session, new: pd.DataFrame, report: IngestReport,
+                        actor: str) -> None:
+    """Customers known only from a FEC: named by CompAuxLib, contact details to complete."""
+    if new.empty:
+        return
+    now = datetime.now(timezone.utc)
+    rows = [{"account": a, "name": n, "kind": "B2B", "language": "fr", "payment_terms_days": 30,
+             "blocked": False, "contact_missing": True, "updated_at": now}
+            for a, n in zip(new["account"], new["name"])]
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(Debtor), rows[start:start + CHUNK])
+    report.debtors_created += len(rows)
+    report.debtors_without_contact.extend(new["account"])
+    session.flush()
+    record(session, [Event("debtor.created", r["account"],
+                           details={"source": "FEC CompAuxLib", "contact_missing": True,
+                                    "kind": "B2B (assumed)", "payment_terms_days": 30})
+                     for r in rows], actor)
 
 
 def _upsert_debtors(session: Session, good: pd.DataFrame, fields: list[str],
@@ -108,6 +179,8 @@ def _upsert_debtors(session: Session, good: pd.DataFrame, fields: list[str],
             events.append(Event("debtor.created", row.account))
             continue
         values = {f: _clean(getattr(row, f)) for f in fields}
+        if debtor.contact_missing:  # a customers file now completes a debtor seen in a FEC
+            values["contact_missing"] = False
         changes = {f: [getattr(debtor, f), v] for f, v in values.items() if getattr(debtor, f) != v}
         if changes:
             for f, (_old, new) in changes.items():
@@ -132,15 +205,25 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _status(open_amount) -> str:
+    return "open" if open_amount > 0 else "credit" if open_amount < 0 else "settled"
+
+
 def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export_date: date,
-                    report: IngestReport, actor: str) -> None:
+                    report: IngestReport, actor: str,
+                    imputations: list[Imputation] | None = None) -> None:
     debtor_ids = dict(session.execute(select(Debtor.account, Debtor.id)).all())
     columns = (Invoice.id, Invoice.number, Invoice.debtor_id, Invoice.amount,
-               Invoice.open_amount, Invoice.status, Invoice.last_seen_on, Invoice.due_date)
-    # The open invoices, plus the settled ones this snapshot lists again: the
-    # ledger's history of settled invoices is never loaded as a whole.
+               Invoice.open_amount, Invoice.status, Invoice.last_seen_on, Invoice.due_date,
+               Invoice.currency, Invoice.document_type)
+    set_off = defaultdict(list)  # invoice or credit number -> what was set off against it
+    for i in imputations or ():
+        set_off[i.invoice].append({"credit": i.credit, "amount": i.amount})
+        set_off[i.credit].append({"invoice": i.invoice, "amount": i.amount})
+    # The open invoices (and open credits), plus the settled ones this snapshot
+    # lists again: the ledger's history of settled invoices is never loaded as a whole.
     current = {row.number: row for row in session.execute(
-        select(*columns).where(Invoice.status == "open"))}
+        select(*columns).where(Invoice.status.in_(("open", "credit"))))}
     others = [n for n in good["invoice_number"] if n not in current]
     for start in range(0, len(others), CHUNK):
         current.update((row.number, row) for row in session.execute(
@@ -148,20 +231,36 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
     accounts = {v: k for k, v in debtor_ids.items()}
     events, inserts, updates = [], [], []
     for row in good.itertuples(index=False):
-        status = "open" if row.open_amount > 0 else "settled"
+        status = _status(row.open_amount)
         old = current.get(row.invoice_number)
         if old is None:
             inserts.append({
                 "number": row.invoice_number, "debtor_id": debtor_ids[row.account],
                 "issue_date": row.issue_date, "due_date": row.due_date, "amount": row.amount,
                 "open_amount": row.open_amount, "currency": row.currency, "status": status,
-                "last_seen_on": export_date,
+                "document_type": row.document_type, "last_seen_on": export_date,
                 "settled_on": export_date if status == "settled" else None,
             })
+            if row.invoice_number in set_off:
+                events.append(Event("invoice.credit_set_off", row.account, row.invoice_number,
+                                    {"set_off": set_off[row.invoice_number],
+                                     "open_amount": row.open_amount, "export_date": export_date}))
             continue
         if old.last_seen_on is not None and old.last_seen_on > export_date:
             continue  # an older snapshot dropped late must not undo a newer one
         change = {"id": old.id, "last_seen_on": export_date}
+        if debtor_ids[row.account] != old.debtor_id:
+            change["debtor_id"] = debtor_ids[row.account]
+            events.append(Event("invoice.debtor_changed", row.account, row.invoice_number,
+                                {"from": accounts.get(old.debtor_id), "to": row.account,
+                                 "export_date": export_date}))
+        if row.currency != old.currency:  # recorded as exported, never converted
+            change["currency"] = row.currency
+            events.append(Event("invoice.currency_changed", row.account, row.invoice_number,
+                                {"from": old.currency, "to": row.currency,
+                                 "export_date": export_date}))
+        if row.document_type != old.document_type:
+            change["document_type"] = row.document_type
         if row.amount != old.amount:
             change["amount"] = row.amount
             events.append(Event("invoice.amount_changed", row.account, row.invoice_number,
@@ -170,11 +269,14 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
             change["due_date"] = row.due_date
         if row.open_amount != old.open_amount:
             change["open_amount"] = row.open_amount
-            if 0 < row.open_amount < old.open_amount:
-                change["last_payment_on"] = export_date  # a part paid: limitation restarts
+            # A part paid restarts limitation; a credit note set off against it does not.
+            if 0 < row.open_amount < old.open_amount and row.invoice_number not in set_off:
+                change["last_payment_on"] = export_date
+            details = {"from": old.open_amount, "to": row.open_amount, "export_date": export_date}
+            if row.invoice_number in set_off:
+                details["set_off"] = set_off[row.invoice_number]
             events.append(Event("invoice.open_amount_changed", row.account, row.invoice_number,
-                                {"from": old.open_amount, "to": row.open_amount,
-                                 "export_date": export_date}))
+                                details))
         if status != old.status:
             change["status"] = status
             change["settled_on"] = export_date if status == "settled" else None
@@ -182,14 +284,17 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                 report.invoices_settled.append(row.invoice_number)
                 events.append(Event("invoice.settled", row.account, row.invoice_number,
                                     {"why": "open amount 0 in the export", "export_date": export_date}))
-            else:
+            elif status == "open":
                 report.invoices_reopened.append(row.invoice_number)
                 events.append(Event("invoice.reopened", row.account, row.invoice_number,
+                                    {"open_amount": row.open_amount, "export_date": export_date}))
+            else:
+                events.append(Event("invoice.credit_open", row.account, row.invoice_number,
                                     {"open_amount": row.open_amount, "export_date": export_date}))
         updates.append(change)
 
     for number, old in current.items():
-        if (old.status == "open" and number not in seen
+        if (old.status in ("open", "credit") and number not in seen
                 and (old.last_seen_on is None or old.last_seen_on < export_date)):
             updates.append({"id": old.id, "status": "settled", "settled_on": export_date,
                             "open_amount": 0})
@@ -204,34 +309,4 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
         session.execute(update(Invoice), updates[start:start + CHUNK])
     report.invoices_created += len(inserts)
     report.invoices_updated += len(updates)
-    record(session, events, actor)
-
-
-def _record_batch(session: Session, item: _Checked, report: IngestReport, actor: str,
-                  run_id: str | None) -> None:
-    now = datetime.now(timezone.utc)
-    name = item.export.path.name
-    batch = ImportBatch(
-        file_name=name, file_kind=item.export.kind, sha256=item.export.sha256,
-        export_date=item.export_date, rows_total=item.rows, rows_loaded=len(item.good),
-        rows_quarantined=len(item.quarantined), imported_at=now, run_id=run_id)
-    session.add(batch)
-    session.flush()
-    rows = [{"batch_id": batch.id, "file_name": name, "line_number": int(q[LINE]),
-             "raw": q["raw"], "reasons": q["reasons"], "created_at": now}
-            for q in item.quarantined.to_dict("records")]
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(QuarantinedRow), rows[start:start + CHUNK])
-    report.files.append({"file": name, "kind": item.export.kind, "skipped": False,
-                         "rows": item.rows, "loaded": len(item.good),
-                         "quarantined": len(item.quarantined)})
-    report.quarantined.extend({"file": name, "line": r["line_number"], "reasons": r["reasons"],
-                               "raw": r["raw"]} for r in rows)
-    events = [Event("import.file_loaded", subject=name,
-                    details={"sha256": item.export.sha256, "kind": item.export.kind,
-                             "rows": item.rows, "loaded": len(item.good),
-                             "quarantined": len(item.quarantined),
-                             "export_date": item.export_date})]
-    events += [Event("import.row_quarantined", r["raw"].get("account") or None, f"{name}:{r['line_number']}",
-                     {"reasons": r["reasons"]}) for r in rows]
     record(session, events, actor)

@@ -2,149 +2,205 @@
 
 A file that cannot be read at all raises `InputFileError`, which names the
 file and the problem; nothing is written before every file has been read.
+The header row may sit below a title block; its names are the canonical
+ones or those of a mapping profile (see `profiles.py`).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
+import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-CUSTOMER_COLUMNS = (
-    "account", "name", "email", "phone", "kind", "siren", "language", "address",
-    "postcode", "city", "country", "payment_terms_days",
-    "collective_proceedings_since", "blocked",
+from recouvrement.ingest.columns import (  # noqa: F401  (re-exported)
+    COLUMNS,
+    CUSTOMER_COLUMNS,
+    CUSTOMER_REQUIRED,
+    INVOICE_COLUMNS,
+    INVOICE_REQUIRED,
+    LINE,
+    REQUIRED,
+    SHAPE,
 )
-CUSTOMER_REQUIRED = ("account", "name", "kind")
-INVOICE_COLUMNS = (
-    "invoice_number", "account", "issue_date", "due_date", "amount",
-    "open_amount", "currency", "export_date",
+from recouvrement.ingest.dialect import SEPARATORS, decode, read_rows, sniff_separator  # noqa: F401
+from recouvrement.ingest.errors import InputFileError
+from recouvrement.ingest.profiles import (
+    HeaderMap,
+    Profile,
+    fold,
+    known_names,
+    load_profiles,
+    resolve_header,
 )
-INVOICE_REQUIRED = ("invoice_number", "account", "issue_date", "due_date",
-                    "amount", "open_amount", "export_date")
-LINE = "_line"  # the row's line number in its file, kept through every step
-SHAPE = "_shape"  # why a row's fields do not line up with the header, if they don't
+from recouvrement.ingest.sheets import sheet_names, sheet_rows
 
-ENCODINGS = ("utf-8-sig", "cp1252")
-SEPARATORS = ";,\t|"
-
-
-class InputFileError(Exception):
-    """A file of the inbox that cannot be read; the run stops and changes nothing."""
-
-    def __init__(self, path: Path, problem: str):
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+HEADER_SEARCH = 20  # rows of title block tolerated above the header
+_FEC_TOKEN = re.compile(r"(?:^|[^a-z])fec(?:[^a-z]|$)")
+_FILE_DATE = re.compile(r"(?<!\d)(20\d\d)-?(\d\d)-?(\d\d)(?!\d)")
+_UNSUPPORTED = {".xls": "an old Excel (.xls) workbook", ".ods": "an OpenDocument spreadsheet"}
 
 
 @dataclass(frozen=True)
 class ExportFile:
     path: Path
-    kind: str  # "customers" or "invoices"
+    kind: str  # "customers", "invoices" or "fec"
     sha256: str
 
 
+def kind_of(path: Path) -> str | None:
+    """What a file of the inbox holds, from its name; None when it is not an export."""
+    name, suffix = path.name.lower(), path.suffix.lower()
+    kind = ("customers" if name.startswith("customers")
+            else "invoices" if name.startswith("invoices") else None)
+    if kind and suffix in _UNSUPPORTED:
+        raise InputFileError(path, f"{_UNSUPPORTED[suffix]}: save it as .xlsx or CSV")
+    if kind and suffix in (*TEXT_SUFFIXES, ".xlsx"):
+        return kind
+    if kind is None and suffix in TEXT_SUFFIXES and ("FEC" in path.stem
+                                                     or _FEC_TOKEN.search(name)):
+        return "fec"
+    return None
+
+
 def discover(inbox: Path) -> list[ExportFile]:
-    """The customers and invoices exports in the inbox, customers first."""
+    """The exports in the inbox: customers first, then invoices and FEC by name."""
     found = []
     if not inbox.is_dir():
         return found
     for path in sorted(inbox.iterdir()):
-        if not path.is_file() or path.suffix.lower() not in (".csv", ".xlsx"):
+        if not path.is_file():
             continue
-        name = path.name.lower()
-        kind = ("customers" if name.startswith("customers")
-                else "invoices" if name.startswith("invoices") else None)
+        kind = kind_of(path)
         if kind:
             found.append(ExportFile(path, kind, hashlib.sha256(path.read_bytes()).hexdigest()))
     return sorted(found, key=lambda f: (f.kind != "customers", f.path.name))
 
 
-def read_export(export: ExportFile) -> pd.DataFrame:
-    """The file's rows as text (missing optional columns empty), with their line numbers."""
-    path = export.path
-    frame = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
-    columns, required = ((CUSTOMER_COLUMNS, CUSTOMER_REQUIRED) if export.kind == "customers"
-                         else (INVOICE_COLUMNS, INVOICE_REQUIRED))
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise InputFileError(path, f"missing required column(s) {', '.join(missing)} "
-                                   f"(found: {', '.join(c for c in frame.columns if c not in (LINE, SHAPE))})")
-    present = [c for c in columns if c in frame.columns]
-    for column in columns:
+def file_date(path: Path) -> date | None:
+    """A date written in the file's name (`…20261102…` or `…2026-11-02…`), if any."""
+    for match in _FILE_DATE.finditer(path.name):
+        try:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            continue
+    return None
+
+
+def read_export(export: ExportFile, *, today: date | None = None, profile: str | None = None,
+                sheet: str | None = None,
+                profiles: dict[str, Profile] | None = None) -> pd.DataFrame:
+    """The file's rows as text in canonical columns (absent optional ones empty), with line numbers.
+
+    `frame.attrs` tells what was read: `present` (the canonical columns the
+    file has), `profile`, `sheet` and `header_line`.
+    """
+    path, kind = export.path, export.kind
+    profiles = load_profiles() if profiles is None else profiles
+    if path.suffix.lower() == ".xlsx":
+        rows, lines, header_at, mapping, sheet = _locate_in_workbook(path, kind, profiles,
+                                                                     profile, sheet)
+        check_shape = False
+    else:
+        text = decode(path, path.read_bytes())
+        rows, lines = read_rows(path, text, sniff_separator(path, text))
+        header_at, mapping = _locate_header(path, kind, rows, profiles, profile)
+        check_shape = True
+    if header_at + 1 >= len(rows):
+        raise InputFileError(path, f"line {lines[header_at]}: a header but no rows under it")
+    frame = _frame(rows, lines, header_at, mapping, check_shape)
+    present = [c for c in COLUMNS[kind] if c in mapping.columns or c in mapping.defaults]
+    _apply_profile(frame, mapping, path, today)
+    for column in COLUMNS[kind]:
         if column not in frame.columns:
             frame[column] = ""
-    frame = frame[[LINE, SHAPE, *columns]]
-    frame.attrs["present"] = present  # an absent optional column updates nothing
+    frame = frame[[LINE, SHAPE, *COLUMNS[kind]]]
+    frame.attrs.update(present=present, profile=mapping.profile, sheet=sheet,
+                       header_line=lines[header_at])
     return frame
 
 
-def _normalise_header(name: object) -> str:
-    return str(name).strip().strip("\ufeff").strip().lower()
+def _locate_header(path: Path, kind: str, rows: list[list[str]], profiles, named: str | None
+                   ) -> tuple[int, HeaderMap]:
+    for index, row in enumerate(rows[:HEADER_SEARCH]):
+        mapping = resolve_header([c.strip() for c in row], kind, profiles, named, path)
+        if mapping is not None:
+            return index, mapping
+    # Name the columns of the row that looks most like a header.
+    known = known_names(kind, profiles)
+    closest = max(rows[:HEADER_SEARCH], key=lambda row: sum(fold(c) in known for c in row),
+                  default=[])
+    raise InputFileError(path, _missing_columns(kind, closest, profiles, named))
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputFileError(path, "the file is empty")
-    if b"\x00" in data[:4096]:
-        raise InputFileError(path, "binary content, not a CSV export")
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
+def _missing_columns(kind: str, row: list[str], profiles, named: str | None) -> str:
+    found = {fold(c) for c in row}
+    missing = [c for c in REQUIRED[kind] if fold(c) not in found]
+    shown = ", ".join(c.strip().lstrip("\ufeff") for c in row if c.strip())
+    message = f"missing required column(s) {', '.join(missing) or '(none by name)'} (found: {shown})"
+    if named:
+        return message + f"; the mapping profile {named!r} does not fit this header either"
+    if any(kind in p.kinds for p in profiles.values()):
+        message += "; no mapping profile recognises this header either"
+    return message
+
+
+def _locate_in_workbook(path: Path, kind: str, profiles, named: str | None, sheet: str | None):
+    names = sheet_names(path)
+    wanted = sheet or (profiles[named].kinds[kind].sheet
+                       if named in profiles and kind in profiles[named].kinds else None)
+    if wanted is not None and wanted not in names:
+        raise InputFileError(path, f"no sheet named {wanted!r} (sheets: {', '.join(names)})")
+    first_problem = None
+    for name in [wanted] if wanted else names:
+        rows, lines = sheet_rows(path, name)
+        if not rows:
+            first_problem = first_problem or InputFileError(path, f"sheet {name!r} is empty")
             continue
-    raise InputFileError(path, "cannot be decoded as UTF-8 or Windows-1252")
+        try:
+            header_at, mapping = _locate_header(path, kind, rows, profiles, named)
+        except InputFileError as exc:
+            first_problem = first_problem or InputFileError(path, f"sheet {name!r}: {exc.problem}")
+            continue
+        return rows, lines, header_at, mapping, name
+    raise first_problem or InputFileError(path, "the workbook has no sheet")
 
 
-def _sniff_separator(path: Path, header: str) -> str:
-    counts = {sep: header.count(sep) for sep in SEPARATORS}
-    sep, count = max(counts.items(), key=lambda item: item[1])
-    if count == 0:
-        raise InputFileError(path, "no column separator (; , tab or |) in the header line")
-    return sep
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    text = _decode(path)
-    header_line = text.splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_separator(path, header_line))
-    try:
-        header = [_normalise_header(h) for h in next(reader)]
-        width = len(header)
-        rows, lines, shapes = [], [], []
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            # A row that does not line up with the header is kept (padded or
-            # cut) and quarantined, instead of failing the whole file.
-            rows.append((row + [""] * width)[:width])
-            lines.append(reader.line_num)
-            shapes.append("" if len(row) == width else
-                          f"has {len(row)} fields where the header has {width}")
-    except csv.Error as exc:
-        raise InputFileError(path, f"line {reader.line_num}: {exc}") from exc
-    frame = pd.DataFrame(rows, columns=header, dtype=str)
-    frame = frame.loc[:, ~frame.columns.duplicated()]
-    frame = frame.apply(lambda col: col.str.strip())
-    frame.insert(0, LINE, pd.array(lines, dtype="int64"))
+def _frame(rows: list[list[str]], lines: list[int], header_at: int, mapping: HeaderMap,
+           check_shape: bool) -> pd.DataFrame:
+    header = rows[header_at]
+    width = len(header)
+    data, data_lines = rows[header_at + 1:], lines[header_at + 1:]
+    columns = {name: [(row[i] if i < len(row) else "").strip() for row in data]
+               for name, i in mapping.columns.items()}
+    frame = pd.DataFrame(columns, dtype=str)
+    frame.insert(0, LINE, pd.array(data_lines, dtype="int64"))
+    shapes = [""] * len(data)
+    if check_shape:
+        for index, row in enumerate(data):
+            # Trailing empty fields (a separator at the end of each line) are harmless.
+            if len(row) < width or (len(row) > width and any(c.strip() for c in row[width:])):
+                shapes[index] = f"has {len(row)} fields where the header has {width}"
     frame[SHAPE] = pd.Series(shapes, dtype=str)
     return frame
 
 
-def _read_xlsx(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False)
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise InputFileError(path, f"not a readable Excel workbook ({type(exc).__name__})") from exc
-    frame.columns = [_normalise_header(c) for c in frame.columns]
-    frame = frame.loc[:, ~frame.columns.duplicated()]
-    frame = frame.apply(lambda col: col.astype(str).str.strip())
-    frame.insert(0, LINE, pd.RangeIndex(2, len(frame) + 2))
-    frame[SHAPE] = ""
-    return frame.reset_index(drop=True)
+def _apply_profile(frame: pd.DataFrame, mapping: HeaderMap, path: Path, today: date | None) -> None:
+    for column, values in mapping.values.items():
+        if column in frame.columns:
+            unique = frame[column].unique()
+            frame[column] = frame[column].map({u: values.get(fold(u), u) for u in unique})
+    for column, value in mapping.defaults.items():
+        if value == "file_date":
+            day = file_date(path) or today or date.today()
+            value = day.isoformat()
+        elif value == "today":
+            value = (today or date.today()).isoformat()
+        if column in frame.columns:
+            frame[column] = frame[column].mask(frame[column].eq(""), value)
+        else:
+            frame[column] = value

@@ -1,0 +1,363 @@
+"""The litigation dossier a bailiff or a lawyer files from: JSON, PDF, letters, audit trail.
+
+`build_dossier` gathers everything as plain data (money as strings with two
+decimals, ISO dates); `write_dossier` lays it out in a folder or a zip:
+
+    dossier.json                  everything below, structured
+    payment_order_request.json    what a payment-order request (or the
+                                  recommended procedure's form) needs
+    dossier.pdf                   the same, readable (statement of claim first)
+    letters/NN_DATE_levelL.txt    every reminder sent, with its Message-ID
+    letters/NN_DATE_levelL.html
+    letters/NN_DATE_levelL.pdf    the registered letter, when one was posted
+    invoices.csv                  the invoices claimed
+    audit_trail.json              the debtor's audit entries with their hashes
+    SHA256SUMS                    a digest of each file above
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import shutil
+import tempfile
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recouvrement.audit import check_chain, read_log
+from recouvrement.db.models import Debtor, Invoice, LitigationDossier, Reminder
+from recouvrement.domain.model import DebtorKind, to_cents
+from recouvrement.lifecycle import payments_of
+from recouvrement.litigation import notice_proof
+from recouvrement.mail.render import Creditor
+
+FORMAT = "recouvrement-dossier/1"
+CHAIN_ALGORITHM = (
+    "Each entry: payload = sha256(canonical JSON of account, subject, details, salt); "
+    "hash = sha256(canonical JSON of prev (the previous entry's hash, 64 zeros for the "
+    "first), at (UTC, ISO 8601 with microseconds, no offset), actor, event, payload). "
+    "Canonical JSON: keys sorted, separators ',' and ':', UTF-8, non-ASCII kept. "
+    "Entries without payload_digest (older) hash account, subject and details in place "
+    "of payload.")
+
+INTEREST_BASIS = {
+    DebtorKind.B2B: "Code de commerce L441-10: ECB main refinancing rate in force on 1 January "
+                    "or 1 July + 10 points (or the contractual rate), from the day after the due "
+                    "date; simple interest, actual days / 365 (366 in a leap year)",
+    DebtorKind.PUBLIC: "Code de la commande publique L2192-13 and R2192-31: ECB main "
+                       "refinancing rate + 8 points, from the day after the due date",
+    DebtorKind.B2C: "Code civil 1231-6 and 1344-1: taux d'intérêt légal, from the formal notice",
+}
+FEE_BASIS = {
+    DebtorKind.B2B: "Code de commerce L441-10 and D441-5: fixed recovery fee of 40 EUR per "
+                    "unpaid invoice",
+    DebtorKind.PUBLIC: "Code de la commande publique R2192-32: fixed recovery fee of 40 EUR per "
+                       "unpaid invoice",
+    DebtorKind.B2C: "none: recovery costs are not charged to a consumer (CPCE L111-8)",
+}
+
+
+def _money(value: Decimal) -> str:
+    return f"{to_cents(Decimal(value)):.2f}"
+
+
+def where_to_file(procedure: str, kind: DebtorKind, creditor_is_trader: bool) -> dict[str, str]:
+    """The court or officer, and the form, for the recommended procedure."""
+    if procedure == "injonction_de_payer":
+        if kind is DebtorKind.B2B and creditor_is_trader:
+            return {"court": "tribunal de commerce", "form": "Cerfa 12946"}
+        return {"court": "tribunal judiciaire", "form": "Cerfa 12948"}
+    return {
+        "petites_creances": {"court": "commissaire de justice (CPCE L125-1)",
+                             "form": "demande de recouvrement simplifié des petites créances"},
+        "refere_provision": {"court": "tribunal administratif (CJA R541-1)",
+                             "form": "réclamation préalable, puis requête en référé-provision"},
+        "declaration_de_creance": {"court": "mandataire judiciaire (C. com. L622-24)",
+                                   "form": "déclaration de créance"},
+    }.get(procedure, {"court": "", "form": ""})
+
+
+def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Creditor,
+                  creditor_is_trader: bool, today: date) -> dict[str, Any]:
+    """Everything about one dossier, as plain JSON-ready data."""
+    debtor = session.get(Debtor, dossier.debtor_id)
+    kind = DebtorKind(debtor.kind)
+    invoices = {i.number: i for i in session.scalars(
+        select(Invoice).where(Invoice.number.in_(list(dossier.invoice_numbers))))}
+    payments = payments_of(session, dossier.id)
+    claim = _claim(dossier, invoices, payments, kind)
+    letters = _letters(session, dossier)
+    chain = check_chain(session)
+    trail = read_log(session, account=debtor.account, limit=None)
+    procedure = {"recommended": dossier.procedure, "reasons": list(dossier.reasons),
+                 **where_to_file(dossier.procedure, kind, creditor_is_trader)}
+    data = {
+        "format": FORMAT,
+        "generated_on": today.isoformat(),
+        "dossier": {"id": dossier.id, "status": dossier.status,
+                    "queued_on": dossier.queued_on.isoformat(),
+                    "exported_on": dossier.exported_on.isoformat() if dossier.exported_on else None,
+                    "handler": dossier.handler, "handler_reference": dossier.handler_reference,
+                    "outcome": dossier.outcome,
+                    "closed_on": dossier.closed_on.isoformat() if dossier.closed_on else None},
+        "creditor": {"name": creditor.name, "address": creditor.address, "phone": creditor.phone,
+                     "email": creditor.sender, "iban": creditor.iban, "bic": creditor.bic},
+        "debtor": {"account": debtor.account, "name": debtor.name, "kind": kind.value,
+                   "siren": debtor.siren, "address": debtor.address, "postcode": debtor.postcode,
+                   "city": debtor.city, "country": debtor.country, "email": debtor.email,
+                   "phone": debtor.phone,
+                   "collective_proceedings_since": (
+                       debtor.collective_proceedings_since.isoformat()
+                       if debtor.collective_proceedings_since else None)},
+        "claim": claim,
+        "procedure": procedure,
+        "chronology": _chronology(letters, trail, dossier),
+        "letters": letters,
+        "audit_trail": {"algorithm": CHAIN_ALGORITHM,
+                        "chain": {"entries": chain.entries, "intact": chain.intact,
+                                  "erased_by_purges": chain.redacted,
+                                  "head_id": chain.head_id, "head_hash": chain.head_hash,
+                                  "problems": [{"entry": p.entry_id, "kind": p.kind,
+                                                "problem": p.problem} for p in chain.problems],
+                                  "verified_on": today.isoformat()},
+                        "entries": trail},
+    }
+    data["payment_order_request"] = _payment_order(data, kind)
+    return data
+
+
+def _claim(dossier: LitigationDossier, invoices: dict[str, Invoice], payments: list,
+           kind: DebtorKind) -> dict[str, Any]:
+    count = max(len(dossier.statement), 1)
+    fee_each = to_cents(dossier.fixed_fees / count)
+    lines, paid_total = [], Decimal(0)
+    for line in dossier.statement:
+        number = line["invoice"]
+        ledger = invoices.get(number)
+        amount = Decimal(line.get("amount") or (ledger.amount if ledger else line["principal"]))
+        principal, interest = Decimal(line["principal"]), Decimal(line["interest"])
+        periods = [dict(p) for p in line["periods"]]
+        shown = sum((Decimal(p["amount"]) for p in periods), Decimal(0))
+        paid = [{"received_on": p.received_on.isoformat(), "amount": _money(p.amount)}
+                for p in payments if p.invoice_number == number]
+        paid_sum = sum((Decimal(p["amount"]) for p in paid), Decimal(0))
+        paid_total += paid_sum
+        lines.append({
+            "invoice": number, "issue_date": line["issue_date"], "due_date": line["due_date"],
+            "amount": _money(amount), "paid_before_queueing": _money(max(amount - principal, 0)),
+            "principal": _money(principal),
+            "interest_from": periods[0]["start"] if periods else None,
+            "interest_until": line.get("interest_until") or dossier.queued_on.isoformat(),
+            "periods": periods, "interest": _money(interest),
+            # Periods are shown to the cent; the interest is rounded once, on their exact sum.
+            "rounding": _money(interest - shown),
+            "fixed_fee": _money(fee_each),
+            "payments_after_queueing": paid,
+            "balance": _money(principal + interest + fee_each - paid_sum),
+            "formal_notice_on": line.get("formal_notice_on"),
+            "limitation_ends_on": line.get("limitation_ends_on"),
+            "notes": list(line.get("notes", [])),
+        })
+    return {
+        "currency": "EUR", "invoices": lines,
+        "principal": _money(dossier.principal), "interest": _money(dossier.interest),
+        "fixed_fees": _money(dossier.fixed_fees), "total": _money(dossier.total),
+        "payments_after_queueing": _money(paid_total),
+        "balance": _money(dossier.total - paid_total),
+        "interest_basis": INTEREST_BASIS[kind], "fee_basis": FEE_BASIS[kind],
+        "interest_after": "interest keeps running on the principal still due, at the rate of "
+                          "each half-year, from the day after the interest_until date",
+    }
+
+
+def _letters(session: Session, dossier: LitigationDossier) -> list[dict[str, Any]]:
+    """Every reminder sent to the debtor that chased an invoice of the dossier."""
+    claimed = set(dossier.invoice_numbers)
+    rows = session.scalars(select(Reminder).where(
+        Reminder.debtor_id == dossier.debtor_id, Reminder.status == "sent")
+        .order_by(Reminder.sent_on, Reminder.id))
+    return [{"sent_on": r.sent_on.isoformat() if r.sent_on else None, "level": r.level,
+             "channel": r.channel, "recipient": r.recipient, "subject": r.subject,
+             "message_id": r.message_id, "letter_file": r.letter_file,
+             "proof": notice_proof(r.message_id, r.recipient, r.channel, r.letter_file),
+             "invoices": list(r.invoice_numbers), "body_text": r.body_text,
+             "body_html": r.body_html}
+            for r in rows if claimed & set(r.invoice_numbers)]
+
+
+CHRONOLOGY_EVENTS = ("invoice.", "litigation.", "promise.", "plan.")
+
+
+def _chronology(letters: list[dict], trail: list[dict], dossier: LitigationDossier) -> list[dict]:
+    """Contacts with their proof, and what else happened to the claim, by date."""
+    claimed = set(dossier.invoice_numbers)
+    items = [{"date": letter["sent_on"], "kind": "contact",
+              "what": f"reminder level {letter['level']} sent by {letter['channel']}"
+              + (f" to {letter['recipient']}" if letter["recipient"] else ""),
+              "proof": letter["proof"] or "none on file", "invoices": letter["invoices"]}
+             for letter in letters]
+    for entry in trail:
+        if not entry["event"].startswith(CHRONOLOGY_EVENTS):
+            continue
+        if entry["event"].startswith("invoice.") and entry["subject"] not in claimed:
+            continue
+        if entry["event"].startswith("litigation.") and entry["subject"] not in (dossier.id, None):
+            continue
+        items.append({"date": entry["at"][:10], "kind": "event", "what": entry["event"],
+                      "proof": f"audit entry #{entry['id']} ({entry['actor']})",
+                      "invoices": [entry["subject"]] if entry["subject"] in claimed else []})
+    return sorted(items, key=lambda i: i["date"] or "")
+
+
+def _payment_order(data: dict[str, Any], kind: DebtorKind) -> dict[str, Any]:
+    """What the request (Cerfa 12946 / 12948, or the recommended route's form) asks for."""
+    claim, debtor = data["claim"], data["debtor"]
+    top = max((x["level"] for x in data["letters"]), default=None)
+    notices = sorted({(letter["sent_on"], letter["proof"]) for letter in data["letters"]
+                      if letter["level"] == top and letter["proof"]})
+    basis = [f"unpaid invoice {line['invoice']} of {line['issue_date']}, due {line['due_date']}, "
+             f"{line['principal']} EUR unpaid" for line in claim["invoices"]]
+    basis += [f"late interest: {claim['interest_basis']}", f"fixed fee: {claim['fee_basis']}"]
+    basis += [f"formal notice sent on {sent} ({proof})" for sent, proof in notices]
+    creditor = data["creditor"]
+    to_complete = [label for label, value in (
+        ("the creditor's postal address (RECOUVREMENT_CREDITOR_ADDRESS)", creditor["address"]),
+        ("the debtor's postal address", debtor["address"] and debtor["city"]),
+        ("the debtor's SIREN", debtor["siren"] or kind is DebtorKind.B2C)) if not value]
+    # No setting holds the creditor's own registration number yet.
+    to_complete.append("the creditor's SIREN and legal form")
+    return {
+        "to_complete": to_complete,
+        "procedure": data["procedure"]["recommended"], "court": data["procedure"]["court"],
+        "form": data["procedure"]["form"],
+        "creditor": {k: data["creditor"][k] for k in ("name", "address", "email", "phone")},
+        "debtor": {k: debtor[k] for k in ("name", "kind", "siren", "address", "postcode", "city",
+                                          "country")},
+        "claim": {"currency": claim["currency"], "principal": claim["principal"],
+                  "interest": claim["interest"],
+                  "interest_until": max((i["interest_until"] for i in claim["invoices"]),
+                                        default=None),
+                  "fixed_fees": claim["fixed_fees"],
+                  "payments_after_queueing": claim["payments_after_queueing"],
+                  "total": claim["balance"]},
+        "basis": basis,
+        "documents": ["invoices (copies from the accounting software)", "invoices.csv",
+                      "letters/ (reminders and formal notice with their Message-ID)",
+                      "dossier.pdf (statement of claim)", "audit_trail.json"],
+    }
+
+
+# --- files --------------------------------------------------------------------------
+
+
+def folder_name(data: dict[str, Any]) -> str:
+    account = re.sub(r"[^A-Za-z0-9_-]+", "_", data["debtor"]["account"])[:40]
+    return f"dossier-{account}-{data['dossier']['id'][:8]}"
+
+
+def dossier_files(data: dict[str, Any], pdf: bytes) -> dict[str, bytes]:
+    """File name -> content, the manifest last."""
+    files: dict[str, bytes] = {
+        "dossier.json": _json(data),
+        "payment_order_request.json": _json(data["payment_order_request"]),
+        "dossier.pdf": pdf,
+        "invoices.csv": _invoices_csv(data),
+        "audit_trail.json": _json(data["audit_trail"]),
+    }
+    for n, letter in enumerate(data["letters"], start=1):
+        stem = f"letters/{n:02d}_{letter['sent_on']}_level{letter['level']}"
+        header = (f"Message-ID: {letter['message_id']}\nDate: {letter['sent_on']}\n"
+                  f"To: {letter['recipient'] or ''}\nSubject: {letter['subject']}\n"
+                  f"Invoices: {', '.join(letter['invoices'])}\n\n")
+        files[f"{stem}.txt"] = (header + letter["body_text"]).encode("utf-8")
+        files[f"{stem}.html"] = letter["body_html"].encode("utf-8")
+        posted = Path(letter["letter_file"]) if letter["letter_file"] else None
+        if posted is not None and posted.is_file():  # the registered letter as printed
+            files[f"{stem}.pdf"] = posted.read_bytes()
+    files["SHA256SUMS"] = "".join(f"{hashlib.sha256(content).hexdigest()}  {name}\n"
+                                  for name, content in files.items()).encode("utf-8")
+    return files
+
+
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _neutral(value: Any) -> str:
+    """A cell a spreadsheet shows as text: no formula from debtor-supplied data."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _invoices_csv(data: dict[str, Any]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["invoice_number", "issue_date", "due_date", "amount", "principal",
+                     "interest", "fixed_fee", "payments_after_queueing", "balance"])
+    for line in data["claim"]["invoices"]:
+        paid = sum((Decimal(p["amount"]) for p in line["payments_after_queueing"]), Decimal(0))
+        writer.writerow([_neutral(line["invoice"]), line["issue_date"], line["due_date"],
+                         line["amount"], line["principal"], line["interest"], line["fixed_fee"],
+                         _money(paid), line["balance"]])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8 right
+
+
+def write_dossier(files: dict[str, bytes], out: Path, name: str, *, as_zip: bool) -> Path:
+    """Write the files under `out` as a folder (or a zip) called `name`, replacing an older one.
+
+    Written beside the target first, then moved into place: a reader never
+    sees half a dossier.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    if as_zip:
+        target = out / f"{name}.zip"
+        with tempfile.NamedTemporaryFile(dir=out, suffix=".part", delete=False) as handle:
+            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for file_name, content in files.items():
+                    archive.writestr(f"{name}/{file_name}", content)
+        Path(handle.name).replace(target)
+        return target
+    target = out / name
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{name}-"))
+    for file_name, content in files.items():
+        path = staging / file_name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    if target.exists():
+        shutil.rmtree(target)
+    staging.replace(target)
+    return target
+
+
+def export_dossier(session: Session, ref: str, out: Path, *, today: date, actor: str,
+                   creditor: Creditor, creditor_is_trader: bool, renderer,
+                   as_zip: bool = False,
+                   templates: list[Path] | None = None) -> tuple[Path, list[str]]:
+    """`litigation export`: payments brought up to date, files written, the export audited.
+
+    Returns where it went and what the request still lacks (see `to_complete`).
+    """
+    from recouvrement.dossier_view import render_pdf
+    from recouvrement.domain.dossier import after_export
+    from recouvrement.lifecycle import find_dossier, mark_exported, reconcile_payments
+
+    dossier = find_dossier(session, ref)
+    reconcile_payments(session, today=today, actor=actor, dossier_id=dossier.id)
+    data = build_dossier(session, dossier, creditor=creditor,
+                         creditor_is_trader=creditor_is_trader, today=today)
+    # The files show the dossier as it stands once this export is recorded.
+    data["dossier"].update(status=after_export(dossier.status), exported_on=today.isoformat())
+    files = dossier_files(data, render_pdf(data, renderer, templates))
+    path = write_dossier(files, Path(out), folder_name(data), as_zip=as_zip)
+    mark_exported(session, dossier, today=today, actor=actor, out=str(path),
+                  sha256sums=hashlib.sha256(files["SHA256SUMS"]).hexdigest())
+    return path, list(data["payment_order_request"]["to_complete"])

@@ -1,0 +1,167 @@
+"""The dossier as a French reader sees it: rows formatted here, worded by templates/dossier/.
+
+Python formats every amount, date and rate; the templates only lay them out
+(Jinja2 with autoescape: names and addresses come from the creditor's
+exports and are never trusted).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from recouvrement.mail.render import DEFAULT_TEMPLATES, NBSP, format_amount, format_date
+from recouvrement.domain.rates import load_rates
+from recouvrement.pdf import PdfRenderer
+
+LEVEL_NAMES = {0: "avis de courtoisie", 1: "rappel", 2: "relance", 3: "mise en demeure"}
+PROCEDURE_NAMES = {
+    "injonction_de_payer": "Injonction de payer",
+    "petites_creances": "Procédure simplifiée de recouvrement des petites créances",
+    "refere_provision": "Référé-provision",
+    "declaration_de_creance": "Déclaration de créance",
+}
+STATUS_NAMES = {"queued": "en file d'attente", "exported": "exporté",
+                "with_bailiff": "confié à un commissaire de justice",
+                "with_lawyer": "confié à un avocat", "closed": "clos"}
+OUTCOME_NAMES = {"paid": "payé", "settled": "transigé", "judgment": "jugement",
+                 "abandoned": "abandonné"}
+KIND_NAMES = {"B2B": "professionnel", "B2C": "consommateur", "PUBLIC": "personne publique"}
+EVENT_NAMES = {
+    "invoice.dispute_opened": "contestation ouverte",
+    "invoice.dispute_closed": "contestation close",
+    "invoice.open_amount_changed": "reste dû modifié (paiement partiel)",
+    "invoice.settled": "facture soldée", "invoice.reopened": "facture rouverte",
+    "invoice.debt_acknowledged": "reconnaissance de dette",
+    "promise.recorded": "promesse de paiement", "plan.agreed": "échéancier accordé",
+    "litigation.not_ready": "dossier non prêt pour le contentieux",
+    "litigation.hold_lifted": "dossier de nouveau examiné",
+    "litigation.queued": "mis en file contentieux",
+    "litigation.status_changed": "changement d'état du dossier",
+    "litigation.exported": "dossier exporté",
+    "litigation.payment_received": "paiement reçu après mise en file",
+}
+
+
+def eur(value: str | Decimal | None) -> str:
+    return "" if value is None else format_amount(Decimal(value), "EUR", "fr")
+
+
+def day(value: str | None) -> str:
+    return "" if not value else format_date(date.fromisoformat(value[:10]), "fr")
+
+
+def rate(value: str) -> str:
+    return f"{Decimal(value).normalize():f}".replace(".", ",") + f"{NBSP}%"
+
+
+def view(data: dict[str, Any]) -> dict[str, Any]:
+    """The template's context: the dossier's data, every figure formatted in French."""
+    claim, d = data["claim"], data["dossier"]
+    invoices = []
+    for line in claim["invoices"]:
+        invoices.append({
+            "number": line["invoice"], "issue_date": day(line["issue_date"]),
+            "due_date": day(line["due_date"]), "amount": eur(line["amount"]),
+            "paid_before": eur(line["paid_before_queueing"]),
+            "has_paid_before": Decimal(line["paid_before_queueing"]) > 0,
+            "principal": eur(line["principal"]), "interest": eur(line["interest"]),
+            "interest_until": day(line["interest_until"]),
+            "formal_notice_on": day(line["formal_notice_on"]),
+            "limitation_ends_on": day(line["limitation_ends_on"]),
+            "periods": [{"start": day(p["start"]), "end": day(p["end"]), "days": p["days"],
+                         "year_days": p["year_days"], "rate": rate(p["rate"]),
+                         "amount": eur(p["amount"]), "provisional": p["provisional"]}
+                        for p in line["periods"]],
+            "rounding": eur(line["rounding"]) if Decimal(line["rounding"]) else None,
+            "fixed_fee": eur(line["fixed_fee"]),
+            "payments": [{"date": day(p["received_on"]), "amount": eur(p["amount"])}
+                         for p in line["payments_after_queueing"]],
+            "balance": eur(line["balance"]), "notes": line["notes"],
+        })
+    chain = data["audit_trail"]["chain"]
+    return {
+        "dossier": {**d, "queued_on": day(d["queued_on"]), "exported_on": day(d["exported_on"]),
+                    "closed_on": day(d["closed_on"]),
+                    "status": STATUS_NAMES.get(d["status"], d["status"]),
+                    "outcome": OUTCOME_NAMES.get(d["outcome"], d["outcome"] or "")},
+        "generated_on": day(data["generated_on"]),
+        "creditor": data["creditor"],
+        "debtor": {**data["debtor"], "kind_name": KIND_NAMES.get(data["debtor"]["kind"], ""),
+                   "collective_proceedings_since": day(
+                       data["debtor"]["collective_proceedings_since"])},
+        "claim": {"invoices": invoices, "principal": eur(claim["principal"]),
+                  "interest": eur(claim["interest"]), "fixed_fees": eur(claim["fixed_fees"]),
+                  "total": eur(claim["total"]),
+                  "payments": eur(claim["payments_after_queueing"]),
+                  "has_payments": Decimal(claim["payments_after_queueing"]) != 0,
+                  "balance": eur(claim["balance"]), "interest_basis": claim["interest_basis"],
+                  "fee_basis": claim["fee_basis"], "interest_after": claim["interest_after"]},
+        "procedure": {**data["procedure"],
+                      "name": PROCEDURE_NAMES.get(data["procedure"]["recommended"],
+                                                  data["procedure"]["recommended"]),
+                      "ceiling": eur(load_rates().small_claims_ceiling)},
+        "request": data["payment_order_request"],
+        # The contacts are the letters' table; the chronology adds what else happened.
+        "events": [{"date": day(i["date"]), "what": EVENT_NAMES.get(i["what"], i["what"]),
+                    "proof": i["proof"], "invoices": ", ".join(i["invoices"])}
+                   for i in data["chronology"] if i["kind"] == "event"],
+        "letters": [{"date": day(x["sent_on"]), "level": x["level"],
+                     "level_name": LEVEL_NAMES.get(x["level"], str(x["level"])),
+                     "channel": x["channel"], "recipient": x["recipient"] or "",
+                     "subject": x["subject"], "message_id": x["message_id"],
+                     "proof": x["proof"] or "aucune",
+                     "invoices": ", ".join(x["invoices"])} for x in data["letters"]],
+        "max_level": max((x["level"] for x in data["letters"]), default=None),
+        "chain": {**chain, "head_hash": chain["head_hash"] or ""},
+        "algorithm": data["audit_trail"]["algorithm"],
+        "audit": _audit_rows(data["audit_trail"]["entries"]),
+    }
+
+
+def _audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every entry; a run of the same daily decision is shown once, with how many."""
+    rows: list[dict[str, Any]] = []
+    for e in entries:
+        details = "[effacé]" if e["redacted"] else json.dumps(e["details"], ensure_ascii=False)
+        last = rows[-1] if rows else None
+        if (last and e["event"].startswith("decision.") and last["event"] == e["event"]
+                and last["details"] == details):
+            last["count"] += 1
+            last["last_id"], last["until"] = e["id"], day(e["at"])
+            continue
+        # Long run ids and keys are cut here; audit_trail.json has them whole.
+        rows.append({"id": e["id"], "last_id": e["id"],
+                     "at": day(e["at"]), "time": e["at"][11:16], "until": day(e["at"]),
+                     "actor": _cut(e["actor"], 18), "event": e["event"],
+                     "subject": _cut(e["subject"] or "", 20), "details": details, "count": 1,
+                     "hash": e["hash"][:16]})
+    return rows
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def render_html(data: dict[str, Any], templates: Sequence[Path] | None = None) -> str:
+    folders = tuple(str(f) for f in (templates or ())) + (str(DEFAULT_TEMPLATES),)
+    return _environment(folders).get_template("dossier/dossier.html").render(view(data))
+
+
+def render_pdf(data: dict[str, Any], renderer: PdfRenderer,
+               templates: Sequence[Path] | None = None) -> bytes:
+    return renderer.render(render_html(data, templates),
+                           base_url=str(DEFAULT_TEMPLATES / "dossier"))
+
+
+@lru_cache(maxsize=4)
+def _environment(folders: tuple[str, ...]) -> Environment:
+    return Environment(loader=FileSystemLoader(list(folders)),
+                       autoescape=select_autoescape(enabled_extensions=("html",), default=True),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)

@@ -1,0 +1,202 @@
+"""GDPR retention: archive closed debtors' personal data, then erase it for good.
+
+CNIL référentiel "gestion des impayés" (délibération 2021-130): the data of a
+debtor whose debts are all closed stays in the active ledger for 3 years
+after the last contact; it is then kept apart, in an intermediate archive,
+until the limitation period ends (5 years B2B, 2 years against a consumer,
+counted here from the last contact), and then erased.
+
+Erasing keeps the ledger's figures and the audit chain: the debtor's account
+becomes a pseudonym, reminders lose their recipient and text, and the
+debtor's audit entries lose account, subject, details and salt while their
+hashes stay (`audit.redact`), so `audit verify` still passes afterwards.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from recouvrement.audit import PURGE_EVENT, Event, id_ranges, record, redact
+from recouvrement.db.models import (
+    AuditEntry,
+    Debtor,
+    DebtorArchive,
+    Invoice,
+    LitigationDossier,
+    QuarantinedRow,
+    Reminder,
+)
+from recouvrement.domain.legal import limitation_date
+from recouvrement.domain.model import DebtorKind
+
+ACTIVE_YEARS = 3  # CNIL référentiel 2021-130: 3 years after the last contact
+PERSONAL = ("name", "email", "phone", "siren", "address", "postcode", "city", "country",
+            "risk_factors")
+ARCHIVED_NAME, PURGED_NAME = "(archived)", "(erased)"
+
+
+@dataclass
+class RetentionReport:
+    archived: list[dict[str, Any]] = field(default_factory=list)
+    purged: list[dict[str, Any]] = field(default_factory=list)
+    reactivated: list[str] = field(default_factory=list)
+    entries_erased: int = 0
+    entries_kept: int = 0  # written before erasure was possible (no payload digest)
+    # Registered letters' PDFs of erased debtors: deleted once the purge is committed.
+    files: list[str] = field(default_factory=list)
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return date(day.year + years, 2, 28)
+
+
+def last_contacts(session: Session) -> dict[int, date]:
+    """Per debtor, the last day anything happened between creditor and debtor."""
+    last: dict[int, date] = {}
+
+    def take(rows) -> None:
+        for debtor_id, day in rows:
+            if day is not None:
+                day = day.date() if isinstance(day, datetime) else day
+                last[debtor_id] = max(last.get(debtor_id, day), day)
+
+    take(session.execute(select(Reminder.debtor_id, func.max(Reminder.sent_on))
+                         .where(Reminder.status == "sent").group_by(Reminder.debtor_id)))
+    take(session.execute(select(Invoice.debtor_id, func.max(Invoice.last_seen_on))
+                         .group_by(Invoice.debtor_id)))
+    take(session.execute(select(Invoice.debtor_id, func.max(Invoice.settled_on))
+                         .group_by(Invoice.debtor_id)))
+    take(session.execute(select(LitigationDossier.debtor_id, func.max(LitigationDossier.closed_on))
+                         .group_by(LitigationDossier.debtor_id)))
+    return last
+
+
+def _still_active(session: Session) -> set[int]:
+    """Debtors with an open invoice or a dossier not closed: never archived."""
+    active = set(session.scalars(select(Invoice.debtor_id).where(Invoice.status == "open")))
+    active |= set(session.scalars(select(LitigationDossier.debtor_id)
+                                  .where(LitigationDossier.status != "closed")))
+    return active
+
+
+def delete_files(report: RetentionReport) -> int:
+    """After the commit: the letters' PDFs of the debtors erased."""
+    gone = 0
+    for name in report.files:
+        path = Path(name)
+        if path.is_file():
+            path.unlink()
+            gone += 1
+    return gone
+
+
+def purge(session: Session, *, today: date, actor: str,
+          active_years: int = ACTIVE_YEARS) -> RetentionReport:
+    """Archive the debtors closed for `active_years` since their last contact; erase the
+    archives whose limitation period is over. One transaction, recorded in the audit log."""
+    report = RetentionReport()
+    record(session, _reactivate(session, report), actor)
+    record(session, _archive(session, today, active_years, report), actor)
+    _erase(session, today, actor, report)
+    return report
+
+
+def _reactivate(session: Session, report: RetentionReport) -> list[Event]:
+    """A debtor archived but active again (new invoices, a new export of it) leaves the archive."""
+    active = _still_active(session)
+    events = []
+    for archive, debtor in session.execute(
+            select(DebtorArchive, Debtor).join(Debtor, Debtor.id == DebtorArchive.debtor_id)).all():
+        if debtor.id not in active and debtor.name == ARCHIVED_NAME:
+            continue
+        if debtor.name == ARCHIVED_NAME:  # nothing newer came with the export: put it back
+            for name in PERSONAL:
+                setattr(debtor, name, archive.data.get(name))
+        session.delete(archive)
+        report.reactivated.append(debtor.account)
+        events.append(Event("retention.reactivated", debtor.account))
+    session.flush()
+    return events
+
+
+def _archive(session: Session, today: date, active_years: int,
+             report: RetentionReport) -> list[Event]:
+    archived = set(session.scalars(select(DebtorArchive.debtor_id)))
+    active = _still_active(session)
+    contacts = last_contacts(session)
+    events = []
+    for debtor in session.scalars(select(Debtor).order_by(Debtor.account)):
+        last = contacts.get(debtor.id) or (debtor.updated_at.date() if debtor.updated_at else None)
+        if (debtor.id in archived or debtor.id in active or last is None
+                or _add_years(last, active_years) >= today or debtor.name == PURGED_NAME):
+            continue
+        until = max(limitation_date(DebtorKind(debtor.kind), last), today)
+        session.add(DebtorArchive(
+            debtor_id=debtor.id, data={f: getattr(debtor, f) for f in PERSONAL},
+            last_contact_on=last, archived_on=today, archived_at=datetime.now(timezone.utc),
+            purge_after=until))
+        for name in PERSONAL:
+            setattr(debtor, name, None)
+        debtor.name = ARCHIVED_NAME
+        report.archived.append({"account": debtor.account, "last_contact": last.isoformat(),
+                                "purge_after": until.isoformat()})
+        events.append(Event("retention.archived", debtor.account,
+                            details={"last_contact": last, "erase_after": until}))
+    session.flush()
+    return events
+
+
+def _erase(session: Session, today: date, actor: str, report: RetentionReport) -> None:
+    rows = session.execute(select(DebtorArchive, Debtor)
+                           .join(Debtor, Debtor.id == DebtorArchive.debtor_id)
+                           .where(DebtorArchive.purge_after < today)
+                           .order_by(Debtor.account)).all()
+    quarantined = _quarantined_by_account(session, {debtor.account for _, debtor in rows})
+    for archive, debtor in rows:
+        account, pseudonym = debtor.account, f"ERASED-{secrets.token_hex(6).upper()}"
+        ids = list(session.scalars(select(AuditEntry.id).where(AuditEntry.account == account,
+                                                               AuditEntry.redacted_at.is_(None))))
+        erased = redact(session, ids)
+        report.entries_erased += len(erased)
+        report.entries_kept += len(ids) - len(erased)
+        report.files += [f for f in session.scalars(select(Reminder.letter_file).where(
+            Reminder.debtor_id == debtor.id, Reminder.letter_file.is_not(None)))]
+        letters = session.execute(
+            update(Reminder).where(Reminder.debtor_id == debtor.id)
+            .values(recipient=None, subject="", body_text="", body_html="", letter_html=None,
+                    letter_file=None)
+            .execution_options(synchronize_session=False)).rowcount
+        rejected = quarantined.get(account, [])
+        if rejected:  # rejected export rows keep their reasons, not their content
+            session.execute(update(QuarantinedRow).where(QuarantinedRow.id.in_(rejected))
+                            .values(raw={"erased": True})
+                            .execution_options(synchronize_session=False))
+        debtor.account, debtor.name = pseudonym, PURGED_NAME
+        archived_on = archive.archived_on
+        session.delete(archive)
+        session.flush()
+        report.purged.append({"pseudonym": pseudonym, "entries_erased": len(erased)})
+        # The purge names the entries it erased, so `audit verify` can tell them from edits.
+        record(session, [Event(PURGE_EVENT, subject=pseudonym, details={
+            "redacted": id_ranges(erased), "reminders_erased": letters,
+            "quarantined_rows_erased": len(rejected), "archived_on": archived_on})], actor)
+
+
+def _quarantined_by_account(session: Session, accounts: set[str]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    if not accounts:
+        return found
+    for row_id, raw in session.execute(select(QuarantinedRow.id, QuarantinedRow.raw)):
+        if isinstance(raw, dict) and raw.get("account") in accounts:
+            found.setdefault(raw["account"], []).append(row_id)
+    return found

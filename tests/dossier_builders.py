@@ -1,0 +1,55 @@
+"""A ledger with reminders sent, built directly, for the litigation and retention tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import insert, select
+
+from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
+from recouvrement.domain.policy import load_policy
+from recouvrement.ingest.load import ingest_inbox
+from recouvrement.litigation import escalate
+from tests.factories import write_customers, write_invoices
+
+POLICY = load_policy()
+
+
+def export(db, home, day, customers, invoices):
+    inbox = home / "inbox"
+    write_customers(inbox, customers)
+    write_invoices(inbox, day, invoices)
+    with db.session() as session:
+        ingest_inbox(session, inbox, actor="test", run_id=None, today=day)
+
+
+def send(db, account, level, numbers, on, message_id=None):
+    """A reminder of `level` sent on `on`, as the outbox leaves it."""
+    with db.session() as session:
+        debtor_id = session.scalar(select(Debtor.id).where(Debtor.account == account))
+        ids = dict(session.execute(select(Invoice.number, Invoice.id)
+                                   .where(Invoice.number.in_(numbers))).all())
+        key = f"{account}-{level}-{on}"
+        reminder_id = session.scalar(insert(Reminder).returning(Reminder.id), {
+            "key": key, "debtor_id": debtor_id, "level": level, "channel": "email",
+            "invoice_numbers": list(numbers), "planned_on": on,
+            "message_id": f"<{key}@creancier.example.com>" if message_id is None else message_id,
+            "recipient": f"compta@{account[3:].lower()}.example.com",
+            "subject": f"Niveau {level} {', '.join(numbers)}", "body_text": f"Relance {level}\n",
+            "body_html": f"<p>Relance {level}</p>", "status": "sent", "attempts": 1,
+            "sent_on": on, "sent_at": datetime.now(timezone.utc),
+            "created_at": datetime.now(timezone.utc)})
+        session.execute(insert(ReminderItem), [{"reminder_id": reminder_id, "invoice_id": ids[n],
+                                                "level": level} for n in numbers])
+
+
+def ladder(db, account, numbers, notice_on, **kw):
+    """Reminder, second reminder and formal notice, the last one on `notice_on`."""
+    send(db, account, 1, numbers, notice_on - timedelta(days=23))
+    send(db, account, 2, numbers, notice_on - timedelta(days=8))
+    send(db, account, 3, numbers, notice_on, **kw)
+
+
+def escalate_on(db, day, account=None):
+    with db.session() as session:
+        return escalate(session, today=day, policy=POLICY, actor="flow-run:test", account=account)
