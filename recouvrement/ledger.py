@@ -30,6 +30,11 @@ class DebtorState:
     # active payment plans and where each one stands today
     plans: list[tuple[PaymentPlan, PlanState]] = field(default_factory=list)
 
+    @property
+    def open_amount(self) -> Decimal:
+        """What the debtor owes on its open invoices: the amount band of its policy."""
+        return sum((i.open_amount for i in self.invoices), Decimal(0))
+
 
 def to_domain_debtor(row: Debtor, promise_until: date | None = None) -> model.Debtor:
     return model.Debtor(

@@ -55,7 +55,7 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
     for state in load_states(session, debtor_ids_with_open_invoices(session, account), today):
         visited.add(state.id)
         debtor = state.debtor
-        own = policy.for_debtor(debtor, sum((i.open_amount for i in state.invoices), Decimal(0)))
+        own = policy.for_debtor(debtor, state.open_amount)
         candidates = _candidates(state, own, today)
         if not candidates:
             if state.id in holds:

@@ -54,7 +54,7 @@ def plan_reminders(session: Session, *, today: date, policy: Policy, creditor: C
     events: list[Event] = []
     for state in load_states(session, debtor_ids_with_open_invoices(session, account), today):
         events += _settle_plans(session, state, today, report)
-        own = policy.for_debtor(state.debtor, sum((i.open_amount for i in state.invoices), Decimal(0)))
+        own = policy.for_debtor(state.debtor, state.open_amount)
         decision = decide(state.debtor, state.invoices, today=today, policy=own,
                           last_contact=state.last_contact, pending=state.pending)
         account_ = state.debtor.account
