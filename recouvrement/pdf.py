@@ -7,6 +7,7 @@ stylesheet in a template is left out instead of being fetched.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -21,6 +22,10 @@ class WeasyPrintRenderer:
 
     def render(self, html: str, *, base_url: str | None = None) -> bytes:
         from weasyprint import HTML  # slow to import: only when a PDF is made
+
+        # Its warnings here are a font-subsetting hint (HarfBuzz-Subset missing)
+        # repeated on every PDF: only its errors reach the run's log.
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)
         from weasyprint.urls import URLFetcher
 
         local_only = URLFetcher(allowed_protocols=("file", "data"))
