@@ -5,27 +5,42 @@ Account numbers only: no names, addresses or e-mail addresses in artifacts.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from decimal import Decimal
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+LEVELS = {1: "reminder", 2: "second reminder", 3: "formal notice"}
+
+
+def _euros(amount) -> str:
+    return f"{Decimal(amount):,.2f} €".replace(",", " ")
 
 
 def summary_markdown(summary: dict) -> str:
     plan, send, ingest = summary["plan"], summary["send"], summary.get("ingest", {})
-    levels = Counter(p["level"] for p in plan["planned"])
+    debtors, amounts = Counter(), defaultdict(Decimal)
+    for p in plan["planned"]:
+        debtors[p["level"]] += 1
+        amounts[p["level"]] += Decimal(p.get("open_amount", 0))
     sent_levels = Counter(s["level"] for s in send["sent"])
+    failed_levels = Counter(f["level"] for f in send["failed"])
     title = "Dry run" if summary["dry_run"] else "Daily run"
     scope = f" for {summary['debtor']}" if summary.get("debtor") else ""
-    lines = [f"# {title} of {summary['as_of']}{scope}", "",
-             "| level | planned | sent |", "|---|---|---|"]
-    for level in sorted(set(levels) | set(sent_levels)):
-        lines.append(f"| {level} | {levels[level]} | {sent_levels[level]} |")
+    shards = f" ({summary['shards']} shards)" if summary.get("shards", 1) > 1 else ""
+    lines = [f"# {title} of {summary['as_of']}{scope}{shards}", "",
+             "| level | debtors | amount chased | sent | failed |", "|---|---:|---:|---:|---:|"]
+    for level in sorted(set(debtors) | set(sent_levels) | set(failed_levels)):
+        lines.append(f"| {level} {LEVELS.get(level, '')} | {debtors[level]} | "
+                     f"{_euros(amounts[level])} | {sent_levels[level]} | {failed_levels[level]} |")
     lines += ["", f"- failed sends: {len(send['failed'])} (retried on the next run)",
+              f"- letters in the print queue: {len(send.get('letters', []))}",
               f"- cancelled (paid or disputed since planned): {len(send['cancelled'])}",
               f"- debtors skipped: {len(plan['skipped'])}",
               f"- debtors with nothing due: {plan['nothing_due']}",
               f"- rows quarantined: {len(ingest.get('quarantined', []))}",
-              f"- dossiers queued for litigation: {len(summary['litigation'])}"]
+              f"- dossiers queued for litigation: {len(summary['litigation'])}",
+              f"- dossiers held back, not ready: {summary.get('not_ready', 0)}"]
     reasons = Counter(s["reason"] for s in plan["skipped"])
     if reasons:
         lines += ["", "## Why debtors were skipped", "", "| reason | debtors |", "|---|---|"]
@@ -33,9 +48,30 @@ def summary_markdown(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def kpis_markdown(kpis: dict) -> str:
+    return "\n".join([
+        f"# The ledger on {kpis['as_of']}", "",
+        "| figure | value |", "|---|---:|",
+        f"| open invoices | {kpis['open_invoices']} |",
+        f"| debtors with open invoices | {kpis['debtors']} |",
+        f"| open receivables | {_euros(kpis['open_amount'])} |",
+        f"| overdue | {_euros(kpis['overdue_amount'])} ({kpis['overdue_share']} %) |",
+        f"| overdue by more than 60 days | {_euros(kpis['overdue_60_amount'])} |",
+        f"| disputed | {_euros(kpis['disputed_amount'])} |",
+        f"| dossiers in litigation | {kpis['litigation_dossiers']} "
+        f"({_euros(kpis['litigation_amount'])}) |",
+        f"| dossiers not ready for litigation | {kpis['not_ready']} |",
+        f"| reminders sent today | {kpis['sent_today']} |",
+        f"| reminders failed, to retry | {kpis['failed_pending']} |",
+    ])
+
+
 def publish_summary(summary: dict) -> None:
     create_markdown_artifact(key="daily-summary", markdown=summary_markdown(summary),
                              description="Reminders, skips, quarantine and litigation of the run")
+    if summary.get("kpis"):
+        create_markdown_artifact(key="daily-kpis", markdown=kpis_markdown(summary["kpis"]),
+                                 description="The ledger's figures at the end of the run")
     quarantined = summary.get("ingest", {}).get("quarantined", [])
     if quarantined:
         create_table_artifact(
@@ -46,3 +82,4 @@ def publish_summary(summary: dict) -> None:
     if summary["litigation"]:
         create_table_artifact(key="litigation-queued", table=summary["litigation"],
                               description="Dossiers added to the litigation queue")
+

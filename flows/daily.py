@@ -1,18 +1,38 @@
-"""The daily dunning run: exports -> ledger -> score -> plan -> send -> escalate."""
+"""The daily dunning run: exports -> ledger -> score -> plan -> send -> escalate.
+
+With `shards=N` (N > 1), the run reads the exports itself, then hands the
+rest to N `daily-shard` runs of the deployment `daily-shard/shard`, which the
+workers of the pool pick up side by side, and waits for them all. A debtor
+belongs to exactly one shard (`recouvrement/shards.py`) and each step locks
+the debtors it decides about, so a shard, a rerun for one debtor and a retry
+never send the same reminder twice. The shards hand their summaries back as
+persisted flow results: workers on several machines need a shared result
+storage (see README).
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from prefect import flow, runtime
+from prefect import flow, runtime, task, unmapped
+from prefect.cache_policies import NO_CACHE
+from prefect.deployments import run_deployment
+from prefect.futures import wait
 
 from flows.artifacts import publish_summary
 from recouvrement.audit import current_actor
 from recouvrement.domain.calendar import today_in
 from recouvrement.settings import load_settings
+from recouvrement.shards import Shard
 from tasks.dry_run import dry_run as dry_run_task
 from tasks.dunning import escalate_dossiers, plan, send
-from tasks.ledger import ingest_exports, score_debtors
+from tasks.ledger import day_figures, ingest_exports, score_debtors
+
+SHARD_DEPLOYMENT = "daily-shard/shard"
+
+
+class ShardFailed(RuntimeError):
+    """A shard of the daily run did not complete; the next run takes up what it left."""
 
 
 def _run_name() -> str:
@@ -24,25 +44,87 @@ def _run_name() -> str:
     return f"{prefix}-{as_of}"
 
 
+def _shard_run_name() -> str:
+    params = runtime.flow_run.parameters
+    return f"daily-{params['as_of']}-shard-{Shard(params['shard'], params['shards'])}".replace(
+        "/", "-of-")
+
+
 @flow(name="daily-dunning", flow_run_name=_run_name, log_prints=True)
 def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
-                  dry_run: bool = False) -> dict:
-    """Run the day's dunning, for every debtor or for one account."""
+                  dry_run: bool = False, shards: int = 1) -> dict:
+    """Run the day's dunning, for every debtor or for one account.
+
+    `shards` > 1 splits the debtors over that many `daily-shard` runs, run
+    by the workers side by side (a rerun for one debtor or a dry run is
+    never split).
+    """
     as_of = as_of or today_in(load_settings().timezone)
     account = None if debtor in (None, "") else str(debtor)
     run_id = str(runtime.flow_run.id)
     actor = current_actor(run_id)
+    if shards < 1:
+        raise ValueError(f"shards must be 1 or more, not {shards}")
     if dry_run:
         result = dry_run_task(as_of, actor, account)
         summary = {"as_of": as_of.isoformat(), "debtor": account, "dry_run": True, **result,
                    "send": {"sent": [], "failed": [], "cancelled": []}}
     else:
         ingest = ingest_exports(as_of, actor, run_id, account)
-        score_debtors(as_of, actor, account)
-        planned = plan(as_of, actor, run_id, account)
-        sent = send(as_of, actor, run_id, account)
-        queued = escalate_dossiers(as_of, actor, account)
+        if shards > 1 and account is None:
+            futures = run_shard.map(unmapped(as_of), range(shards), unmapped(shards))
+            wait(futures)
+            failed = [f for f in futures if f.state.is_failed()]
+            if failed:
+                raise ShardFailed("; ".join(str(f.state.message) for f in failed))
+            steps = merge_summaries([f.result() for f in futures])
+        else:
+            steps = dunning_steps(as_of, actor, run_id, account)
         summary = {"as_of": as_of.isoformat(), "debtor": account, "dry_run": False,
-                   "ingest": ingest, "plan": planned, "send": sent, "litigation": queued}
+                   "shards": shards if account is None else 1, "ingest": ingest, **steps}
+    summary["kpis"] = day_figures(as_of)
     publish_summary(summary)
     return summary
+
+
+def dunning_steps(as_of: date, actor: str, run_id: str, account: str | None,
+                  shard: Shard | None = None) -> dict:
+    """Everything after the ingest, for every debtor, one account or one shard."""
+    score_debtors(as_of, actor, account, shard)
+    planned = plan(as_of, actor, run_id, account, shard)
+    sent = send(as_of, actor, run_id, account, shard)
+    litigation = escalate_dossiers(as_of, actor, account, shard)
+    return {"plan": planned, "send": sent, "litigation": litigation["queued"],
+            "not_ready": litigation["not_ready"]}
+
+
+@flow(name="daily-shard", flow_run_name=_shard_run_name, log_prints=True, persist_result=True)
+def daily_shard(as_of: date, shard: int, shards: int) -> dict:
+    """One shard of a daily run (started by `daily_dunning` with `shards`)."""
+    run_id = str(runtime.flow_run.id)
+    return dunning_steps(as_of, current_actor(run_id), run_id, None, Shard(shard, shards))
+
+
+@task(name="run-shard", cache_policy=NO_CACHE, task_run_name="shard-{index}")
+def run_shard(as_of: date, index: int, shards: int) -> dict:
+    """Start one shard on the workers and wait for it; its summary, or the reason it failed."""
+    run = run_deployment(SHARD_DEPLOYMENT, timeout=None, poll_interval=2,
+                         parameters={"as_of": as_of, "shard": index, "shards": shards})
+    if run.state is None or not run.state.is_completed():
+        state = run.state.name if run.state else "unknown"
+        raise ShardFailed(f"shard {Shard(index, shards)} ({run.name}) ended {state}: "
+                          f"{run.state.message if run.state else ''}")
+    return run.state.result()
+
+
+def merge_summaries(parts: list[dict]) -> dict:
+    """The shards' summaries as one: lists joined, counts added."""
+    first = parts[0]
+    if isinstance(first, dict):
+        keys = dict.fromkeys(k for part in parts for k in part)
+        return {k: merge_summaries([p[k] for p in parts if k in p]) for k in keys}
+    if isinstance(first, list):
+        return [item for part in parts for item in part]
+    if isinstance(first, (int, float)) and not isinstance(first, bool):
+        return sum(parts)
+    return first

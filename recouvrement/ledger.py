@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from recouvrement.db.models import Debtor, Invoice, PaymentPlan, Promise, Reminder, ReminderItem
 from recouvrement.domain import model
 from recouvrement.domain.pauses import HONOURED, Instalment, PlanState, plan_state
+from recouvrement.shards import Shard, narrow
 
 CHUNK_DEBTORS = 2_000
 PENDING = ("planned", "sending", "failed")
@@ -56,11 +57,26 @@ def require_debtor(session: Session, account: str | None) -> None:
                             "exports is loaded by the daily run for every debtor)")
 
 
-def debtor_ids_with_open_invoices(session: Session, account: str | None = None) -> list[int]:
+def debtor_ids_with_open_invoices(session: Session, account: str | None = None,
+                                  shard: Shard | None = None) -> list[int]:
     query = select(Invoice.debtor_id).where(Invoice.status == "open").distinct()
-    if account is not None:
-        query = query.join(Debtor, Debtor.id == Invoice.debtor_id).where(Debtor.account == account)
+    if account is not None or shard is not None:
+        query = narrow(query.join(Debtor, Debtor.id == Invoice.debtor_id), account, shard)
     return sorted(session.scalars(query))
+
+
+def lock_debtors(session: Session, account: str | None = None, shard: Shard | None = None) -> None:
+    """Hold the debtors of the run (all, one account or one shard) until the transaction ends.
+
+    Two runs that share debtors decide about them one after the other; shards,
+    which share none, go side by side. PostgreSQL: row locks taken in id order
+    (no deadlock between two runs), FOR NO KEY UPDATE so that rows referring to
+    a debtor can still be inserted meanwhile; SQLite: every transaction already holds the
+    database's write lock (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(narrow(select(Debtor.id), account, shard).order_by(Debtor.id)
+                        .with_for_update(key_share=True)).all()
 
 
 def load_states(session: Session, debtor_ids: list[int],

@@ -23,6 +23,7 @@ from recouvrement.domain.dossier import (
     after_export,
     after_handover,
 )
+from recouvrement.shards import Shard, narrow
 
 
 class DossierNotFound(LookupError):
@@ -67,7 +68,8 @@ def balance(session: Session, dossier: LitigationDossier) -> Decimal:
 
 
 def reconcile_payments(session: Session, *, today: date, actor: str, account: str | None = None,
-                       dossier_id: str | None = None) -> list[dict[str, Any]]:
+                       dossier_id: str | None = None,
+                       shard: Shard | None = None) -> list[dict[str, Any]]:
     """Record what the ledger shows paid on open dossiers since they were queued.
 
     The ledger knows invoices, not late interest or fees: a dossier whose
@@ -78,8 +80,7 @@ def reconcile_payments(session: Session, *, today: date, actor: str, account: st
     query = (select(LitigationDossier, Debtor.account)
              .join(Debtor, Debtor.id == LitigationDossier.debtor_id)
              .where(LitigationDossier.status != CLOSED))
-    if account is not None:
-        query = query.where(Debtor.account == account)
+    query = narrow(query, account, shard)
     if dossier_id is not None:
         query = query.where(LitigationDossier.id == dossier_id)
     dossiers = session.execute(query).all()

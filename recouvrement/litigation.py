@@ -37,10 +37,12 @@ from recouvrement.domain.model import to_cents
 from recouvrement.domain.policy import Policy
 from recouvrement.ledger import DebtorState, debtor_ids_with_open_invoices, load_states
 from recouvrement.lifecycle import reconcile_payments
+from recouvrement.shards import Shard, narrow
 
 
 def escalate(session: Session, *, today: date, policy: Policy, actor: str,
-             creditor_is_trader: bool = True, account: str | None = None) -> list[dict[str, Any]]:
+             creditor_is_trader: bool = True, account: str | None = None,
+             shard: Shard | None = None) -> list[dict[str, Any]]:
     """Open a dossier for each debtor with invoices past the formal notice's deadline.
 
     A debtor in collective proceedings gets one for its overdue invoices at
@@ -48,11 +50,12 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
     Payments that reached dossiers already queued are recorded first.
     """
     lock(session, "litigation")
-    reconcile_payments(session, today=today, actor=actor, account=account)
+    reconcile_payments(session, today=today, actor=actor, account=account, shard=shard)
     newest_export = newest_export_date(session)
     holds = {h.debtor_id: h for h in session.scalars(select(LitigationHold))}  # a short list
     queued, events, visited = [], [], set()
-    for state in load_states(session, debtor_ids_with_open_invoices(session, account), today):
+    for state in load_states(session, debtor_ids_with_open_invoices(session, account, shard),
+                             today):
         visited.add(state.id)
         debtor = state.debtor
         own = policy.for_debtor(debtor, state.open_amount)
@@ -78,9 +81,17 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
         events.append(Event("litigation.queued", debtor.account, dossier.id,
                             {**summary, "reasons": list(dossier.reasons),
                              "urgent": {n: d.isoformat() for n, d in check.urgent.items()}}))
-    events += _lift_stale_holds(session, visited, account)
+    events += _lift_stale_holds(session, visited, account, shard)
     record(session, events, actor)
     return queued
+
+
+def count_not_ready(session: Session, *, account: str | None = None,
+                    shard: Shard | None = None) -> int:
+    """Debtors past the formal notice's deadline whose dossier is not ready yet."""
+    return session.scalar(narrow(select(func.count(LitigationHold.debtor_id))
+                                 .join(Debtor, Debtor.id == LitigationHold.debtor_id),
+                                 account, shard))
 
 
 def newest_export_date(session: Session) -> date | None:
@@ -213,12 +224,11 @@ def _set_hold(session: Session, state: DebtorState, hold: LitigationHold | None,
                   details={"invoices": invoices, "reasons": reasons})]
 
 
-def _lift_stale_holds(session: Session, visited: set[int], account: str | None) -> list[Event]:
+def _lift_stale_holds(session: Session, visited: set[int], account: str | None,
+                      shard: Shard | None) -> list[Event]:
     """Debtors with nothing open any more leave the "not ready" list."""
-    query = (select(LitigationHold, Debtor.account)
-             .join(Debtor, Debtor.id == LitigationHold.debtor_id))
-    if account is not None:
-        query = query.where(Debtor.account == account)
+    query = narrow(select(LitigationHold, Debtor.account)
+                   .join(Debtor, Debtor.id == LitigationHold.debtor_id), account, shard)
     events = []
     for hold, holder in session.execute(query).all():
         if hold.debtor_id not in visited:

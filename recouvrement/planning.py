@@ -18,15 +18,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
-from recouvrement.db import lock
 from recouvrement.db.models import Reminder, ReminderItem
 from recouvrement.domain.ladder import SEND, SKIP, Decision, decide
 from recouvrement.domain.legal import fixed_recovery_fee, late_interest
 from recouvrement.domain.model import DebtorKind
 from recouvrement.domain.pauses import BROKEN, HONOURED
 from recouvrement.domain.policy import Policy
-from recouvrement.ledger import DebtorState, debtor_ids_with_open_invoices, load_states
+from recouvrement.ledger import (DebtorState, debtor_ids_with_open_invoices, load_states,
+                                 lock_debtors)
 from recouvrement.mail.render import Creditor, InvoiceRow, make_message_id, render_reminder
+from recouvrement.shards import Shard
 
 
 @dataclass
@@ -48,11 +49,12 @@ def reminder_key(account: str, level: int, advances: dict[str, int]) -> str:
 
 def plan_reminders(session: Session, *, today: date, policy: Policy, creditor: Creditor,
                    actor: str, run_id: str | None, account: str | None = None,
-                   templates: list | None = None) -> PlanReport:
-    lock(session, "plan")  # two runs decide one after the other, never on the same state
+                   templates: list | None = None, shard: Shard | None = None) -> PlanReport:
+    lock_debtors(session, account, shard)  # never two runs deciding on the same state
     report = PlanReport()
     events: list[Event] = []
-    for state in load_states(session, debtor_ids_with_open_invoices(session, account), today):
+    for state in load_states(session, debtor_ids_with_open_invoices(session, account, shard),
+                             today):
         events += _settle_plans(session, state, today, report)
         own = policy.for_debtor(state.debtor, state.open_amount)
         decision = decide(state.debtor, state.invoices, today=today, policy=own,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from decimal import Decimal
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, current_actor, record
-from recouvrement.db.models import (Debtor, Invoice, PaymentPlan, Promise, Reminder,
-                                    ReminderItem)
+from recouvrement.db.models import (Debtor, Invoice, LitigationDossier, LitigationHold,
+                                    PaymentPlan, Promise, Reminder, ReminderItem)
 from recouvrement.domain.legal import declaration_deadline
 from recouvrement.domain.pauses import Instalment, make_instalments
 
@@ -150,3 +150,31 @@ def call_list(session: Session, day: date) -> list[dict[str, Any]]:
               "level": r.level, "invoices": list(r.invoice_numbers)} for d, r in rows]
     calls.sort(key=lambda c: (-(c["risk_score"] or 0), -c["open_amount"], c["account"]))
     return [{**c, "open_amount": f"{c['open_amount']:.2f}"} for c in calls]
+
+
+def ledger_kpis(session: Session, today: date) -> dict[str, Any]:
+    """The day's figures a credit manager follows, over the whole ledger."""
+    open_ = Invoice.status == "open"
+    count, amount, overdue, old, disputed, debtors = session.execute(
+        select(func.count(Invoice.id), func.sum(Invoice.open_amount),
+               func.sum(Invoice.open_amount).filter(Invoice.due_date < today),
+               func.sum(Invoice.open_amount).filter(Invoice.due_date < today - timedelta(days=60)),
+               func.sum(Invoice.open_amount).filter(Invoice.disputed.is_(True)),
+               func.count(func.distinct(Invoice.debtor_id))).where(open_)).one()
+    dossiers, claimed = session.execute(
+        select(func.count(LitigationDossier.id), func.sum(LitigationDossier.total))
+        .where(LitigationDossier.status != "closed")).one()
+    sent, failed = (session.scalar(select(func.count(Reminder.id)).where(where)) for where in (
+        Reminder.sent_on == today, Reminder.status == "failed"))
+    zero = Decimal(0)
+    amount, overdue = amount or zero, overdue or zero
+    return {
+        "as_of": today.isoformat(), "open_invoices": count, "debtors": debtors,
+        "open_amount": amount, "overdue_amount": overdue,
+        "overdue_share": (overdue / amount * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        if amount else zero,
+        "overdue_60_amount": old or zero, "disputed_amount": disputed or zero,
+        "litigation_dossiers": dossiers, "litigation_amount": claimed or zero,
+        "not_ready": session.scalar(select(func.count(LitigationHold.debtor_id))),
+        "sent_today": sent, "failed_pending": failed,
+    }

@@ -66,4 +66,7 @@ def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> No
             echo(f"  cancelled {c['account']} level {c['level']}: paid or disputed since planned")
     for d in summary["litigation"]:
         echo(f"  litigation: {d['debtor']} {d['total']} EUR ({d['procedure']}), dossier {d['id']}")
+    if summary.get("not_ready"):
+        echo(f"  dossiers held back, not ready for litigation: {summary['not_ready']} "
+             "(recouvrement litigation not-ready)")
     echo(f"  debtors with nothing due: {plan['nothing_due']}")

@@ -12,29 +12,30 @@ from sqlalchemy.orm import Session
 from recouvrement.audit import Event, record
 from recouvrement.db.models import Debtor, Invoice, Reminder
 from recouvrement.domain.risk import score_debtors
+from recouvrement.shards import Shard, narrow
 
 CHUNK = 10_000
 
 
 def score_ledger(session: Session, *, today: date, actor: str,
-                 account: str | None = None) -> Counter:
+                 account: str | None = None, shard: Shard | None = None) -> Counter:
     """Store each debtor's score, class and factors; audit the changes of class."""
-    debtors = select(Debtor.id, Debtor.account, Debtor.risk_class)
-    if account is not None:
-        debtors = debtors.where(Debtor.account == account)
-    rows = session.execute(debtors).all()
+    rows = session.execute(narrow(select(Debtor.id, Debtor.account, Debtor.risk_class),
+                                  account, shard)).all()
     if not rows:
         return Counter()
     ids = {r.account: r.id for r in rows}
     before = {r.account: r.risk_class for r in rows}
-    invoices = pd.DataFrame(session.execute(
+    invoices = pd.DataFrame(session.execute(narrow(
         select(Debtor.account, Invoice.due_date, Invoice.open_amount)
-        .join(Debtor, Debtor.id == Invoice.debtor_id).where(Invoice.status == "open")).all(),
+        .join(Debtor, Debtor.id == Invoice.debtor_id).where(Invoice.status == "open"),
+        account, shard)).all(),
         columns=["account", "due_date", "open_amount"])
     invoices["open_amount"] = invoices["open_amount"].astype(float)
-    reminders = pd.DataFrame(session.execute(
+    reminders = pd.DataFrame(session.execute(narrow(
         select(Debtor.account, Reminder.level, Reminder.sent_on)
-        .join(Debtor, Debtor.id == Reminder.debtor_id).where(Reminder.status == "sent")).all(),
+        .join(Debtor, Debtor.id == Reminder.debtor_id).where(Reminder.status == "sent"),
+        account, shard)).all(),
         columns=["account", "level", "sent_on"])
     scores = score_debtors(invoices, reminders, list(ids), today)
 

@@ -25,6 +25,7 @@ from recouvrement.mail.mailer import Mailer, PermanentSendError, SendError, Tran
 from recouvrement.mail.letters import PrintQueue, merge_pdfs
 from recouvrement.mail.render import RenderedReminder, build_email
 from recouvrement.pdf import PdfRenderer
+from recouvrement.shards import Shard, narrow
 
 
 @dataclass
@@ -94,7 +95,8 @@ class Post:
 def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: date, sender: str,
                 actor: str, run_id: str | None, lease_minutes: int = 15,
                 account: str | None = None, pacing: Pacing = Pacing(),
-                post: Post | None = None) -> SendReport:
+                post: Post | None = None, shard: Shard | None = None,
+                progress: Callable[[int, int], None] | None = None) -> SendReport:
     """Send every claimable reminder: by e-mail, by letter, or both, as its channels say.
 
     A reminder the relay refuses for good (5xx, a refused or unusable
@@ -106,13 +108,13 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     with db.session() as session:
         query = (select(Reminder.id, Debtor.account).join(Debtor, Debtor.id == Reminder.debtor_id)
                  .where(_claimable(datetime.now(timezone.utc), lease)).order_by(Reminder.id))
-        if account is not None:
-            query = query.where(Debtor.account == account)
-        candidates = session.execute(query).all()
+        candidates = session.execute(narrow(query, account, shard)).all()
     if not candidates:
         return report
     with mailer_factory() as mailer:
-        for reminder_id, debtor_account in candidates:
+        for handled, (reminder_id, debtor_account) in enumerate(candidates):
+            if progress is not None and handled:
+                progress(handled, len(candidates))
             claimed = _claim(db, reminder_id, run_id, lease, actor)
             if claimed is None:
                 continue
@@ -165,6 +167,8 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 report.letters.append({**item, "file": str(path)})
             _finish(db, reminder_id, "sent", actor, debtor_account, row.key, done, today, values)
             report.sent.append(item)
+    if progress is not None:
+        progress(len(candidates), len(candidates))
     return report
 
 

@@ -10,21 +10,24 @@ from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
 
 from recouvrement.context import run_context
-from recouvrement.litigation import escalate
+from recouvrement.litigation import count_not_ready, escalate
 from recouvrement.planning import plan_reminders
 from recouvrement.mail.letters import PrintQueue
 from recouvrement.pdf import default_renderer
 from recouvrement.sending import Pacing, Post, send_outbox
+from recouvrement.shards import Shard
+from tasks.progress import progress_reporter
 
 
 @task(name="plan-reminders", cache_policy=NO_CACHE)
-def plan(as_of: date, actor: str, run_id: str | None, debtor: str | None) -> dict:
+def plan(as_of: date, actor: str, run_id: str | None, debtor: str | None,
+         shard: Shard | None = None) -> dict:
     """Decide each debtor's reminder and record it in the outbox."""
     ctx = run_context()
     with ctx.db.session() as session:
         report = plan_reminders(session, today=as_of, policy=ctx.policy,
                                 creditor=ctx.settings.creditor, actor=actor, run_id=run_id,
-                                account=debtor, templates=ctx.template_dirs)
+                                account=debtor, templates=ctx.template_dirs, shard=shard)
     get_run_logger().info("Planned %d reminder(s); %d debtor(s) skipped; %d with nothing due",
                           len(report.planned), len(report.skipped), report.nothing_due)
     return asdict(report)
@@ -55,7 +58,8 @@ def _ensure_smtp_limit() -> None:
 
 
 @task(name="send-reminders", cache_policy=NO_CACHE)
-def send(as_of: date, actor: str, run_id: str | None, debtor: str | None) -> dict:
+def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
+         shard: Shard | None = None) -> dict:
     """Send the outbox over one SMTP connection; never twice the same reminder."""
     ctx = run_context()
     s = ctx.settings
@@ -63,9 +67,12 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None) -> dic
     with concurrency(SMTP_LIMIT, occupy=1, strict=True):
         report = send_outbox(ctx.db, ctx.mailer, today=as_of, sender=s.sender, actor=actor,
                              run_id=run_id, lease_minutes=s.sending_lease_minutes,
-                             account=debtor, pacing=Pacing(s.smtp_retries, s.smtp_backoff_seconds,
-                                                           s.smtp_rate_per_second),
-                             post=Post(PrintQueue(s.letters_dir), default_renderer()))
+                             account=debtor, shard=shard,
+                             pacing=Pacing(s.smtp_retries, s.smtp_backoff_seconds,
+                                           s.smtp_rate_per_second),
+                             post=Post(PrintQueue(s.letters_dir), default_renderer()),
+                             progress=progress_reporter("Reminders sent"
+                                                        + (f", shard {shard}" if shard else "")))
     logger = get_run_logger()
     logger.info("Sent %d reminder(s) (%d letter(s) in the print queue), %d failed, %d cancelled",
                 len(report.sent), len(report.letters), len(report.failed), len(report.cancelled))
@@ -79,11 +86,15 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None) -> dic
 
 
 @task(name="escalate-to-litigation", cache_policy=NO_CACHE)
-def escalate_dossiers(as_of: date, actor: str, debtor: str | None) -> list[dict]:
-    """Queue the dossiers whose formal notice deadline has passed."""
+def escalate_dossiers(as_of: date, actor: str, debtor: str | None,
+                      shard: Shard | None = None) -> dict:
+    """Queue the dossiers whose formal notice deadline has passed; count those held back."""
     ctx = run_context()
     with ctx.db.session() as session:
         queued = escalate(session, today=as_of, policy=ctx.policy, actor=actor,
-                          creditor_is_trader=ctx.settings.creditor_is_trader, account=debtor)
-    get_run_logger().info("Queued %d dossier(s) for litigation", len(queued))
-    return queued
+                          creditor_is_trader=ctx.settings.creditor_is_trader, account=debtor,
+                          shard=shard)
+        not_ready = count_not_ready(session, account=debtor, shard=shard)
+    get_run_logger().info("Queued %d dossier(s) for litigation; %d held back, not ready "
+                          "(`recouvrement litigation not-ready`)", len(queued), not_ready)
+    return {"queued": queued, "not_ready": not_ready}

@@ -11,7 +11,9 @@ from prefect.cache_policies import NO_CACHE
 from recouvrement.context import run_context
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.ledger import require_debtor
+from recouvrement.reports import ledger_kpis
 from recouvrement.scoring import score_ledger
+from recouvrement.shards import Shard
 
 
 @task(name="ingest-exports", cache_policy=NO_CACHE)
@@ -31,10 +33,17 @@ def ingest_exports(as_of: date, actor: str, run_id: str | None, debtor: str | No
 
 
 @task(name="score-debtors", cache_policy=NO_CACHE)
-def score_debtors(as_of: date, actor: str, debtor: str | None) -> dict:
+def score_debtors(as_of: date, actor: str, debtor: str | None, shard: Shard | None = None) -> dict:
     """Score each debtor's risk from the ledger."""
     ctx = run_context()
     with ctx.db.session() as session:
-        classes = score_ledger(session, today=as_of, actor=actor, account=debtor)
+        classes = score_ledger(session, today=as_of, actor=actor, account=debtor, shard=shard)
     get_run_logger().info("Scored %d debtor(s): %s", sum(classes.values()), dict(classes))
     return dict(classes)
+
+
+@task(name="day-figures", cache_policy=NO_CACHE)
+def day_figures(as_of: date) -> dict:
+    """The ledger's KPIs at the end of the run."""
+    with run_context().db.session() as session:
+        return ledger_kpis(session, as_of)
