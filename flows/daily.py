@@ -22,6 +22,9 @@ from prefect.futures import wait
 from flows.artifacts import publish_summary
 from recouvrement.audit import current_actor
 from recouvrement.domain.calendar import today_in
+from recouvrement.domain.policy import PolicyError
+from recouvrement.ingest.readers import InputFileError
+from recouvrement.ledger import UnknownDebtor
 from recouvrement.settings import load_settings
 from recouvrement.shards import Shard
 from tasks.dry_run import dry_run as dry_run_task
@@ -31,8 +34,32 @@ from tasks.ledger import day_figures, ingest_exports, score_debtors
 SHARD_DEPLOYMENT = "daily-shard/shard"
 
 
-class ShardFailed(RuntimeError):
-    """A shard of the daily run did not complete; the next run takes up what it left."""
+class StepFailed(RuntimeError):
+    """A step of the run failed: which one and why; the next run takes up what it left."""
+
+    def __init__(self, step: str, error: BaseException | str) -> None:
+        why = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        super().__init__(f"the run stopped at step {step}: {why}. What the steps before it did "
+                         "is kept; the next run (or a rerun) takes up the rest.")
+        self.step = step
+
+
+class ShardFailed(StepFailed):
+    """A shard of the daily run did not complete."""
+
+
+# What the user must fix in the input: reported as such (exit 2), not as a failed step.
+INPUT_ERRORS = (InputFileError, PolicyError, UnknownDebtor)
+
+
+def _step(task_, *args):
+    """Run a step; a failure names the step it happened in."""
+    try:
+        return task_(*args)
+    except INPUT_ERRORS:
+        raise
+    except Exception as exc:
+        raise StepFailed(task_.name, exc) from exc
 
 
 def _run_name() -> str:
@@ -66,23 +93,23 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
     if shards < 1:
         raise ValueError(f"shards must be 1 or more, not {shards}")
     if dry_run:
-        result = dry_run_task(as_of, actor, account)
+        result = _step(dry_run_task, as_of, actor, account)
         summary = {"as_of": as_of.isoformat(), "debtor": account, "dry_run": True, **result,
                    "send": {"sent": [], "failed": [], "cancelled": []}}
     else:
-        ingest = ingest_exports(as_of, actor, run_id, account)
+        ingest = _step(ingest_exports, as_of, actor, run_id, account)
         if shards > 1 and account is None:
             futures = run_shard.map(unmapped(as_of), range(shards), unmapped(shards))
             wait(futures)
             failed = [f for f in futures if f.state.is_failed()]
             if failed:
-                raise ShardFailed("; ".join(str(f.state.message) for f in failed))
+                raise ShardFailed("run-shard", "; ".join(str(f.state.message) for f in failed))
             steps = merge_summaries([f.result() for f in futures])
         else:
             steps = dunning_steps(as_of, actor, run_id, account)
         summary = {"as_of": as_of.isoformat(), "debtor": account, "dry_run": False,
                    "shards": shards if account is None else 1, "ingest": ingest, **steps}
-    summary["kpis"] = day_figures(as_of)
+    summary["kpis"] = _step(day_figures, as_of)
     publish_summary(summary)
     return summary
 
@@ -90,10 +117,10 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
 def dunning_steps(as_of: date, actor: str, run_id: str, account: str | None,
                   shard: Shard | None = None) -> dict:
     """Everything after the ingest, for every debtor, one account or one shard."""
-    score_debtors(as_of, actor, account, shard)
-    planned = plan(as_of, actor, run_id, account, shard)
-    sent = send(as_of, actor, run_id, account, shard)
-    litigation = escalate_dossiers(as_of, actor, account, shard)
+    _step(score_debtors, as_of, actor, account, shard)
+    planned = _step(plan, as_of, actor, run_id, account, shard)
+    sent = _step(send, as_of, actor, run_id, account, shard)
+    litigation = _step(escalate_dossiers, as_of, actor, account, shard)
     return {"plan": planned, "send": sent, "litigation": litigation["queued"],
             "not_ready": litigation["not_ready"]}
 
@@ -112,8 +139,8 @@ def run_shard(as_of: date, index: int, shards: int) -> dict:
                          parameters={"as_of": as_of, "shard": index, "shards": shards})
     if run.state is None or not run.state.is_completed():
         state = run.state.name if run.state else "unknown"
-        raise ShardFailed(f"shard {Shard(index, shards)} ({run.name}) ended {state}: "
-                          f"{run.state.message if run.state else ''}")
+        raise ShardFailed(f"shard {Shard(index, shards)} ({run.name})",
+                          f"ended {state}: {run.state.message if run.state else ''}")
     return run.state.result()
 
 

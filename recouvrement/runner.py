@@ -8,21 +8,21 @@ from typing import Callable
 
 import click
 
-from recouvrement.domain.policy import PolicyError
-from recouvrement.ingest.readers import InputFileError
-from recouvrement.ledger import UnknownDebtor
 
 
 def run_daily(*, as_of: date | None, debtor: str | None, dry_run: bool,
               fail: Callable[[str], None]) -> dict:
     """The flow's summary; bad input goes to `fail` (exit 2) with nothing changed."""
-    from flows.daily import daily_dunning
+    from flows.daily import INPUT_ERRORS, StepFailed, daily_dunning
 
     try:
         return daily_dunning(as_of=as_of, debtor=debtor, dry_run=dry_run)
-    except (InputFileError, PolicyError, UnknownDebtor) as exc:
+    except INPUT_ERRORS as exc:
         fail(str(exc))
         raise  # fail() exits; this keeps type checkers honest
+    except StepFailed as exc:
+        click.echo(f"Run failed: {exc}", err=True)
+        raise SystemExit(1) from exc
 
 
 def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> None:

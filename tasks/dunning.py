@@ -17,9 +17,10 @@ from recouvrement.pdf import default_renderer
 from recouvrement.sending import Pacing, Post, send_outbox
 from recouvrement.shards import Shard
 from tasks.progress import progress_reporter
+from tasks.retries import SAFE_RETRIES
 
 
-@task(name="plan-reminders", cache_policy=NO_CACHE)
+@task(name="plan-reminders", cache_policy=NO_CACHE, **SAFE_RETRIES)
 def plan(as_of: date, actor: str, run_id: str | None, debtor: str | None,
          shard: Shard | None = None) -> dict:
     """Decide each debtor's reminder and record it in the outbox."""
@@ -57,7 +58,7 @@ def _ensure_smtp_limit() -> None:
             pass  # another run made it in between
 
 
-@task(name="send-reminders", cache_policy=NO_CACHE)
+@task(name="send-reminders", cache_policy=NO_CACHE, **SAFE_RETRIES)
 def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
          shard: Shard | None = None) -> dict:
     """Send the outbox over one SMTP connection; never twice the same reminder."""
@@ -85,7 +86,7 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
     return asdict(report)
 
 
-@task(name="escalate-to-litigation", cache_policy=NO_CACHE)
+@task(name="escalate-to-litigation", cache_policy=NO_CACHE, **SAFE_RETRIES)
 def escalate_dossiers(as_of: date, actor: str, debtor: str | None,
                       shard: Shard | None = None) -> dict:
     """Queue the dossiers whose formal notice deadline has passed; count those held back."""

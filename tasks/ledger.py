@@ -14,9 +14,10 @@ from recouvrement.ledger import require_debtor
 from recouvrement.reports import ledger_kpis
 from recouvrement.scoring import score_ledger
 from recouvrement.shards import Shard
+from tasks.retries import SAFE_RETRIES
 
 
-@task(name="ingest-exports", cache_policy=NO_CACHE)
+@task(name="ingest-exports", cache_policy=NO_CACHE, **SAFE_RETRIES)
 def ingest_exports(as_of: date, actor: str, run_id: str | None, debtor: str | None) -> dict:
     """Read the new exports of the inbox into the ledger; bad rows to quarantine."""
     ctx = run_context()
@@ -32,7 +33,7 @@ def ingest_exports(as_of: date, actor: str, run_id: str | None, debtor: str | No
     return asdict(report)
 
 
-@task(name="score-debtors", cache_policy=NO_CACHE)
+@task(name="score-debtors", cache_policy=NO_CACHE, **SAFE_RETRIES)
 def score_debtors(as_of: date, actor: str, debtor: str | None, shard: Shard | None = None) -> dict:
     """Score each debtor's risk from the ledger."""
     ctx = run_context()
@@ -42,7 +43,7 @@ def score_debtors(as_of: date, actor: str, debtor: str | None, shard: Shard | No
     return dict(classes)
 
 
-@task(name="day-figures", cache_policy=NO_CACHE)
+@task(name="day-figures", cache_policy=NO_CACHE, **SAFE_RETRIES)
 def day_figures(as_of: date) -> dict:
     """The ledger's KPIs at the end of the run."""
     with run_context().db.session() as session:

@@ -106,3 +106,54 @@ def test_merge_adds_counts_and_joins_lists():
 def test_a_shard_outside_its_count_is_refused():
     with pytest.raises(ValueError, match="shard 2 of 2"):
         Shard(2, 2)
+
+
+def test_a_database_hiccup_is_retried_and_the_run_completes(inbox, sink, monkeypatch):
+    import tasks.dunning
+    from sqlalchemy.exc import OperationalError
+
+    real, calls = tasks.dunning.plan_reminders, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT", {}, ConnectionResetError("server closed the connection"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tasks.dunning, "plan_reminders", flaky)
+    assert daily_dunning(as_of=DAY, return_state=True).is_completed()
+    assert len(calls) == 2 and len(sink.messages) == 3
+
+
+def test_a_failed_step_is_named_exits_1_and_the_next_run_takes_up_the_rest(inbox, sink,
+                                                                             monkeypatch):
+    import tasks.dunning
+    from click.testing import CliRunner
+    from sqlalchemy import select
+
+    from recouvrement.cli import main as cli
+    from recouvrement.db import open_database
+    from recouvrement.db.models import Reminder
+    from recouvrement.settings import load_settings
+
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("the relay's certificate is not trusted")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.dunning, "send_outbox", broken)
+        failed = CliRunner().invoke(cli, ["run", "--as-of", DAY.isoformat()])
+    assert failed.exit_code == 1
+    assert ("Run failed: the run stopped at step send-reminders: RuntimeError: the relay's "
+            "certificate is not trusted") in failed.output
+    assert len(calls) == 1, "not a database hiccup: not retried"
+    with open_database(load_settings().database_url).session() as session:
+        assert {r.status for r in session.scalars(select(Reminder))} == {"planned"}
+    assert sink.messages == []
+
+    again = CliRunner().invoke(cli, ["run", "--as-of", DAY.isoformat()])
+    assert again.exit_code == 0, again.output
+    assert sorted(m["X-Recouvrement-Debtor"] for m in sink.messages) == ["411A00", "411A01",
+                                                                          "411A05"]
