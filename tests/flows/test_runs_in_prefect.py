@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-import httpx
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.settings import PREFECT_API_URL
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
 from flows.daily import daily_dunning, daily_shard, merge_summaries
 from recouvrement.shards import Shard
@@ -38,13 +37,10 @@ def inbox(home):
 
 
 def artifacts_of(flow_run_id) -> dict:
-    # Prefect 3.8's clients send `null` for the filters they are not given,
-    # which this server refuses (422): ask the API with only what is set.
-    response = httpx.post(f"{PREFECT_API_URL.value()}/artifacts/filter", json={
-        "artifacts": {"flow_run_id": {"any_": [str(flow_run_id)]}},
-        "limit": 50, "offset": 0, "sort": "CREATED_DESC"})
-    response.raise_for_status()
-    return {a["key"] or a["type"]: a for a in response.json()}
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {a.key or a.type: a.model_dump() for a in found}
 
 
 def run_of(state):
