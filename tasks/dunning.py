@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import date
 
@@ -32,6 +33,17 @@ def plan(as_of: date, actor: str, run_id: str | None, debtor: str | None,
     get_run_logger().info("Planned %d reminder(s); %d debtor(s) skipped; %d with nothing due",
                           len(report.planned), len(report.skipped), report.nothing_due)
     return asdict(report)
+
+
+_ADDRESS = re.compile(r"[^\s<>()\[\];:,'\"]+@[^\s<>()\[\];:,'\"]+")
+
+
+def without_addresses(text: str) -> str:
+    """A relay's answer fit for the run's log: the debtor's e-mail address taken out.
+
+    The logs name debtors by account only; the full answer is in the audit log.
+    """
+    return _ADDRESS.sub("<address>", text)
 
 
 # One run at a time talks to the relay, whatever the number of runs and
@@ -82,7 +94,7 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
                        switched["account"])
     for failure in report.failed:
         logger.warning("Reminder for %s (level %s) not sent: %s", failure["account"],
-                       failure["level"], failure["error"])
+                       failure["level"], without_addresses(failure["error"]))
     return asdict(report)
 
 

@@ -153,3 +153,20 @@ def test_a_failed_step_is_named_exits_1_and_the_next_run_takes_up_the_rest(inbox
     assert again.exit_code == 0, again.output
     assert sorted(m["X-Recouvrement-Debtor"] for m in sink.messages) == ["411A00", "411A01",
                                                                           "411A05"]
+
+
+def test_the_run_logs_name_debtors_by_account_and_never_by_address(inbox, sink, monkeypatch):
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogHandler
+
+    monkeypatch.setenv("RECOUVREMENT_SMTP_RETRIES", "0")
+    sink.fail_next(450, count=10, at="rcpt")  # "mailbox busy": deferred, the address echoed
+    state = daily_dunning(as_of=DAY, return_state=True)
+    APILogHandler().flush()  # logs reach the API in batches
+    with get_client(sync_client=True) as client:
+        logs = [log.message for log in client.read_logs(log_filter=LogFilter(
+            flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id])))]
+    failures = [m for m in logs if "not sent" in m]
+    assert len(failures) == 3 and any("Reminder for 411A00 (level 1)" in m for m in failures)
+    assert all("<address>" in m for m in failures)
+    assert not [m for m in logs if "example.com" in m or "SARL" in m]
