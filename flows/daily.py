@@ -1,8 +1,9 @@
 """The daily dunning run: exports -> ledger -> score -> plan -> send -> escalate.
 
-With `shards=N` (N > 1), the run reads the exports itself, then hands the
-rest to N `daily-shard` runs of the deployment `daily-shard/shard`, which the
-workers of the pool pick up side by side, and waits for them all. A debtor
+With `shards=N` (N > 1), the run reads the exports itself, does the first
+shard's steps itself and hands the other N - 1 to runs of the deployment
+`daily-shard/shard`, which the workers of the pool pick up side by side, then
+waits for them all: N shards need room for N runs at once on the workers. A debtor
 belongs to exactly one shard (`recouvrement/shards.py`) and each step locks
 the debtors it decides about, so a shard, a rerun for one debtor and a retry
 never send the same reminder twice. The shards hand their summaries back as
@@ -99,12 +100,16 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
     else:
         ingest = _step(ingest_exports, as_of, actor, run_id, account)
         if shards > 1 and account is None:
-            futures = run_shard.map(unmapped(as_of), range(shards), unmapped(shards))
+            # The other shards go to the workers; this run does the first one itself.
+            futures = run_shard.map(unmapped(as_of), range(1, shards), unmapped(shards))
+            own = daily_shard(as_of=as_of, shard=0, shards=shards, return_state=True)
             wait(futures)
-            failed = [f for f in futures if f.state.is_failed()]
+            failed = [str(f.state.message) for f in futures if f.state.is_failed()]
+            if not own.is_completed():
+                failed.insert(0, f"shard {Shard(0, shards)}: {own.message}")
             if failed:
-                raise ShardFailed("run-shard", "; ".join(str(f.state.message) for f in failed))
-            steps = merge_summaries([f.result() for f in futures])
+                raise ShardFailed("run-shard", "; ".join(failed))
+            steps = merge_summaries([own.result(), *(f.result() for f in futures)])
         else:
             steps = dunning_steps(as_of, actor, run_id, account)
         summary = {"as_of": as_of.isoformat(), "debtor": account, "dry_run": False,
