@@ -1,0 +1,58 @@
+"""A daily run split into two shards, run by two workers on a real server: each reminder once."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date
+
+import pytest
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+from prefect.client.schemas.objects import StateType
+
+from tests.factories import customer, invoice, write_customers, write_invoices
+
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.postgres,
+              pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
+
+DAY = date(2026, 11, 2)
+ACCOUNTS = [f"411W{i:02d}" for i in range(12)]
+
+
+def submitted(worker) -> set[str]:
+    """The flow runs a worker took, from its own log."""
+    return set(re.findall(r"submitting flow run '([0-9a-f-]{36})'",
+                          worker.log.read_text(errors="replace")))
+
+
+def test_two_workers_run_one_shard_each_and_every_reminder_goes_once(home, sink, prefect_server,
+                                                                     start_worker):
+    write_customers(home / "inbox", [customer(a) for a in ACCOUNTS])
+    write_invoices(home / "inbox", DAY, [invoice(f"F{i:02d}", a, date(2026, 10, 1))
+                                         for i, a in enumerate(ACCOUNTS)])
+    server = prefect_server
+    # One run at a time each: the daily run does shard 1, so shard 2 must go to the other.
+    workers = [start_worker(limit=1), start_worker(limit=1)]
+    daily = server.wait(server.run_deployment("daily-dunning/daily", f"as_of={DAY}", "shards=2"),
+                        timeout=300)
+    assert (daily.name, daily.state.type) == (f"daily-{DAY}", StateType.COMPLETED), \
+        daily.state.message
+
+    assert Counter(m["X-Recouvrement-Debtor"] for m in sink.messages) == {a: 1 for a in ACCOUNTS}
+    with server.client() as client:
+        shards = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[daily.id])))
+    assert sorted(s.name for s in shards) == [f"daily-{DAY}-shard-1-of-2",
+                                              f"daily-{DAY}-shard-2-of-2"]
+    assert {s.state.type for s in shards} == {StateType.COMPLETED}
+    remote = next(s for s in shards if s.name.endswith("2-of-2"))
+    took_daily = next(w for w in workers if str(daily.id) in submitted(w))
+    took_shard = next(w for w in workers if str(remote.id) in submitted(w))
+    assert took_daily is not took_shard, "the second shard ran on the other worker"
+
+    summary = server.summary_artifact(daily.id)
+    assert "(2 shards)" in summary and "| 1 reminder | 12 |" in summary
+
+    again = server.wait(server.run_deployment("daily-dunning/daily", f"as_of={DAY}", "shards=2"),
+                        timeout=300)
+    assert again.state.type == StateType.COMPLETED and len(sink.messages) == len(ACCOUNTS)
