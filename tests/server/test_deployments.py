@@ -26,6 +26,7 @@ def test_deployments_are_on_the_pool_with_the_daily_schedule(deployments):
     assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in daily.schedules] == [
         ("0 7 * * 1-5", "Europe/Paris", True)]
     assert daily.global_concurrency_limit.limit == 1  # never two daily runs at once
+    assert daily.concurrency_options.collision_strategy == "ENQUEUE"  # the later one waits
     assert rerun.schedules == [] and backfill.schedules == []
     assert {d.work_pool_name for d in (daily, rerun, backfill)} == {POOL}
     # The worker runs the code of the checkout `prefect deploy` was run from.
