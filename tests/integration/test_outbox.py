@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -54,6 +55,16 @@ def send(db, sink, day=DAY, account=None, run_id="run", pacing=Pacing(retries=0)
                        pacing=pacing)
 
 
+def pay_later(db, tmp_path, number):
+    """The next day's export no longer lists the invoice: it was paid."""
+    later = tmp_path / "later"
+    later.mkdir()
+    write_invoices(later, DAY + timedelta(days=1),
+                   [invoice(f"F{i:02d}", f"411D{i:02d}", date(2026, 10, 1), f"{100 + i}.00")
+                    for i in range(12) if f"F{i:02d}" != number])
+    ingest(db, later, DAY + timedelta(days=1))
+
+
 def rows(db):
     with db.session() as session:
         return {r.recipient: r for r in session.scalars(select(Reminder))}
@@ -88,12 +99,7 @@ def test_a_transient_failure_is_retried_on_the_next_run_with_the_same_message_id
 
 def test_an_invoice_paid_between_planning_and_sending_cancels_its_reminder(db, sink, tmp_path):
     plan(db, account="411D05")
-    later = tmp_path / "later"
-    later.mkdir()
-    write_invoices(later, DAY + timedelta(days=1),
-                   [invoice(f"F{i:02d}", f"411D{i:02d}", date(2026, 10, 1), f"{100 + i}.00")
-                    for i in range(12) if i != 5])
-    ingest(db, later, DAY + timedelta(days=1))
+    pay_later(db, tmp_path, "F05")
     report = send(db, sink)
     assert [c["account"] for c in report.cancelled] == ["411D05"]
     assert sink.messages == []
@@ -137,6 +143,23 @@ def test_two_runs_at_once_send_each_reminder_exactly_once(db, sink):
     debtors = sorted(m["X-Recouvrement-Debtor"] for m in sink.messages)
     assert debtors == sorted(f"411D{i:02d}" for i in range(12))
     assert len(rows(db)) == 12
+
+
+def test_progress_is_told_as_each_reminder_is_recorded(db, sink, tmp_path):
+    plan(db)
+    pay_later(db, tmp_path, "F05")  # its reminder is cancelled
+    told = []
+
+    def progress(done, total):
+        statuses = Counter(r.status for r in rows(db).values())
+        told.append((done, total, statuses["sent"] + statuses["cancelled"] >= done,
+                     statuses["sending"] <= 1))
+
+    report = send_outbox(db, lambda: SmtpMailer("127.0.0.1", sink.port), today=DAY,
+                         sender=CREDITOR.sender, actor="test", run_id="run",
+                         pacing=Pacing(retries=0), progress=progress)
+    assert len(report.sent) == 11 and len(report.cancelled) == 1
+    assert told == [(done, 12, True, True) for done in range(1, 13)]
 
 
 def test_transient_errors_are_retried_with_backoff_within_the_run(db, sink):
