@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -49,12 +49,16 @@ def reminder_key(account: str, level: int, advances: dict[str, int]) -> str:
 
 def plan_reminders(session: Session, *, today: date, policy: Policy, creditor: Creditor,
                    actor: str, run_id: str | None, account: str | None = None,
-                   templates: list | None = None, shard: Shard | None = None) -> PlanReport:
+                   templates: list | None = None, shard: Shard | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> PlanReport:
+    """Decide for each debtor with open invoices; `progress(done, total)` as it goes."""
     lock_debtors(session, account, shard)  # never two runs deciding on the same state
     report = PlanReport()
     events: list[Event] = []
-    for state in load_states(session, debtor_ids_with_open_invoices(session, account, shard),
-                             today):
+    ids = debtor_ids_with_open_invoices(session, account, shard)
+    for done, state in enumerate(load_states(session, ids, today), 1):
+        if progress is not None:
+            progress(done, len(ids))
         events += _settle_plans(session, state, today, report)
         own = policy.for_debtor(state.debtor, state.open_amount)
         decision = decide(state.debtor, state.invoices, today=today, policy=own,

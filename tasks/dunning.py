@@ -29,7 +29,8 @@ def plan(as_of: date, actor: str, run_id: str | None, debtor: str | None,
     with ctx.db.session() as session:
         report = plan_reminders(session, today=as_of, policy=ctx.policy,
                                 creditor=ctx.settings.creditor, actor=actor, run_id=run_id,
-                                account=debtor, templates=ctx.template_dirs, shard=shard)
+                                account=debtor, templates=ctx.template_dirs, shard=shard,
+                                progress=progress_reporter(_described("Debtors decided", shard)))
     get_run_logger().info("Planned %d reminder(s); %d debtor(s) skipped; %d with nothing due",
                           len(report.planned), len(report.skipped), report.nothing_due)
     return asdict(report)
@@ -44,6 +45,10 @@ def without_addresses(text: str) -> str:
     The logs name debtors by account only; the full answer is in the audit log.
     """
     return _ADDRESS.sub("<address>", text)
+
+
+def _described(what: str, shard: Shard | None) -> str:
+    return f"{what}, shard {shard}" if shard is not None and shard.count > 1 else what
 
 
 # One run at a time talks to the relay, whatever the number of runs and
@@ -84,8 +89,7 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
                              pacing=Pacing(s.smtp_retries, s.smtp_backoff_seconds,
                                            s.smtp_rate_per_second),
                              post=Post(PrintQueue(s.letters_dir), default_renderer()),
-                             progress=progress_reporter("Reminders sent"
-                                                        + (f", shard {shard}" if shard else "")))
+                             progress=progress_reporter(_described("Reminders sent", shard)))
     logger = get_run_logger()
     logger.info("Sent %d reminder(s) (%d letter(s) in the print queue), %d failed, %d cancelled",
                 len(report.sent), len(report.letters), len(report.failed), len(report.cancelled))
