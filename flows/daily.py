@@ -137,7 +137,12 @@ def daily_shard(as_of: date, shard: int, shards: int) -> dict:
     return dunning_steps(as_of, current_actor(run_id), run_id, None, Shard(shard, shards))
 
 
-@task(name="run-shard", cache_policy=NO_CACHE, task_run_name="shard-{index}")
+def _shard_task_name() -> str:
+    params = runtime.task_run.parameters
+    return f"start-shard-{Shard(params['index'], params['shards'])}".replace("/", "-of-")
+
+
+@task(name="run-shard", cache_policy=NO_CACHE, task_run_name=_shard_task_name)
 def run_shard(as_of: date, index: int, shards: int) -> dict:
     """Start one shard on the workers and wait for it; its summary, or the reason it failed."""
     run = run_deployment(SHARD_DEPLOYMENT, timeout=None, poll_interval=2,
