@@ -69,9 +69,6 @@ def kpis_markdown(kpis: dict) -> str:
 def publish_summary(summary: dict) -> None:
     create_markdown_artifact(key="daily-summary", markdown=summary_markdown(summary),
                              description="Reminders, skips, quarantine and litigation of the run")
-    if summary.get("kpis"):
-        create_markdown_artifact(key="daily-kpis", markdown=kpis_markdown(summary["kpis"]),
-                                 description="The ledger's figures at the end of the run")
     quarantined = summary.get("ingest", {}).get("quarantined", [])
     if quarantined:
         create_table_artifact(
@@ -83,3 +80,8 @@ def publish_summary(summary: dict) -> None:
         create_table_artifact(key="litigation-queued", table=summary["litigation"],
                               description="Dossiers added to the litigation queue")
 
+
+
+def publish_kpis(kpis: dict) -> None:
+    create_markdown_artifact(key="daily-kpis", markdown=kpis_markdown(kpis),
+                             description="The ledger's figures at the end of the run")

@@ -13,14 +13,18 @@ storage (see README).
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
-from prefect import flow, runtime, task, unmapped
+from prefect import flow, get_run_logger, runtime, task, unmapped
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.responses import SetStateStatus
 from prefect.cache_policies import NO_CACHE
 from prefect.deployments import run_deployment
 from prefect.futures import wait
+from prefect.states import Cancelled
 
-from flows.artifacts import publish_summary
+from flows.artifacts import publish_kpis, publish_summary
 from recouvrement.audit import current_actor
 from recouvrement.domain.calendar import today_in
 from recouvrement.domain.policy import PolicyError
@@ -29,7 +33,7 @@ from recouvrement.ledger import UnknownDebtor
 from recouvrement.settings import load_settings
 from recouvrement.shards import Shard
 from tasks.dry_run import dry_run as dry_run_task
-from tasks.dunning import escalate_dossiers, plan, send
+from tasks.dunning import escalate_dossiers, plan, send, without_addresses
 from tasks.ledger import day_figures, ingest_exports, score_debtors
 
 SHARD_DEPLOYMENT = "daily-shard/shard"
@@ -80,12 +84,14 @@ def _shard_run_name() -> str:
 
 @flow(name="daily-dunning", flow_run_name=_run_name, log_prints=True)
 def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
-                  dry_run: bool = False, shards: int = 1) -> dict:
+                  dry_run: bool = False, shards: int = 1,
+                  shard_start_minutes: float = 10) -> dict:
     """Run the day's dunning, for every debtor or for one account.
 
-    `shards` > 1 splits the debtors over that many `daily-shard` runs, run
-    by the workers side by side (a rerun for one debtor or a dry run is
-    never split).
+    `shards` > 1 splits the debtors over that many shards, the first run here
+    and the others by the workers side by side (a rerun for one debtor or a
+    dry run is never split); a shard no worker takes within
+    `shard_start_minutes` fails the run.
     """
     as_of = as_of or today_in(load_settings().timezone)
     account = None if debtor in (None, "") else str(debtor)
@@ -101,7 +107,8 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
         ingest = _step(ingest_exports, as_of, actor, run_id, account)
         if shards > 1 and account is None:
             # The other shards go to the workers; this run does the first one itself.
-            futures = run_shard.map(unmapped(as_of), range(1, shards), unmapped(shards))
+            futures = run_shard.map(unmapped(as_of), range(1, shards), unmapped(shards),
+                                    unmapped(shard_start_minutes))
             own = daily_shard(as_of=as_of, shard=0, shards=shards, return_state=True)
             wait(futures)
             failed = [str(f.state.message) for f in futures if f.state.is_failed()]
@@ -114,8 +121,14 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
             steps = dunning_steps(as_of, actor, run_id, account)
         summary = {"as_of": as_of.isoformat(), "debtor": account, "dry_run": False,
                    "shards": shards if account is None else 1, "ingest": ingest, **steps}
-    summary["kpis"] = _step(day_figures, as_of)
     publish_summary(summary)
+    try:  # the day's work is done: figures that fail to come do not fail it
+        summary["kpis"] = day_figures(as_of)
+    except Exception as exc:
+        get_run_logger().warning("The ledger's figures of the day could not be computed: %s",
+                                 type(exc).__name__)
+    else:
+        publish_kpis(summary["kpis"])
     return summary
 
 
@@ -134,7 +147,11 @@ def dunning_steps(as_of: date, actor: str, run_id: str, account: str | None,
 def daily_shard(as_of: date, shard: int, shards: int) -> dict:
     """One shard of a daily run (started by `daily_dunning` with `shards`)."""
     run_id = str(runtime.flow_run.id)
-    return dunning_steps(as_of, current_actor(run_id), run_id, None, Shard(shard, shards))
+    steps = dunning_steps(as_of, current_actor(run_id), run_id, None, Shard(shard, shards))
+    # The summary is kept as a result file for the daily run: no e-mail address in it.
+    for item in steps["send"]["failed"] + steps["send"]["switched"]:
+        item["error"] = without_addresses(item["error"])
+    return steps
 
 
 def _shard_task_name() -> str:
@@ -143,14 +160,32 @@ def _shard_task_name() -> str:
 
 
 @task(name="run-shard", cache_policy=NO_CACHE, task_run_name=_shard_task_name)
-def run_shard(as_of: date, index: int, shards: int) -> dict:
-    """Start one shard on the workers and wait for it; its summary, or the reason it failed."""
-    run = run_deployment(SHARD_DEPLOYMENT, timeout=None, poll_interval=2,
+def run_shard(as_of: date, index: int, shards: int, start_minutes: float) -> dict:
+    """Start one shard on the workers and wait for it; its summary, or the reason it failed.
+
+    A shard that no worker takes within `start_minutes` is cancelled (unless a
+    worker took it meanwhile) and fails the daily run, rather than keeping it,
+    and the mornings queued behind it, waiting forever.
+    """
+    part = Shard(index, shards)
+    run = run_deployment(SHARD_DEPLOYMENT, timeout=0,
                          parameters={"as_of": as_of, "shard": index, "shards": shards})
-    if run.state is None or not run.state.is_completed():
-        state = run.state.name if run.state else "unknown"
-        raise ShardFailed(f"shard {Shard(index, shards)} ({run.name})",
-                          f"ended {state}: {run.state.message if run.state else ''}")
+    deadline = time.monotonic() + start_minutes * 60
+    with get_client(sync_client=True) as client:
+        while not (run.state and run.state.is_final()):
+            if run.state and run.state.is_scheduled() and time.monotonic() > deadline:
+                answer = client.set_flow_run_state(run.id, Cancelled(
+                    message=f"no worker took it within {start_minutes:g} min"))
+                if answer.status == SetStateStatus.ACCEPT:
+                    raise ShardFailed(f"shard {part} ({run.name})", (
+                        f"no worker took it within {start_minutes:g} min: start more workers "
+                        f"(room for {shards} runs at once) or lower `shards`; the next run "
+                        "takes up its debtors"))
+            time.sleep(1)
+            run = client.read_flow_run(run.id)
+    if not run.state.is_completed():
+        raise ShardFailed(f"shard {part} ({run.name})",
+                          f"ended {run.state.name}: {run.state.message or ''}")
     return run.state.result()
 
 

@@ -48,6 +48,7 @@ def score_ledger(session: Session, *, today: date, actor: str,
             events.append(Event("risk.class_changed", s.account,
                                 details={"from": before.get(s.account), "to": s.risk_class,
                                          "score": s.score}))
+    updates.sort(key=lambda u: u["id"])  # row locks in id order, as planning takes them
     for start in range(0, len(updates), CHUNK):
         session.execute(update(Debtor), updates[start:start + CHUNK])
     record(session, events, actor)

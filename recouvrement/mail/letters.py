@@ -8,6 +8,7 @@ imports. Writing a letter twice (a retry) leaves one file and one manifest line.
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import os
 from datetime import date
@@ -50,17 +51,24 @@ class PrintQueue:
         partial = path.with_suffix(".part")
         partial.write_bytes(pdf)
         os.replace(partial, path)  # never a half-written letter in the queue
-        manifest = folder / MANIFEST
+        # Shards may post at the same time: one writer of the manifest at a time.
+        with (folder / f".{MANIFEST}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._list(folder / MANIFEST, [
+                key, day.isoformat(), account, name, (address or "").replace("\n", ", "),
+                postcode, city, country, level, "yes" if registered else "no", path.name])
+        return path
+
+    @staticmethod
+    def _list(manifest: Path, row: list) -> None:
+        """Add the letter's row to the manifest, once, under a header."""
         if manifest.exists():
             with manifest.open(encoding="utf-8", newline="") as handle:
-                if any(row["reminder"] == key for row in csv.DictReader(handle, delimiter=";")):
-                    return path
+                if any(r["reminder"] == row[0] for r in csv.DictReader(handle, delimiter=";")):
+                    return
         new = not manifest.exists()
         with manifest.open("a", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, delimiter=";")
             if new:
                 writer.writerow(COLUMNS)
-            writer.writerow([_safe_cell(v) for v in (
-                key, day.isoformat(), account, name, (address or "").replace("\n", ", "),
-                postcode, city, country, level, "yes" if registered else "no", path.name)])
-        return path
+            writer.writerow([_safe_cell(v) for v in row])

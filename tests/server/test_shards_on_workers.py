@@ -56,3 +56,22 @@ def test_two_workers_run_one_shard_each_and_every_reminder_goes_once(home, sink,
     again = server.wait(server.run_deployment("daily-dunning/daily", f"as_of={DAY}", "shards=2"),
                         timeout=300)
     assert again.state.type == StateType.COMPLETED and len(sink.messages) == len(ACCOUNTS)
+
+
+def test_a_shard_no_worker_takes_fails_the_run_and_the_next_run_sends_the_rest_once(
+        home, sink, prefect_server, start_worker):
+    write_customers(home / "inbox", [customer(a) for a in ACCOUNTS])
+    write_invoices(home / "inbox", DAY, [invoice(f"F{i:02d}", a, date(2026, 10, 1))
+                                         for i, a in enumerate(ACCOUNTS)])
+    server = prefect_server
+    start_worker(limit=1)  # busy with the daily run itself: nobody for the second shard
+    daily = server.wait(server.run_deployment(
+        "daily-dunning/daily", f"as_of={DAY}", "shards=2", "shard_start_minutes=0.1"), timeout=300)
+    assert daily.state.type == StateType.FAILED
+    assert "shard 2/2" in daily.state.message and "no worker took it" in daily.state.message
+    first = Counter(m["X-Recouvrement-Debtor"] for m in sink.messages)
+    assert 0 < len(first) < len(ACCOUNTS) and set(first.values()) == {1}  # shard 1 went out
+
+    again = server.wait(server.run_deployment("daily-dunning/daily", f"as_of={DAY}"), timeout=300)
+    assert again.state.type == StateType.COMPLETED, again.state.message
+    assert Counter(m["X-Recouvrement-Debtor"] for m in sink.messages) == {a: 1 for a in ACCOUNTS}
