@@ -167,8 +167,9 @@ def report(args, results: list[dict], debtors: int) -> None:
              f"{date.today().isoformat()}\n",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
              f"{platform.python_version()}; a real Prefect server (database on PostgreSQL), "
-             f"{args.workers} process workers, the ledger on PostgreSQL, an SMTP sink in another "
-             f"process; {debtors:,} debtors; `python bench/shards.py`.\n",
+             f"{args.workers} process workers, the ledger on PostgreSQL, an SMTP sink on "
+             f"loopback in the bench's process; {debtors:,} debtors; "
+             "`python bench/shards.py`.\n",
              "| shards | daily run (s, server's start to end) | each shard (s, worker) "
              "| reminders sent | distinct reminders | speed-up |", "|---:|---:|---|---:|---:|---:|"]
     for r in results:
