@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import threading
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 CUSTOMER_HEADER = ["account", "name", "email", "phone", "kind", "siren", "language", "address",
                    "postcode", "city", "country", "payment_terms_days", "blocked",
@@ -47,3 +49,24 @@ def write_customers(inbox: Path, rows: list[dict], name: str = "customers.csv") 
 def write_invoices(inbox: Path, day: date, rows: list[dict], name: str | None = None) -> Path:
     rows = [{**r, "export_date": r.get("export_date", day.isoformat())} for r in rows]
     return write_csv(inbox / (name or f"invoices_{day:%Y%m%d}.csv"), INVOICE_HEADER, rows)
+
+
+def at_once(*calls: Callable[[], object], timeout: float = 180) -> None:
+    """Run the calls in threads started together; re-raise the first error any of them hit."""
+    barrier = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def run(call):
+        try:
+            barrier.wait()
+            call()
+        except Exception as exc:  # surfaced below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    if errors:
+        raise errors[0]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
+from functools import partial
 from datetime import date
 
 import pytest
@@ -23,7 +23,7 @@ from recouvrement.scoring import score_ledger
 from recouvrement.sending import Pacing, send_outbox
 from recouvrement.shards import Shard
 from tests.conftest import BACKENDS
-from tests.factories import customer, invoice, write_customers, write_invoices
+from tests.factories import at_once, customer, invoice, write_customers, write_invoices
 
 pytestmark = [pytest.mark.smtp, pytest.mark.parametrize("database_url", BACKENDS, indirect=True)]
 
@@ -86,22 +86,7 @@ def test_a_shard_scores_and_decides_only_its_own_debtors(db, sink):
 def test_shards_and_a_rerun_at_once_send_each_reminder_exactly_once(db, sink):
     runs = [{"run_id": f"shard-{i}", "shard": Shard(i, 3)} for i in range(3)]
     runs.append({"run_id": "rerun", "account": "411S05"})
-    barrier = threading.Barrier(len(runs))
-    errors = []
-
-    def run(kwargs):
-        try:
-            barrier.wait()
-            steps(db, sink, **kwargs)
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(kwargs,)) for kwargs in runs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=180)
-    assert errors == []
+    at_once(*(partial(steps, db, sink, **kwargs) for kwargs in runs))
     received = Counter(m["X-Recouvrement-Debtor"] for m in sink.messages)
     assert received == {f"411S{i:02d}": 1 for i in range(DEBTORS)}
     with db.session() as session:
