@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, current_actor, record
-from recouvrement.db.models import (Debtor, Invoice, LitigationDossier, LitigationHold,
-                                    PaymentPlan, Promise, Reminder, ReminderItem)
+from recouvrement.db.models import (Debtor, Invoice, LitigationDossier, PaymentPlan, Promise,
+                                    Reminder, ReminderItem)
 from recouvrement.domain.legal import declaration_deadline
 from recouvrement.domain.pauses import Instalment, make_instalments
+from recouvrement.litigation import count_not_ready
 
 
 def debtor_rows(session: Session) -> list[dict[str, Any]]:
@@ -175,6 +176,6 @@ def ledger_kpis(session: Session, today: date) -> dict[str, Any]:
         if amount else zero,
         "overdue_60_amount": old or zero, "disputed_amount": disputed or zero,
         "litigation_dossiers": dossiers, "litigation_amount": claimed or zero,
-        "not_ready": session.scalar(select(func.count(LitigationHold.debtor_id))),
+        "not_ready": count_not_ready(session),
         "sent_today": sent, "failed_pending": failed,
     }
