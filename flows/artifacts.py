@@ -81,7 +81,6 @@ def publish_summary(summary: dict) -> None:
                               description="Dossiers added to the litigation queue")
 
 
-
 def publish_kpis(kpis: dict) -> None:
     create_markdown_artifact(key="daily-kpis", markdown=kpis_markdown(kpis),
                              description="The ledger's figures at the end of the run")

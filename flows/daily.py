@@ -3,8 +3,8 @@
 With `shards=N` (N > 1), the run reads the exports itself, does the first
 shard's steps itself and hands the other N - 1 to runs of the deployment
 `daily-shard/shard`, which the workers of the pool pick up side by side, then
-waits for them all: N shards need room for N runs at once on the workers. A debtor
-belongs to exactly one shard (`recouvrement/shards.py`) and each step locks
+waits for them all: N shards need room for N runs at once on the workers. A
+debtor belongs to exactly one shard (`recouvrement/shards.py`) and each step locks
 the debtors it decides about, so a shard, a rerun for one debtor and a retry
 never send the same reminder twice. The shards hand their summaries back as
 persisted flow results: workers on several machines need a shared result
@@ -78,8 +78,7 @@ def _run_name() -> str:
 
 def _shard_run_name() -> str:
     params = runtime.flow_run.parameters
-    return f"daily-{params['as_of']}-shard-{Shard(params['shard'], params['shards'])}".replace(
-        "/", "-of-")
+    return f"daily-{params['as_of']}-shard-{Shard(params['shard'], params['shards']).slug}"
 
 
 @flow(name="daily-dunning", flow_run_name=_run_name, log_prints=True)
@@ -156,7 +155,7 @@ def daily_shard(as_of: date, shard: int, shards: int) -> dict:
 
 def _shard_task_name() -> str:
     params = runtime.task_run.parameters
-    return f"start-shard-{Shard(params['index'], params['shards'])}".replace("/", "-of-")
+    return f"start-shard-{Shard(params['index'], params['shards']).slug}"
 
 
 @task(name="run-shard", cache_policy=NO_CACHE, task_run_name=_shard_task_name)

@@ -71,8 +71,8 @@ def lock_debtors(session: Session, account: str | None = None, shard: Shard | No
     Two runs that share debtors decide about them one after the other; shards,
     which share none, go side by side. PostgreSQL: row locks taken in id order
     (no deadlock between two runs), FOR NO KEY UPDATE so that rows referring to
-    a debtor can still be inserted meanwhile; SQLite: every transaction already holds the
-    database's write lock (BEGIN IMMEDIATE).
+    a debtor can still be inserted meanwhile; SQLite: every transaction already
+    holds the database's write lock (BEGIN IMMEDIATE).
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(narrow(select(Debtor.id), account, shard).order_by(Debtor.id)

@@ -30,6 +30,11 @@ class Shard:
     def __str__(self) -> str:
         return f"{self.index + 1}/{self.count}"
 
+    @property
+    def slug(self) -> str:
+        """For run names: `2-of-3`."""
+        return f"{self.index + 1}-of-{self.count}"
+
 
 def narrow(query: Q, account: str | None = None, shard: Shard | None = None) -> Q:
     """Keep the rows of one account or of one shard; the query must involve `Debtor`."""
