@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import email.policy
 import re
 from datetime import date
 from decimal import Decimal
+from email.parser import BytesParser
 
 import pytest
 
@@ -280,6 +282,21 @@ def test_build_email_has_a_real_text_part_and_an_html_part():
     assert "<p" not in parts["text/plain"] and "<table" not in parts["text/plain"]
     assert parts["text/html"] == rendered.html
     assert str(msg["Subject"]) == rendered.subject
+
+
+def test_bodies_that_look_like_mime_boundaries_survive_the_wire():
+    """The boundary is fixed, not searched for: text that imitates one must not cut a part."""
+    boundary = message().get_boundary()  # the same for the same Message-ID
+    tricky = f"--{boundary}\n=_ =_=_ --\n.\n--{boundary}--\n"
+    first = message(rendered=RenderedReminder("Rappel", "Bonjour\n" + tricky, f"<p>{tricky}</p>"))
+    second = message(rendered=RenderedReminder("Relance", "Madame,", "<p>Madame,</p>"),
+                     to="autre@dupont.example.fr", message_id=make_message_id("k2", "d.example"))
+    for sent, text in ((first, "Bonjour\n" + tricky), (second, "Madame,")):
+        back = BytesParser(policy=email.policy.default).parsebytes(sent.as_bytes())
+        parts = {part.get_content_type(): part.get_content() for part in back.iter_parts()}
+        assert parts["text/plain"].rstrip("\n") == text.rstrip("\n")
+        assert back["To"] == sent["To"] and back["Message-ID"] == sent["Message-ID"]
+    assert first.get_boundary() != second.get_boundary()
 
 
 @pytest.mark.parametrize("field, overrides", [
