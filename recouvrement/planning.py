@@ -26,7 +26,8 @@ from recouvrement.domain.pauses import BROKEN, HONOURED
 from recouvrement.domain.policy import Policy
 from recouvrement.ledger import (DebtorState, debtor_ids_with_open_invoices, load_states,
                                  lock_debtors)
-from recouvrement.mail.render import Creditor, InvoiceRow, make_message_id, render_reminder
+from recouvrement.mail.render import (Creditor, InvoiceRow, RenderedReminder, build_email,
+                                      make_message_id, render_reminder, wire_form)
 from recouvrement.shards import Shard
 
 
@@ -142,13 +143,14 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
     # The letter is kept for every reminder: sent by post when the policy says
     # so, and instead of an e-mail the relay refuses for good.
     letter = render_reminder(**content, letter=True)
-    domain = creditor.sender.rsplit("@", 1)[-1]
+    message_id = make_message_id(key, creditor.sender.rsplit("@", 1)[-1])
     reminder_id = session.scalar(insert(Reminder).returning(Reminder.id), {
         "key": key, "debtor_id": state.id, "level": decision.level,
         "channel": ",".join(decision.channels),
         "invoice_numbers": list(decision.listed), "planned_on": today,
-        "message_id": make_message_id(key, domain), "recipient": state.debtor.email,
+        "message_id": message_id, "recipient": state.debtor.email,
         "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
+        "mime": _wire(rendered, decision, state, creditor, message_id),
         "letter_html": letter.html,
         "status": "planned", "attempts": 0, "created_at": datetime.now(timezone.utc),
         "run_id": run_id})
@@ -160,3 +162,21 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
             "invoices": list(decision.listed), "advances": decision.advances,
             "open_amount": total, "reason": decision.reason,
             "kind": DebtorKind(state.debtor.kind).value}
+
+
+def _wire(rendered: RenderedReminder, decision: Decision, state: DebtorState, creditor: Creditor,
+          message_id: str) -> bytes | None:
+    """The e-mail as the relay will receive it, built once now rather than at each attempt.
+
+    None when it is built at sending time instead: a letter goes with it (its PDF
+    is attached then), or the address cannot be used (the send fails, or turns
+    into a letter, and says why).
+    """
+    if "email" not in decision.channels or "letter" in decision.channels or not state.debtor.email:
+        return None
+    try:
+        return wire_form(build_email(rendered, sender=creditor.sender, to=state.debtor.email,
+                                     debtor_account=state.debtor.account, level=decision.level,
+                                     invoice_numbers=decision.listed, message_id=message_id))
+    except ValueError:
+        return None

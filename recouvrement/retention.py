@@ -173,8 +173,8 @@ def _erase(session: Session, today: date, actor: str, report: RetentionReport) -
             Reminder.debtor_id == debtor.id, Reminder.letter_file.is_not(None)))]
         letters = session.execute(
             update(Reminder).where(Reminder.debtor_id == debtor.id)
-            .values(recipient=None, subject="", body_text="", body_html="", letter_html=None,
-                    letter_file=None)
+            .values(recipient=None, subject="", body_text="", body_html="", mime=None,
+                    letter_html=None, letter_file=None)
             .execution_options(synchronize_session=False)).rowcount
         rejected = quarantined.get(account, [])
         if rejected:  # rejected export rows keep their reasons, not their content

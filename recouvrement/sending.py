@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,9 +25,10 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from recouvrement.audit import Event, record
 from recouvrement.db import Database
 from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
-from recouvrement.mail.mailer import Mailer, PermanentSendError, SendError, TransientSendError
+from recouvrement.mail.mailer import (Mailer, PermanentSendError, SendError, TransientSendError,
+                                      Wire)
 from recouvrement.mail.letters import PrintQueue, merge_pdfs
-from recouvrement.mail.render import RenderedReminder, build_email
+from recouvrement.mail.render import RenderedReminder, build_email, dated
 from recouvrement.pdf import PdfRenderer
 from recouvrement.shards import Shard, narrow
 
@@ -91,6 +94,10 @@ _ITEM_STATES = (select(_INVOICES.c.status, _INVOICES.c.disputed, _ITEMS.c.level)
                 .where(_ITEMS.c.reminder_id == bindparam("reminder_id")))
 
 
+class MissingLetter(Exception):
+    """A letter the reminder must enclose is no longer where it was put."""
+
+
 @dataclass
 class Post:
     """The postal side: letters rendered to PDF and dropped in the print queue."""
@@ -109,7 +116,12 @@ class Post:
                         Reminder.debtor_id == row.debtor_id, Reminder.status == "sent",
                         Reminder.level < row.level, Reminder.letter_file.is_not(None))
                     .order_by(Reminder.sent_on, Reminder.id)).all()
-            earlier = [(Path(f).name, Path(f).read_bytes()) for f in files if Path(f).exists()]
+            missing = [f for f in files if not Path(f).is_file()]
+            if missing:
+                raise MissingLetter(
+                    f"the formal notice must carry a copy of each earlier letter; not found in "
+                    f"the print queue: {', '.join(missing)} (put it back, then rerun)")
+            earlier = [(Path(f).name, Path(f).read_bytes()) for f in files]
         return document, earlier
 
 
@@ -149,25 +161,21 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
             by_email = "email" in channels and bool(row.recipient)
             by_post = "letter" in channels or not by_email
             done: dict[str, Any] = {"level": row.level, "invoices": row.invoice_numbers}
-            letter = post.letter(db, row) if post is not None and "letter" in channels else None
+            try:
+                letter = post.letter(db, row) if post is not None and "letter" in channels else None
+            except MissingLetter as exc:  # nothing goes out without its enclosures
+                _fail(claims, report, reminder_id, item, str(exc), True, today)
+                continue
             try:
                 if by_email:
-                    message = build_email(
-                        RenderedReminder(row.subject, row.body_text, row.body_html),
-                        sender=sender, to=row.recipient, debtor_account=debtor_account,
-                        level=row.level, invoice_numbers=row.invoice_numbers,
-                        message_id=row.message_id)
-                    if letter is not None:
-                        _attach(message, row, letter)
+                    message = _email(row, debtor_account, sender, letter)
                     last_sent = pacing.wait_turn(last_sent)
                     pacing.deliver(mailer, message)
                     done.update(email=row.recipient, message_id=row.message_id)
             except (SendError, ValueError) as exc:
                 permanent = isinstance(exc, (PermanentSendError, ValueError))
                 if not (permanent and post is not None):
-                    claims.finish(reminder_id, "failed", debtor_account, row.key,
-                                  {"error": str(exc), "permanent": permanent}, today)
-                    report.failed.append({**item, "error": str(exc), "permanent": permanent})
+                    _fail(claims, report, reminder_id, item, str(exc), permanent, today)
                     continue
                 by_post = True
                 done["switched_to_letter"] = f"the e-mail was refused for good: {exc}"
@@ -175,12 +183,14 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
             values: dict[str, Any] = {}
             if by_post:
                 if post is None:
-                    error = "a letter is due but no print queue is configured"
-                    claims.finish(reminder_id, "failed", debtor_account, row.key,
-                                  {"error": error, "permanent": True}, today)
-                    report.failed.append({**item, "error": error, "permanent": True})
+                    _fail(claims, report, reminder_id, item,
+                          "a letter is due but no print queue is configured", True, today)
                     continue
-                letter = letter or post.letter(db, row)
+                try:
+                    letter = letter or post.letter(db, row)
+                except MissingLetter as exc:
+                    _fail(claims, report, reminder_id, item, str(exc), True, today)
+                    continue
                 path = _post(post, db, row, letter, today)
                 values = {"letter_file": str(path),
                           "channel": ",".join(dict.fromkeys([*channels, "letter"]))}
@@ -191,6 +201,28 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     if progress is not None:
         progress(len(candidates), len(candidates))
     return report
+
+
+def _fail(claims: "_Claims", report: SendReport, reminder_id: int, item: dict[str, Any],
+          error: str, permanent: bool, today: date) -> None:
+    claims.finish(reminder_id, "failed", item["account"], item["key"],
+                  {"error": error, "permanent": permanent}, today)
+    report.failed.append({**item, "error": error, "permanent": permanent})
+
+
+def _email(row: Reminder, account: str, sender: str,
+           letter: tuple[bytes, list[tuple[str, bytes]]] | None) -> EmailMessage | Wire:
+    """The reminder's e-mail: as planned, or built now when a letter goes with it
+    (or it was planned without one)."""
+    if row.mime is not None and letter is None:
+        return Wire(parseaddr(sender)[1], (row.recipient,), dated(row.mime))
+    message = build_email(RenderedReminder(row.subject, row.body_text, row.body_html),
+                          sender=sender, to=row.recipient, debtor_account=account,
+                          level=row.level, invoice_numbers=row.invoice_numbers,
+                          message_id=row.message_id)
+    if letter is not None:
+        _attach(message, row, letter)
+    return message
 
 
 def _attach(message, row: Reminder, letter: tuple[bytes, list[tuple[str, bytes]]]) -> None:

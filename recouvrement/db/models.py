@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -158,6 +159,9 @@ class Reminder(Base):
     subject: Mapped[str] = mapped_column(Text)
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    # The e-mail as it goes on the wire, but for its Date (migration 0006): None
+    # when it is built at sending time (a letter attached, an address refused).
+    mime: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The same reminder as a postal letter (migration 0004), and where its PDF went.
     letter_html: Mapped[str | None] = mapped_column(Text)
     letter_file: Mapped[str | None] = mapped_column(String(500))

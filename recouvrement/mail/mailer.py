@@ -11,7 +11,10 @@ import smtplib
 import ssl
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from email.utils import getaddresses
 from typing import Literal, Protocol
 
@@ -33,6 +36,18 @@ class PermanentSendError(SendError):
     """Retrying will not help until something is fixed: 5xx reply, refused recipient."""
 
 
+@dataclass(frozen=True)
+class Wire:
+    """A message already in the bytes the relay receives, and its envelope."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+
+    def parsed(self) -> EmailMessage:
+        return BytesParser(policy=default_policy).parsebytes(self.data)
+
+
 class Mailer(Protocol):
     """One SMTP session per batch: `with mailer: mailer.send(msg) ...`."""
 
@@ -40,10 +55,12 @@ class Mailer(Protocol):
 
     def __exit__(self, *exc_info: object) -> None: ...
 
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage | Wire) -> None: ...
 
 
-def recipients_of(message: EmailMessage) -> list[str]:
+def recipients_of(message: EmailMessage | Wire) -> list[str]:
+    if isinstance(message, Wire):
+        return list(message.recipients)
     fields = [value for name in ("To", "Cc", "Bcc") for value in message.get_all(name, [])]
     return [address for _, address in getaddresses([str(f) for f in fields]) if address]
 
@@ -53,7 +70,8 @@ class SmtpMailer:
 
     yagmail opens the session (connection, STARTTLS or SSL, login); the message
     itself is the one `build_email` made, handed to the open connection with
-    `yag.smtp.send_message`. yagmail's own builder is not used: it turns the
+    `yag.smtp.send_message`, or its wire form as planned, with `sendmail`
+    (the bytes as they are). yagmail's own builder is not used: it turns the
     HTML source into the text/plain part, gives repeated reminders the same
     Message-ID and swallows disconnects into `.unsent` instead of raising.
     """
@@ -92,12 +110,15 @@ class SmtpMailer:
         self._entered = False
         self._close()
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage | Wire) -> None:
         if not self._entered:
             raise RuntimeError("SmtpMailer.send outside `with mailer:`")
         try:
             smtp = self._session()
-            refused = smtp.send_message(message)
+            if isinstance(message, Wire):
+                refused = smtp.sendmail(message.sender, list(message.recipients), message.data)
+            else:
+                refused = smtp.send_message(message)
         except smtplib.SMTPServerDisconnected as exc:
             self._drop()
             raise TransientSendError(self._describe("connection lost", exc)) from exc
@@ -245,9 +266,11 @@ class FakeMailer:
     def __exit__(self, *exc_info: object) -> None:
         self.open = False
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage | Wire) -> None:
         if not self.open:
             raise RuntimeError("FakeMailer.send outside `with mailer:`")
+        if isinstance(message, Wire):  # recorded as the relay would read it
+            message = message.parsed()
         self.attempts.append(message)
         for recipient in recipients_of(message):
             queue = self._failures.get(recipient.lower())

@@ -308,6 +308,7 @@ class _Headers(HeaderRegistry):
 
 
 POLICY = email.policy.default.clone(header_factory=_Headers())
+_WIRE = POLICY.clone(linesep="\r\n")
 
 
 def build_email(rendered: RenderedReminder, *, sender: str, to: str, debtor_account: str,
@@ -347,6 +348,18 @@ def build_email(rendered: RenderedReminder, *, sender: str, to: str, debtor_acco
     # with the parts, and the generator has no need to search them for one.
     message.set_boundary(f"=_{hashlib.sha256(message_id.encode()).hexdigest()[:32]}")
     return message
+
+
+def wire_form(message: EmailMessage) -> bytes:
+    """The message as it goes to the relay (CRLF line ends), without its Date header,
+    which `dated` adds when it is sent."""
+    del message["Date"]
+    return message.as_bytes(policy=_WIRE)
+
+
+def dated(wire: bytes) -> bytes:
+    """A message in wire form, dated now: the header goes first, where order is free."""
+    return f"Date: {formatdate(localtime=True)}\r\n".encode("ascii") + wire
 
 
 def make_message_id(key: str, domain: str) -> str:

@@ -109,3 +109,28 @@ def test_an_e_mail_refused_for_good_goes_out_as_a_letter(setup, sink):
         row = s.scalar(select(Reminder).where(Reminder.recipient.is_not(None)))
     assert row.status == "sent" and "letter" in row.channel.split(",")
     assert {r["account"] for r in manifest(letters, date(2026, 10, 1))} == {"411DURAND", "411SANSMAIL"}
+
+
+def test_a_formal_notice_whose_earlier_letter_is_missing_fails_until_it_is_put_back(setup, sink):
+    db, post, letters = setup
+    day(db, sink, post, date(2026, 10, 1))
+    day(db, sink, post, date(2026, 10, 16))
+    [second] = [f for f in (letters / "2026-10-16").glob("411DURAND-L2*.pdf")]
+    kept = second.read_bytes()
+    second.unlink()
+
+    report = day(db, sink, post, date(2026, 10, 26))
+    [failed] = [f for f in report.failed if f["account"] == "411DURAND"]
+    assert failed["level"] == 3 and failed["permanent"]
+    assert "copy of each earlier letter" in failed["error"] and second.name in failed["error"]
+    assert [m["X-Recouvrement-Level"] for m in sink.messages
+            if m["X-Recouvrement-Debtor"] == "411DURAND"] == ["1", "2"]
+    assert not any(r["account"] == "411DURAND" and r["level"] == "3"
+                   for r in manifest(letters, date(2026, 10, 26)))
+
+    second.write_bytes(kept)
+    report = day(db, sink, post, date(2026, 10, 27))
+    assert [s["account"] for s in report.sent] == ["411DURAND"]
+    notice = [m for m in sink.messages if m["X-Recouvrement-Debtor"] == "411DURAND"][-1]
+    assert [a.get_filename() for a in notice.iter_attachments()] == [
+        "mise-en-demeure.pdf", f"copie-{second.name}"]

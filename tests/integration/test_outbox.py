@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email.policy
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
+from email.parser import BytesParser
 
 import pytest
 from sqlalchemy import select, update
@@ -179,3 +181,33 @@ def _recording(pacing, waits):
             return Pacing.deliver(self, mailer, message, sleep=waits.append)
 
     return Recorded(pacing.retries, pacing.backoff_seconds, pacing.rate_per_second)
+
+
+def test_the_e_mail_is_built_once_when_planned_and_goes_out_as_built_dated_when_sent(db, sink):
+    plan(db, account="411D04")
+    row = rows(db)["compta@d04.example.com"]
+    planned = BytesParser(policy=email.policy.default).parsebytes(row.mime)
+    assert planned["Date"] is None and planned["Message-ID"] == row.message_id
+    assert b"\n" not in row.mime.replace(b"\r\n", b"")  # CRLF line ends: the wire's own
+
+    send(db, sink)
+    [message] = sink.messages
+    assert message["Date"] is not None
+    for name, value in planned.items():
+        assert str(message[name]) == str(value), name
+    text = message.get_body(("plain",)).get_content()
+    assert text == planned.get_body(("plain",)).get_content()
+    assert text.replace("\r\n", "\n") == row.body_text
+
+
+def test_a_reminder_planned_without_its_wire_form_is_built_when_sent(db, sink):
+    """Rows planned before migration 0006, or whose address could not be used then."""
+    plan(db, account="411D06")
+    with db.session() as session:
+        session.execute(update(Reminder).values(mime=None))
+    assert len(send(db, sink).sent) == 1
+    [message] = sink.messages
+    assert message["Message-ID"] == rows(db)["compta@d06.example.com"].message_id
+    assert message["X-Recouvrement-Debtor"] == "411D06" and message["Date"] is not None
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == rows(db)[
+        "compta@d06.example.com"].body_text
