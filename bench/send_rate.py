@@ -3,10 +3,12 @@
     python bench/send_rate.py [--reminders 10000] [--database-url URL] [--out bench/results.md]
 
 A ledger of N debtors with one overdue invoice each is planned (rendering
-every reminder), then sent through the outbox to an SMTP sink running in
+every reminder and building its e-mail, kept in the outbox as the relay
+will receive it), then sent through the outbox to an SMTP sink running in
 another process. The floor is plain `smtplib` sending the same pre-rendered
-messages over one connection to the same sink. The ratio is ours / floor;
-the goal is at least 0.5.
+messages (`EmailMessage` objects, serialised as they are sent) over one
+connection to the same sink. The ratio is ours / floor; the goal is at
+least 0.5. The last row adds planning to our side.
 """
 
 from __future__ import annotations
