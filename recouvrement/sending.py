@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
 from recouvrement.db import Database
@@ -252,8 +253,9 @@ class _Claims:
 
     Each claim is committed together with the outcome of the row before it,
     which its SMTP conversation has just decided: one transaction per
-    reminder. The last outcome is written on the way out, even when the run
-    stops on an error.
+    reminder, all on one connection kept for the batch (no pool checkout,
+    ping or reset between reminders). The last outcome is written on the
+    way out, even when the run stops on an error.
     """
 
     def __init__(self, db: Database, run_id: str | None, lease: timedelta, actor: str):
@@ -261,19 +263,27 @@ class _Claims:
         self._outcome: tuple[dict[str, Any], Event] | None = None
 
     def __enter__(self) -> "_Claims":
+        self._connection = self.db.engine.connect()
+        self._session = Session(self._connection, expire_on_commit=False)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._outcome is not None:
-            with self.db.session() as session:
-                record(session, self._write_outcome(session), self.actor)
-            self._outcome = None
+        try:
+            if self._outcome is not None:
+                # On a connection lost meanwhile, this begins on a new one.
+                with self._session.begin():
+                    record(self._session, self._write_outcome(self._session), self.actor)
+                self._outcome = None
+        finally:
+            self._session.close()
+            self._connection.close()
 
     def take(self, reminder_id: int, account: str) -> Reminder | None:
         """The row, claimed for this run (cancelled if no longer due); None when another
         run has it or it went out. The row is a copy: changing it changes nothing."""
         now = datetime.now(timezone.utc)
-        with self.db.session() as session:
+        session = self._session
+        with session.begin():
             events = self._write_outcome(session)
             claimed = session.execute(_CLAIM, {"reminder_id": reminder_id, "now": now,
                                                "cutoff": now - self.lease,

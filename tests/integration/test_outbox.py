@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 from email.parser import BytesParser
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import OperationalError
 
 from recouvrement.db import Database
 from recouvrement.db.models import Reminder
@@ -211,3 +212,37 @@ def test_a_reminder_planned_without_its_wire_form_is_built_when_sent(db, sink):
     assert message["X-Recouvrement-Debtor"] == "411D06" and message["Date"] is not None
     assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == rows(db)[
         "compta@d06.example.com"].body_text
+
+
+class _CutsTheDatabaseAfterThird(SmtpMailer):
+    """A relay session during which the database drops every other connection, once."""
+
+    def __init__(self, port, db):
+        super().__init__("127.0.0.1", port)
+        self.db, self.calls = db, 0
+
+    def send(self, message):
+        super().send(message)
+        self.calls += 1
+        if self.calls == 3:
+            with self.db.engine.connect() as connection:
+                connection.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+
+
+def test_a_lost_database_connection_keeps_the_outcome_of_the_reminder_just_sent(
+        database_url, db, sink):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("connections are dropped by PostgreSQL")
+    plan(db)
+    with pytest.raises(OperationalError):
+        send_outbox(db, lambda: _CutsTheDatabaseAfterThird(sink.port, db), today=DAY,
+                    sender=CREDITOR.sender, actor="test", run_id="run", pacing=Pacing(retries=0))
+    statuses = Counter(r.status for r in rows(db).values())
+    # The third went out just before the connection was lost; it is marked all the same
+    # (the batch's connection begins again on a new one for that last outcome).
+    assert statuses == {"sent": 3, "planned": 9} and len(sink.messages) == 3
+
+    assert len(send(db, sink).sent) == 9
+    assert len({m["Message-ID"] for m in sink.messages}) == len(sink.messages) == 12
