@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
@@ -29,7 +30,7 @@ from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
 from recouvrement.mail.mailer import (Mailer, PermanentSendError, SendError, TransientSendError,
                                       Wire)
 from recouvrement.mail.letters import PrintQueue, merge_pdfs
-from recouvrement.mail.render import RenderedReminder, build_email, dated
+from recouvrement.mail.render import RenderedReminder, build_email, dated, from_line
 from recouvrement.pdf import PdfRenderer
 from recouvrement.shards import Shard, narrow
 
@@ -139,6 +140,10 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     """
     report = SendReport()
     last_sent = None
+    try:  # what an e-mail planned for today's sender starts with
+        sender_line = from_line(sender)
+    except ValueError:  # every e-mail is built, and refused, as it goes
+        sender_line = None
     lease = timedelta(minutes=lease_minutes)
     with db.session() as session:
         query = (select(Reminder.id, Debtor.account).join(Debtor, Debtor.id == Reminder.debtor_id)
@@ -169,7 +174,7 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 continue
             try:
                 if by_email:
-                    message = _email(row, debtor_account, sender, letter)
+                    message = _email(row, debtor_account, sender, sender_line, letter)
                     last_sent = pacing.wait_turn(last_sent)
                     pacing.deliver(mailer, message)
                     done.update(email=row.recipient, message_id=row.message_id)
@@ -211,11 +216,12 @@ def _fail(claims: "_Claims", report: SendReport, reminder_id: int, item: dict[st
     report.failed.append({**item, "error": error, "permanent": permanent})
 
 
-def _email(row: Reminder, account: str, sender: str,
+def _email(row: Reminder, account: str, sender: str, sender_line: bytes | None,
            letter: tuple[bytes, list[tuple[str, bytes]]] | None) -> EmailMessage | Wire:
-    """The reminder's e-mail: as planned, or built now when a letter goes with it
-    (or it was planned without one)."""
-    if row.mime is not None and letter is None:
+    """The reminder's e-mail: as planned, or built now when a letter goes with it, the
+    sender changed since it was planned, or it was planned without one."""
+    if (row.mime is not None and letter is None and sender_line is not None
+            and row.mime.startswith(sender_line)):
         return Wire(parseaddr(sender)[1], (row.recipient,), dated(row.mime))
     message = build_email(RenderedReminder(row.subject, row.body_text, row.body_html),
                           sender=sender, to=row.recipient, debtor_account=account,
@@ -281,6 +287,15 @@ class _Claims:
     def take(self, reminder_id: int, account: str) -> Reminder | None:
         """The row, claimed for this run (cancelled if no longer due); None when another
         run has it or it went out. The row is a copy: changing it changes nothing."""
+        try:
+            return self._take(reminder_id, account)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # Rolled back: the next transaction begins on a new connection.
+            return self._take(reminder_id, account)
+
+    def _take(self, reminder_id: int, account: str) -> Reminder | None:
         now = datetime.now(timezone.utc)
         session = self._session
         with session.begin():

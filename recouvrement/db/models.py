@@ -161,7 +161,8 @@ class Reminder(Base):
     body_html: Mapped[str] = mapped_column(Text)
     # The e-mail as it goes on the wire, but for its Date (migration 0006): None
     # when it is built at sending time (a letter attached, an address refused).
-    mime: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Loaded only when asked for: the outbox reads it with its own statement.
+    mime: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     # The same reminder as a postal letter (migration 0004), and where its PDF went.
     letter_html: Mapped[str | None] = mapped_column(Text)
     letter_file: Mapped[str | None] = mapped_column(String(500))

@@ -284,13 +284,18 @@ def _address(field: str, value: str, *, display_name: bool) -> str:
 
 
 class _Headers(HeaderRegistry):
-    """The standard header registry, parsing each distinct header once.
+    """The standard header registry, parsing each shared header once.
 
     The stdlib's registry creates a new class for every header it parses,
-    and every reminder sets the same MIME headers on its parts: together
-    about half the cost of building one. Parsed headers are immutable, so
-    one parse serves every message that carries the same header.
+    and every reminder sets the same sender and MIME headers on its parts:
+    together about half the cost of building one. Parsed headers are
+    immutable, so one parse serves every message that carries the same
+    header. Headers about the debtor (To, Subject...) are parsed each time:
+    they are not kept in memory.
     """
+
+    SHARED = frozenset({"from", "mime-version", "content-type", "content-transfer-encoding",
+                        "content-disposition", "x-recouvrement-level"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -304,7 +309,9 @@ class _Headers(HeaderRegistry):
         return self._classes[key]
 
     def __call__(self, name: str, value: Any) -> Any:
-        return self.parsed(name, value) if type(value) is str else super().__call__(name, value)
+        if type(value) is str and name.lower() in self.SHARED:
+            return self.parsed(name, value)
+        return super().__call__(name, value)
 
 
 POLICY = email.policy.default.clone(header_factory=_Headers())
@@ -355,6 +362,11 @@ def wire_form(message: EmailMessage) -> bytes:
     which `dated` adds when it is sent."""
     del message["Date"]
     return message.as_bytes(policy=_WIRE)
+
+
+def from_line(sender: str) -> bytes:
+    """The From header as `wire_form` writes it, first of the message, for this sender."""
+    return _WIRE.fold_binary("From", _address("sender", sender, display_name=True))
 
 
 def dated(wire: bytes) -> bytes:
