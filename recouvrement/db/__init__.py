@@ -9,7 +9,7 @@ from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,17 +44,22 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is there)."""
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration for our migrations, run on this connection."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (a no-op when it is there)."""
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Two processes starting on an empty database must not both create it.
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("migrate")})
-        config.attributes["connection"] = connection
         # "heads": independent branches of migrations all apply, whatever their order.
-        command.upgrade(config, "heads")
+        command.upgrade(alembic_config(connection), "heads")
 
 
 class Database:

@@ -6,10 +6,9 @@ from datetime import date
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, select
 
-from recouvrement.db import MIGRATIONS, Database
+from recouvrement.db import Database, alembic_config
 from recouvrement.db.models import Reminder
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
@@ -24,11 +23,8 @@ DAY = date(2026, 11, 2)
 
 
 def alembic(db, action, revision):
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
     with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        action(config, revision)
+        action(alembic_config(connection), revision)
 
 
 def test_the_wire_form_column_goes_and_comes_back_with_the_reminders_kept(database_url, tmp_path):
