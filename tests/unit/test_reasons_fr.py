@@ -57,7 +57,7 @@ def test_the_reasons_built_from_the_values_are_in_the_catalogue():
 def test_an_explanation_quotes_the_column_and_the_value():
     found = explain("due_date '31/02/2026' is not a date (YYYY-MM-DD or DD/MM/YYYY)")
     assert found.text == "La date d'échéance vaut '31/02/2026', qui n'est pas une date."
-    assert "JJ/MM/AAAA" in found.advice and "exportez de nouveau" in found.advice
+    assert "JJ/MM/AAAA" in found.advice and "de nouveau le fichier" in found.advice
     held = explain("held back with line 4, 7, which cannot be read: same piece or lettering")
     assert "ligne 4, 7" in held.text and "Corrigez la ligne 4, 7" in held.advice
 
