@@ -22,6 +22,7 @@ from recouvrement.db.models import Debtor, ImportBatch, Invoice, QuarantinedRow
 from recouvrement.ingest.batches import Checked, record_batch
 from recouvrement.ingest.fec import export_date_of_fec, read_fec
 from recouvrement.ingest.fec_items import check_fec
+from recouvrement.ingest.manager_report import report_file
 from recouvrement.ingest.profiles import Profile, load_profiles
 from recouvrement.ingest.readers import ExportFile, discover, read_export
 from recouvrement.ingest.reconcile import Imputation, impute_credits, merge_same_day
@@ -122,6 +123,7 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
     for item in checked:
         path = write_report(item.validations, folder, item.export.path.name, item.export.sha256)
         record_batch(session, item, report, actor, run_id, quarantine_mark, path)
+        report_file(item, folder, path, profiles, report.files[-1])  # the French page
     return report
 
 

@@ -36,8 +36,10 @@ def describe(report: IngestReport) -> list[str]:
         ignored = f", {f['ignored']} not customer lines" if f.get("ignored") else ""
         lines.append(f"{f['file']}{f' ({how})' if how else ''}: {f['rows']} rows, "
                      f"{f['loaded']} loaded, {f['quarantined']} quarantined{ignored}")
+        if f.get("summary_report"):
+            lines.append(f"  report for the credit manager (French): {f['summary_report']}")
         if f.get("report"):
-            lines.append(f"  validation report: {f['report']}")
+            lines.append(f"  validation report: {f['report']} (Great Expectations, for engineers)")
     for q in report.quarantined:
         lines.append(f"  quarantined {q['file']} line {q['line']}: {'; '.join(q['reasons'])}")
     if report.debtors_without_contact:

@@ -49,6 +49,7 @@ class Profile:
     label: str
     source: Path
     kinds: dict[str, KindSpec]
+    sources: tuple[str, ...] = ()  # where the column titles come from (vendor docs, code)
 
 
 @dataclass(frozen=True)
@@ -79,15 +80,20 @@ def load_profile(path: Path) -> Profile:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ProfileError(path, f"not a readable YAML mapping profile ({exc})") from exc
     if not isinstance(data, dict):
-        raise ProfileError(path, "a mapping profile is a YAML mapping (name, label, invoices, customers)")
-    unknown = set(data) - {"name", "label", "invoices", "customers"}
+        raise ProfileError(path, "a mapping profile is a YAML mapping (name, label, source, "
+                                 "invoices, customers)")
+    unknown = set(data) - {"name", "label", "source", "invoices", "customers"}
     if unknown:
         raise ProfileError(path, f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     kinds = {kind: _kind_spec(path, kind, data[kind]) for kind in COLUMNS if kind in data}
     if not kinds:
         raise ProfileError(path, "maps neither invoices nor customers")
+    sources = data.get("source") or []
+    sources = [sources] if isinstance(sources, str) else sources
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise ProfileError(path, "source: a text or a list of texts (where the columns come from)")
     return Profile(name=str(data.get("name") or path.stem), label=str(data.get("label") or ""),
-                   source=path, kinds=kinds)
+                   source=path, kinds=kinds, sources=tuple(sources))
 
 
 def _kind_spec(path: Path, kind: str, data: object) -> KindSpec:

@@ -97,17 +97,19 @@ def read_export(export: ExportFile, *, today: date | None = None, profile: str |
     """The file's rows as text in canonical columns (absent optional ones empty), with line numbers.
 
     `frame.attrs` tells what was read: `present` (the canonical columns the
-    file has), `profile`, `sheet` and `header_line`.
+    file has), `profile`, `sheet`, `header_line`, `separator` (text files) and
+    `titles` (canonical column -> the file's own header for it).
     """
     path, kind = export.path, export.kind
     profiles = load_profiles() if profiles is None else profiles
     if path.suffix.lower() == ".xlsx":
         rows, lines, header_at, mapping, sheet = _locate_in_workbook(path, kind, profiles,
                                                                      profile, sheet)
-        check_shape = False
+        check_shape, separator = False, None
     else:
         text = decode(path, path.read_bytes())
-        rows, lines = read_rows(path, text, sniff_separator(path, text))
+        separator = sniff_separator(path, text)
+        rows, lines = read_rows(path, text, separator)
         header_at, mapping = _locate_header(path, kind, rows, profiles, profile)
         check_shape = True
     if header_at + 1 >= len(rows):
@@ -119,8 +121,10 @@ def read_export(export: ExportFile, *, today: date | None = None, profile: str |
         if column not in frame.columns:
             frame[column] = ""
     frame = frame[[LINE, SHAPE, *COLUMNS[kind]]]
+    titles = {name: str(rows[header_at][i]).strip().lstrip("\ufeff")
+              for name, i in mapping.columns.items()}
     frame.attrs.update(present=present, profile=mapping.profile, sheet=sheet,
-                       header_line=lines[header_at])
+                       header_line=lines[header_at], separator=separator, titles=titles)
     return frame
 
 
