@@ -84,12 +84,13 @@ def litigation_funnel(stages: list[dict[str, Any]], captions: list[str],
              "caption": caption} for s, caption in zip(stages, captions)]
     frame = pd.DataFrame(rows, columns=["stage", "claimed", "caption"])
     order = list(frame["stage"])
-    base = alt.Chart(frame, width=WIDTH, height=36 * max(len(rows), 1)).transform_calculate(
+    width = WIDTH - 200  # the captions go to the right of the funnel
+    base = alt.Chart(frame, width=width, height=36 * max(len(rows), 1)).transform_calculate(
         left="-datum.claimed / 2", right="datum.claimed / 2")
     bars = base.mark_bar(color=FUNNEL_COLOUR).encode(
         y=alt.Y("stage:N", sort=order, title=None),
         x=alt.X("left:Q", axis=None), x2="right:Q")
-    text = base.mark_text(color="#222", align="center").encode(
-        y=alt.Y("stage:N", sort=order), x=alt.value(WIDTH / 2),
+    text = base.mark_text(color="#222", align="left").encode(
+        y=alt.Y("stage:N", sort=order), x=alt.value(width + 12),
         text=alt.Text("caption:N"))
     return _svg(bars + text, language)

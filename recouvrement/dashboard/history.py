@@ -55,10 +55,11 @@ class LedgerHistory:
     def open_at(self, asked: pd.DataFrame, index=None) -> pd.Series:
         """The open amount of invoice `key` on day `on`, for each row of `asked`."""
         asked = asked.reset_index(drop=True)
+        asked["key"] = asked["key"].astype("str")
         asked["on"] = pd.to_datetime(asked["on"]).astype("datetime64[us]")
         asked["_row"] = range(len(asked))
         ordered = asked.sort_values("on")
-        changes = self.changes.sort_values("on")
+        changes = self.changes.astype({"key": "str"}).sort_values("on")
         found = pd.merge_asof(ordered, changes[["key", "on", "after"]], on="on", by="key",
                               direction="backward")
         found = found.set_index("_row").sort_index()
