@@ -84,3 +84,8 @@ def publish_summary(summary: dict) -> None:
 def publish_kpis(kpis: dict) -> None:
     create_markdown_artifact(key="daily-kpis", markdown=kpis_markdown(kpis),
                              description="The ledger's figures at the end of the run")
+
+
+def publish_dashboard(markdown: str) -> None:
+    create_markdown_artifact(key="collection-dashboard", markdown=markdown,
+                             description="The credit manager's figures, and where the report is")

@@ -24,7 +24,7 @@ from prefect.deployments import run_deployment
 from prefect.futures import wait
 from prefect.states import Cancelled
 
-from flows.artifacts import publish_kpis, publish_summary
+from flows.artifacts import publish_dashboard, publish_kpis, publish_summary
 from recouvrement.audit import current_actor
 from recouvrement.domain.calendar import today_in
 from recouvrement.domain.policy import PolicyError
@@ -35,6 +35,7 @@ from recouvrement.shards import Shard
 from tasks.dry_run import dry_run as dry_run_task
 from tasks.dunning import escalate_dossiers, plan, send, without_addresses
 from tasks.ledger import day_figures, ingest_exports, score_debtors
+from tasks.report import write_dashboard
 
 SHARD_DEPLOYMENT = "daily-shard/shard"
 
@@ -128,7 +129,21 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
                                  type(exc).__name__)
     else:
         publish_kpis(summary["kpis"])
+    if not dry_run and account is None:
+        summary["report"] = _dashboard(as_of)
     return summary
+
+
+def _dashboard(as_of: date) -> str | None:
+    """Write the day's report and sum it up in the UI; a report that fails does not fail the run."""
+    try:
+        written = write_dashboard(as_of)
+    except Exception as exc:
+        get_run_logger().warning("The day's report could not be written: %s",
+                                 type(exc).__name__)
+        return None
+    publish_dashboard(written["markdown"])
+    return written["files"][0]
 
 
 def dunning_steps(as_of: date, actor: str, run_id: str, account: str | None,

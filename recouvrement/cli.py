@@ -536,5 +536,48 @@ def quarantine_export(out: Path, fmt: str, everything: bool, file_name: str | No
         rows = list_rows(session, status=None if everything else "open", file=file_name, raw=True)
     click.echo(f"{export_rows(rows, out, fmt)} row(s) written to {out}")
 
+
+@main.command()
+@click.option("--as-of", type=DATE, help="the report's day (default: today)")
+@click.option("--from", "start", type=DATE,
+              help="first day of the trends (default: 13 weeks before --as-of)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.html or FILE.pdf (default: reports/dashboard/ of the home)")
+@click.option("--format", "fmt", type=click.Choice(["html", "json"]), default="html",
+              show_default=True, help="json: the figures on standard output")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="default: report_language (fr)")
+def report(as_of: date | None, start: date | None, out: Path | None, fmt: str,
+           lang: str | None) -> None:
+    """The credit manager's report: aged balance, DSO, CEI, what each step recovers."""
+    settings = load_settings()
+    today = today_in(settings.timezone)
+    as_of = as_of or today
+    if as_of > today:
+        _fail(f"--as-of {as_of} is later than today ({today}): the ledger cannot know it yet")
+    from recouvrement.context import run_context
+    from recouvrement.dashboard import compute_report, default_start, report_path, render_json
+    from recouvrement.dashboard import write_report
+
+    start = start or default_start(as_of)
+    if start > as_of:
+        _fail(f"--from {start} is after --as-of {as_of}")
+    if out is not None and fmt == "html" and out.suffix.lower() not in (".html", ".htm", ".pdf"):
+        _fail(f"--out {out}: give a .html or a .pdf file (or --format json)")
+    ctx = run_context()
+    with ctx.db.session() as session:
+        figures = compute_report(session, ctx.policy, as_of=as_of, start=start)
+    if fmt == "json":
+        text = render_json(figures)
+        if out is None:
+            click.echo(text)
+        else:
+            out.write_text(text + "\n", encoding="utf-8")
+            click.echo(f"Figures written to {out}")
+        return
+    out = out or report_path(settings.home, as_of)
+    write_report(figures, out, lang or settings.report_language)
+    click.echo(f"Report of {as_of} (from {start}) written to {out}")
+
+
 if __name__ == "__main__":
     main()

@@ -86,6 +86,7 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
                 if disputed:
                     echo(f"  {day}  the debtor of {number} calls to contest it: dispute opened")
         messages = len(sink.messages)
+    report = _write_report(settings, start, day)
 
     echo("")
     echo(f"Done: {messages} e-mails delivered to the sink; "
@@ -94,11 +95,25 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
     echo(f"  e-mails (Maildir)         {home / 'maildir'}")
     echo(f"  letters to print (PDF)    {home / 'letters'}   (one folder a day, manifest.csv)")
     echo(f"  the ledger (SQLite)       {home / 'recouvrement.db'}")
+    echo(f"  the report (HTML, PDF)    {report}   (recouvrement report)")
     echo("  debtors and risk          recouvrement debtors")
     echo("  litigation queue          recouvrement litigation list")
     echo("  audit log                 recouvrement audit show   |   recouvrement audit verify")
     echo("  one more day, by hand     recouvrement run --dry-run")
     echo("  Prefect UI                prefect server start   (then http://127.0.0.1:4200)")
+
+
+def _write_report(settings: Settings, start: date, day: date) -> Path:
+    """The credit manager's report over the demo's days, as a page and as PDF."""
+    from recouvrement.context import run_context
+    from recouvrement.dashboard import compute_report, report_path, write_report
+
+    ctx = run_context()
+    with ctx.db.session() as session:
+        figures = compute_report(session, ctx.policy, as_of=day, start=start)
+    page = write_report(figures, report_path(settings.home.resolve(), day), "fr")
+    write_report(figures, page.with_suffix(".pdf"), "fr")
+    return page
 
 
 def _dispute_one(db, set_dispute) -> str | None:

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     agency_name: str | None = None
     agency_address: str | None = None
 
+    # The weekly report (`weekly-report` deployment) goes to these addresses, comma-separated.
+    report_recipients: str | None = None
+    report_language: Literal["fr", "en"] = "fr"
+
     # A row left in `sending` longer than this by a run that died is resumed.
     sending_lease_minutes: int = 15
 
@@ -100,6 +104,10 @@ class Settings(BaseSettings):
             return Secret.load("recouvrement-smtp-password").get()
         except ValueError:
             return None
+
+    @property
+    def report_recipient_list(self) -> list[str]:
+        return [a.strip() for a in (self.report_recipients or "").split(",") if a.strip()]
 
     @property
     def letters_dir(self) -> Path:

@@ -34,11 +34,18 @@ def postgres_admin_url() -> str | None:
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
+def browser_wanted() -> bool:
+    return os.environ.get("RECOUVREMENT_TEST_BROWSER", "on").lower() not in ("off", "0", "no")
+
+
 def pytest_collection_modifyitems(config, items):
-    if postgres_admin_url() is not None:
-        return
-    kept = [i for i in items if "postgres" not in i.keywords]
-    dropped = [i for i in items if "postgres" in i.keywords]
+    unwanted = set()
+    if postgres_admin_url() is None:
+        unwanted.add("postgres")
+    if not browser_wanted():
+        unwanted.add("browser")
+    kept = [i for i in items if not unwanted & set(i.keywords)]
+    dropped = [i for i in items if unwanted & set(i.keywords)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

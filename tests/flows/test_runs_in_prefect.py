@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import sqlite3
 
@@ -199,3 +200,31 @@ def test_only_passing_database_troubles_are_retried(orig, retried):
     error = DBAPIError.instance("SELECT 1", {}, orig, Exception)
     assert transient(None, None, Failed(data=error)) is retried
     assert transient(None, None, Failed(data=ValueError("a bug"))) is False
+
+
+def test_a_daily_run_writes_the_report_and_sums_it_up_in_the_ui(inbox, sink, home):
+    state = daily_dunning(as_of=DAY, return_state=True)
+    page = home / "reports" / "dashboard" / "rapport-2026-11-02.html"
+    assert state.result()["report"] == str(page) and page.exists()
+    assert "Balance âgée" in page.read_text(encoding="utf-8")
+    headline = artifacts_of(run_of(state).id)["collection-dashboard"]["data"]
+    assert "| receivables | €2,550.49 |" in headline
+    assert "| overdue | €1,350.49 (53.0 %) |" in headline
+    assert page.as_uri() in headline  # the link to the whole report
+    assert "SARL" not in headline and "example.com" not in headline
+
+
+def test_the_weekly_report_is_written_as_html_and_pdf_and_mailed(inbox, sink, home, monkeypatch):
+    from flows.report import weekly_report
+
+    daily_dunning(as_of=DAY)
+    before = len(sink.messages)
+    monkeypatch.setenv("RECOUVREMENT_REPORT_RECIPIENTS", "dg@creancier.example.com, "
+                                                         "credit@creancier.example.com")
+    result = weekly_report(as_of=DAY)
+    assert [Path(f).suffix for f in result["files"]] == [".html", ".pdf"]
+    assert all(Path(f).exists() for f in result["files"]) and result["mailed_to"] == 2
+    mail = sink.messages[before]
+    assert mail["Subject"] == "Tableau de bord du recouvrement — 2026-11-02"
+    assert sorted(a.get_filename() for a in mail.iter_attachments()) == [
+        "rapport-2026-11-02.html", "rapport-2026-11-02.pdf"]

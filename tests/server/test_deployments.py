@@ -35,6 +35,14 @@ def test_deployments_are_on_the_pool_with_the_daily_schedule(deployments):
     assert set(rerun.parameter_openapi_schema["properties"]) >= {"as_of", "debtor", "dry_run"}
 
 
+def test_the_weekly_report_is_deployed_for_monday_mornings(deployments):
+    with deployments.client() as client:
+        weekly = client.read_deployment_by_name("weekly-report/weekly-report")
+    assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in weekly.schedules] == [
+        ("0 8 * * 1", "Europe/Paris", True)]
+    assert weekly.work_pool_name == POOL
+
+
 def test_the_scheduler_plans_the_daily_run_at_seven_on_business_mornings(deployments):
     paris = ZoneInfo("Europe/Paris")
     starts = [r.expected_start_time.astimezone(paris)

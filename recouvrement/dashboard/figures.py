@@ -1,0 +1,265 @@
+"""Every figure of the report, computed from the ledger's history as of one day.
+
+Amounts are euros (invoices in another currency are counted apart, never
+converted). The result is plain data — Decimals, dates, lists — that the
+charts, the HTML page, the JSON output and the Prefect artifact all read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+from statistics import median
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from recouvrement.dashboard.history import LedgerHistory, read_history
+from recouvrement.domain import kpi
+from recouvrement.domain.legal import limitation_date
+from recouvrement.domain.model import Debtor as DomainDebtor
+from recouvrement.domain.model import DebtorKind
+from recouvrement.domain.policy import Policy
+
+ZERO = Decimal("0.00")
+RECOVERY_WINDOW_DAYS = 15  # a level "recovers" what is paid within 15 days of it
+DSO_MONTHS = 12  # the countback looks back at most a year
+TOP_DEBTORS = 20
+PRESCRIPTION_HORIZON_DAYS = 90
+LITIGATION_STAGES = ("queued", "exported", "with_bailiff", "with_lawyer", "closed")
+
+
+def _sum(values) -> Decimal:
+    return sum((Decimal(v) for v in values), ZERO)
+
+
+def compute_report(session: Session, policy: Policy, *, as_of: date, start: date) -> dict[str, Any]:
+    """The whole report for the period `start`..`as_of`."""
+    history = read_history(session)
+    euros = history.invoices["currency"].str.upper().eq("EUR")
+    other = history.invoices.loc[~euros]
+    history.invoices = history.invoices.loc[euros].reset_index(drop=True)
+    open_now = history.open_on(as_of)
+    inv = history.invoices.assign(open=open_now)
+    weeks = kpi.week_ends(start, as_of)
+    dso_series = [{"day": day, "dso": _dso(history, day)} for day in weeks]
+    trend = kpi.weekly_trend([p["dso"] for p in dso_series])
+    aged = _aged(inv, policy, as_of)
+    overdue = _sum(inv.loc[(inv["open"] > 0) & (pd.to_datetime(inv["due_date"])
+                                              < pd.Timestamp(as_of)), "open"])
+    receivables = _sum(inv.loc[inv["open"] > 0, "open"])
+    cei = _cei_by_month(history, start, as_of)
+    # The headline's CEI is the last whole month's: a month two days old says little.
+    whole = [m for m in cei if m["complete"]]
+    headline_cei = whole[-1] if whole else (cei[-1] if cei else None)
+    return {
+        "as_of": as_of, "start": start,
+        "headline": {
+            "receivables": receivables, "overdue": overdue,
+            "overdue_share": kpi.share(overdue, receivables),
+            "open_invoices": int((inv["open"] > 0).sum()),
+            "debtors": int(inv.loc[inv["open"] > 0, "account"].nunique()),
+            "dso": dso_series[-1]["dso"] if dso_series else None,
+            "dso_trend_per_week": trend.per_week if trend else None,
+            "cei_last_month": headline_cei["cei"] if headline_cei else None,
+            "cei_month": headline_cei["month"] if headline_cei else None,
+            "other_currencies": int((other["open_amount"] > 0).sum()),
+        },
+        "aged_balance": aged,
+        "dso": {"points": dso_series, "trend": trend},
+        "cei": cei,
+        "recovery": _recovery(history, start, as_of),
+        "promises": _promises(history, inv, start, as_of),
+        "plans": _plans(history, start, as_of),
+        "disputes": _disputes(history, inv, as_of),
+        "litigation": _litigation(history, as_of),
+        "top_debtors": _top_debtors(inv, as_of),
+        "prescriptions": _prescriptions(inv, as_of),
+    }
+
+
+def _dso(history: LedgerHistory, day: date) -> Decimal | None:
+    """Countback DSO on `day`: the receivables explained by the latest months' sales."""
+    receivables = _sum(v for v in history.open_on(day) if v > 0)
+    issued = pd.to_datetime(history.invoices["issue_date"])
+    sales = []
+    for first, last in kpi.month_windows(day, DSO_MONTHS):
+        in_window = (issued >= pd.Timestamp(first)) & (issued <= pd.Timestamp(last))
+        sales.append(((last - first).days + 1, _sum(history.invoices.loc[in_window, "amount"])))
+    return kpi.countback_dso(receivables, sales)
+
+
+def _aged(inv: pd.DataFrame, policy: Policy, day: date) -> dict[str, Any]:
+    live = inv.loc[inv["open"] > 0]
+    owed = live.groupby("account")["open"].apply(_sum)
+    segments = {account: _segment(policy, account, kind, risk_class, owed[account])
+                for account, kind, risk_class in
+                live[["account", "kind", "risk_class"]].drop_duplicates("account").itertuples(
+                    index=False)}
+    due = list(live["due_date"])
+    by_kind = kpi.aged_balance(zip(live["kind"], due, live["open"]), day)
+    by_segment = kpi.aged_balance(zip(live["account"].map(segments), due, live["open"]), day)
+    total = kpi.aged_balance((("all", d, a) for d, a in zip(due, live["open"])), day)
+    return {"buckets": kpi.BUCKETS, "by_kind": by_kind, "by_segment": by_segment,
+            "total": total.get("all", {b: ZERO for b in kpi.BUCKETS})}
+
+
+def _segment(policy: Policy, account: str, kind: str, risk_class: str | None,
+             owed: Decimal) -> str:
+    """The policy segment a debtor is dunned under today (the base ladder when none)."""
+    if account in policy.debtors:
+        return "debtor override"
+    debtor = DomainDebtor(account=account, name="", kind=DebtorKind(kind), risk_class=risk_class)
+    for segment in policy.segments:
+        if segment.matches(debtor, owed):
+            return segment.name
+    return "base"
+
+
+def _cei_by_month(history: LedgerHistory, start: date, as_of: date) -> list[dict[str, Any]]:
+    issued = pd.to_datetime(history.invoices["issue_date"])
+    due = pd.to_datetime(history.invoices["due_date"])
+    months = []
+    for first, last in kpi.months_between(start, as_of):
+        opening = _sum(v for v in history.open_on(first - timedelta(days=1)) if v > 0)
+        closing_values = history.open_on(last)
+        closing = _sum(v for v in closing_values if v > 0)
+        current = _sum(v for v, d in zip(closing_values, due) if v > 0 and d > pd.Timestamp(last))
+        in_month = (issued >= pd.Timestamp(first)) & (issued <= pd.Timestamp(last))
+        sales = _sum(history.invoices.loc[in_month, "amount"])
+        complete = (last + timedelta(days=1)).day == 1
+        months.append({"month": first.strftime("%Y-%m"), "first": first, "last": last,
+                       "complete": complete,
+                       "opening": opening, "sales": sales, "closing": closing,
+                       "closing_current": current,
+                       "cei": kpi.collection_effectiveness(opening, sales, closing, current)})
+    return months
+
+
+def _recovery(history: LedgerHistory, start: date, as_of: date) -> list[dict[str, Any]]:
+    """Per level: of what its reminders chased, the share paid within 15 days, and how fast."""
+    sent = history.reminders
+    cutoff = as_of - timedelta(days=RECOVERY_WINDOW_DAYS)
+    sent = sent.loc[(sent["sent_on"] >= start) & (sent["sent_on"] <= cutoff)]
+    sent = sent.loc[sent["key"].isin(set(history.invoices["key"]))].reset_index(drop=True)
+    rows = []
+    if len(sent):
+        chased = history.open_at(pd.DataFrame({"key": sent["key"], "on": sent["sent_on"]}))
+        later = history.open_at(pd.DataFrame({
+            "key": sent["key"],
+            "on": [d + timedelta(days=RECOVERY_WINDOW_DAYS) for d in sent["sent_on"]]}))
+        sent = sent.assign(chased=chased, paid=[max(c - l, ZERO) for c, l in zip(chased, later)])
+        settled = history.invoices.set_index("key")["settled_on"]
+        sent["settled_on"] = sent["key"].map(settled)
+    for level in (1, 2, 3):
+        of_level = sent.loc[sent["level"] == level] if len(sent) else sent
+        chased_total = _sum(of_level["chased"]) if len(of_level) else ZERO
+        paid_total = _sum(of_level["paid"]) if len(of_level) else ZERO
+        waits = [(s - d).days for s, d in zip(of_level.get("settled_on", []), of_level.get("sent_on", []))
+                 if isinstance(s, date) and s >= d]
+        rows.append({"level": level, "invoices": len(of_level), "chased": chased_total,
+                     "recovered": paid_total, "share": kpi.share(paid_total, chased_total),
+                     "median_days_to_settle": Decimal(str(median(waits))) if waits else None,
+                     "settled": len(waits)})
+    return rows
+
+
+def _promises(history: LedgerHistory, inv: pd.DataFrame, start: date, as_of: date) -> dict[str, int]:
+    """A promise is kept when what the debtor owed when it was made is paid by its date."""
+    counts: Counter = Counter()
+    by_debtor = {debtor: group for debtor, group in history.invoices.groupby("debtor_id")}
+    for debtor_id, made, until in history.promises[["debtor_id", "created_on", "until"]].itertuples(
+            index=False):
+        if not (start <= made <= as_of):
+            continue
+        if until >= as_of:
+            counts["pending"] += 1
+            continue
+        invoices = by_debtor.get(debtor_id)
+        if invoices is None:
+            counts["kept"] += 1
+            continue
+        keys = pd.DataFrame({"key": invoices["key"], "on": made})
+        owed = history.open_at(keys)
+        still = history.open_at(pd.DataFrame({"key": invoices["key"], "on": until}))
+        counts["kept" if all(s <= 0 for o, s in zip(owed, still) if o > 0) else "broken"] += 1
+    return {k: counts[k] for k in ("kept", "broken", "pending")}
+
+
+def _plans(history: LedgerHistory, start: date, as_of: date) -> dict[str, int]:
+    counts: Counter = Counter()
+    for made, status, status_on in history.plans[["created_on", "status", "status_on"]].itertuples(
+            index=False):
+        if made > as_of:
+            continue
+        if status_on is None or status_on > as_of or status == "active":
+            counts["on_track"] += 1
+        else:
+            counts[status] += 1
+    return {k: counts[k] for k in ("on_track", "completed", "broken")}
+
+
+def _disputes(history: LedgerHistory, inv: pd.DataFrame, as_of: date) -> dict[str, Any]:
+    opened: dict[str, date] = {}
+    for key, is_open, on in history.disputes[["key", "opened", "on"]].itertuples(index=False):
+        if on > as_of:
+            continue
+        if is_open:
+            opened[key] = on
+        else:
+            opened.pop(key, None)
+    amounts = dict(zip(inv["key"], inv["open"]))
+    ages = sorted((as_of - on).days for on in opened.values())
+    return {"open": len(opened), "amount": _sum(amounts.get(k, ZERO) for k in opened),
+            "median_age_days": Decimal(str(median(ages))) if ages else None,
+            "oldest_age_days": ages[-1] if ages else None}
+
+
+def _litigation(history: LedgerHistory, as_of: date) -> list[dict[str, Any]]:
+    stages = {stage: {"stage": stage, "dossiers": 0, "claimed": ZERO, "recovered": ZERO}
+              for stage in LITIGATION_STAGES}
+    for queued_on, total, moves, paid in history.dossiers[
+            ["queued_on", "total", "moves", "paid"]].itertuples(index=False):
+        if queued_on > as_of:
+            continue
+        status = "queued"
+        for on, to in moves:
+            if on <= as_of:
+                status = to
+        row = stages.setdefault(status, {"stage": status, "dossiers": 0, "claimed": ZERO,
+                                         "recovered": ZERO})
+        row["dossiers"] += 1
+        row["claimed"] += total
+        row["recovered"] += _sum(amount for on, amount in paid if on <= as_of)
+    return list(stages.values())
+
+
+def _top_debtors(inv: pd.DataFrame, as_of: date) -> list[dict[str, Any]]:
+    late = inv.loc[(inv["open"] > 0) & (pd.to_datetime(inv["due_date"]) < pd.Timestamp(as_of))]
+    rows = []
+    for account, group in late.groupby("account"):
+        first = group.iloc[0]
+        rows.append({"account": account, "name": first["name"], "kind": first["kind"],
+                     "overdue": _sum(group["open"]), "invoices": len(group),
+                     "oldest_days": max((as_of - d).days for d in group["due_date"]),
+                     "risk_class": first["risk_class"], "risk_score": first["risk_score"]})
+    rows.sort(key=lambda r: (-r["overdue"], r["account"]))
+    return rows[:TOP_DEBTORS]
+
+
+def _prescriptions(inv: pd.DataFrame, as_of: date) -> list[dict[str, Any]]:
+    """Open invoices whose limitation period ends within 90 days (as the ledger stands)."""
+    horizon = as_of + timedelta(days=PRESCRIPTION_HORIZON_DAYS)
+    rows = []
+    live = inv.loc[inv["open"] > 0]
+    for r in live.itertuples(index=False):
+        start = max(d for d in (r.issue_date.date(), r.last_payment_on, r.acknowledged_on)
+                    if isinstance(d, date))
+        limit = limitation_date(DebtorKind(r.kind), start)
+        if as_of <= limit <= horizon:
+            rows.append({"account": r.account, "invoice": r.number, "open": r.open,
+                         "limit": limit, "days_left": (limit - as_of).days})
+    rows.sort(key=lambda r: (r["limit"], r["account"], r["invoice"]))
+    return rows

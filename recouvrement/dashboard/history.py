@@ -1,0 +1,197 @@
+"""The ledger's history as frames: what each invoice owed on any past day.
+
+The ledger keeps each invoice's current state; its past is in the audit log,
+which records every change of an open amount with the export date that showed
+it (`invoice.open_amount_changed`, `invoice.settled`, `invoice.reopened`).
+An invoice counts from its issue date with the open amount the first export
+showed, then changes on the export dates of those entries. Entries erased by
+the GDPR purge say nothing any more: those debtors had nothing open for years.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recouvrement.db.models import (AuditEntry, Debtor, Invoice, LitigationDossier,
+                                    LitigationPayment, PaymentPlan, Promise, Reminder,
+                                    ReminderItem)
+
+AMOUNT_EVENTS = ("invoice.open_amount_changed", "invoice.settled", "invoice.reopened")
+DISPUTE_EVENTS = ("invoice.dispute_opened", "invoice.dispute_closed")
+_SEP = "\x1f"
+
+
+def _key(accounts: pd.Series, numbers: pd.Series) -> pd.Series:
+    return accounts.astype(str) + _SEP + numbers.astype(str)
+
+
+def _money(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    return Decimal(str(value))
+
+
+@dataclass
+class LedgerHistory:
+    invoices: pd.DataFrame  # one row per invoice (document_type invoice, positive amounts)
+    changes: pd.DataFrame  # key, on (datetime64), before, after: open amount changes
+    reminders: pd.DataFrame  # invoice_key, level, sent_on: each invoice a sent reminder took up
+    disputes: pd.DataFrame  # key, at (date), opened (bool)
+    promises: pd.DataFrame  # debtor_id, created_on, until
+    plans: pd.DataFrame  # debtor_id, created_on, status, status_on
+    dossiers: pd.DataFrame  # id, account, queued_on, total, principal, status_changes, paid
+
+    def open_on(self, day: date) -> pd.Series:
+        """Each invoice's open amount on `day` (Decimal), indexed like `invoices`."""
+        return self.open_at(pd.DataFrame({"key": self.invoices["key"],
+                                          "on": pd.Timestamp(day)}), index=self.invoices.index)
+
+    def open_at(self, asked: pd.DataFrame, index=None) -> pd.Series:
+        """The open amount of invoice `key` on day `on`, for each row of `asked`."""
+        asked = asked.reset_index(drop=True)
+        asked["key"] = asked["key"].astype("str")
+        asked["on"] = pd.to_datetime(asked["on"]).astype("datetime64[us]")
+        asked["_row"] = range(len(asked))
+        ordered = asked.sort_values("on")
+        changes = self.changes.astype({"key": "str"}).sort_values("on")
+        found = pd.merge_asof(ordered, changes[["key", "on", "after"]], on="on", by="key",
+                              direction="backward")
+        found = found.set_index("_row").sort_index()
+        facts = self.invoices.set_index("key")
+        initial = facts["initial"].reindex(asked["key"]).to_numpy()
+        issued = facts["issue_date"].reindex(asked["key"]).to_numpy()
+        values = [
+            Decimal(0) if pd.Timestamp(on) < pd.Timestamp(issue)
+            else (after if isinstance(after, Decimal) else start)
+            for on, issue, after, start in zip(asked["on"], issued, found["after"], initial)
+        ]
+        return pd.Series(values, index=asked.index if index is None else index, dtype=object)
+
+
+def read_history(session: Session) -> LedgerHistory:
+    debtors = pd.DataFrame(session.execute(select(
+        Debtor.id, Debtor.account, Debtor.name, Debtor.kind, Debtor.risk_class, Debtor.risk_score,
+        Debtor.collective_proceedings_since)).all(),
+        columns=["debtor_id", "account", "name", "kind", "risk_class", "risk_score",
+                 "proceedings_since"])
+    rows = session.execute(select(
+        Invoice.id, Invoice.number, Invoice.debtor_id, Invoice.issue_date, Invoice.due_date,
+        Invoice.amount, Invoice.open_amount, Invoice.status, Invoice.currency, Invoice.disputed,
+        Invoice.settled_on, Invoice.last_payment_on, Invoice.acknowledged_on, Invoice.dossier_id)
+        .where(Invoice.document_type == "invoice", Invoice.amount > 0)).all()
+    invoices = pd.DataFrame(rows, columns=[
+        "invoice_id", "number", "debtor_id", "issue_date", "due_date", "amount", "open_amount",
+        "status", "currency", "disputed", "settled_on", "last_payment_on", "acknowledged_on",
+        "dossier_id"])
+    invoices = invoices.merge(debtors, on="debtor_id", how="left")
+    invoices["key"] = _key(invoices["account"], invoices["number"])
+
+    changes = _amount_changes(session)
+    changed = set(changes["key"])
+    first_before = changes.dropna(subset=["before"]).groupby("key")["before"].first()
+    initial = invoices["key"].map(first_before)
+    invoices["initial"] = [
+        start if isinstance(start, Decimal)
+        else (amount if key in changed else current)
+        for start, amount, current, key in zip(initial, invoices["amount"], invoices["open_amount"],
+                                               invoices["key"])
+    ] if len(invoices) else pd.Series(dtype=object)
+    invoices["issue_date"] = pd.to_datetime(invoices["issue_date"]).astype("datetime64[us]")
+    return LedgerHistory(invoices=invoices, changes=changes, reminders=_reminders(session),
+                         disputes=_disputes(session), promises=_promises(session),
+                         plans=_plans(session), dossiers=_dossiers(session))
+
+
+def _amount_changes(session: Session) -> pd.DataFrame:
+    records = []
+    for entry_id, event, account, subject, details in session.execute(
+            select(AuditEntry.id, AuditEntry.event, AuditEntry.account, AuditEntry.subject,
+                   AuditEntry.details)
+            .where(AuditEntry.event.in_(AMOUNT_EVENTS), AuditEntry.redacted_at.is_(None))
+            .order_by(AuditEntry.id)):
+        details = details or {}
+        on = details.get("export_date")
+        if not on or account is None or subject is None:
+            continue
+        if event == "invoice.open_amount_changed":
+            before, after = _money(details.get("from")), _money(details.get("to"))
+        elif event == "invoice.settled":
+            before, after = _money(details.get("open_amount_before")), Decimal(0)
+        else:
+            before, after = None, _money(details.get("open_amount"))
+        if after is None:
+            continue
+        records.append((entry_id, account + _SEP + subject, date.fromisoformat(on), before, after))
+    frame = pd.DataFrame(records, columns=["entry", "key", "on", "before", "after"])
+    frame["on"] = pd.to_datetime(frame["on"]).astype("datetime64[us]")
+    # Several entries of one export (changed, then settled) keep their order.
+    return frame.sort_values(["on", "entry"], kind="stable").reset_index(drop=True)
+
+
+def _reminders(session: Session) -> pd.DataFrame:
+    rows = session.execute(
+        select(Debtor.account, Invoice.number, ReminderItem.level, Reminder.sent_on)
+        .join(Reminder, Reminder.id == ReminderItem.reminder_id)
+        .join(Invoice, Invoice.id == ReminderItem.invoice_id)
+        .join(Debtor, Debtor.id == Invoice.debtor_id)
+        .where(Reminder.status == "sent", ReminderItem.level.is_not(None))).all()
+    frame = pd.DataFrame(rows, columns=["account", "number", "level", "sent_on"])
+    frame["key"] = _key(frame["account"], frame["number"])
+    return frame
+
+
+def _disputes(session: Session) -> pd.DataFrame:
+    rows = session.execute(
+        select(AuditEntry.account, AuditEntry.subject, AuditEntry.event, AuditEntry.at)
+        .where(AuditEntry.event.in_(DISPUTE_EVENTS), AuditEntry.redacted_at.is_(None))
+        .order_by(AuditEntry.id)).all()
+    frame = pd.DataFrame(rows, columns=["account", "number", "event", "at"])
+    frame["key"] = _key(frame["account"], frame["number"])
+    frame["opened"] = frame["event"] == "invoice.dispute_opened"
+    frame["on"] = [at.date() for at in frame["at"]]
+    return frame
+
+
+def _promises(session: Session) -> pd.DataFrame:
+    rows = session.execute(select(Promise.debtor_id, Promise.created_at, Promise.until)).all()
+    frame = pd.DataFrame(rows, columns=["debtor_id", "created_at", "until"])
+    frame["created_on"] = [at.date() for at in frame["created_at"]]
+    return frame
+
+
+def _plans(session: Session) -> pd.DataFrame:
+    rows = session.execute(select(PaymentPlan.debtor_id, PaymentPlan.created_at,
+                                  PaymentPlan.status, PaymentPlan.status_on)).all()
+    frame = pd.DataFrame(rows, columns=["debtor_id", "created_at", "status", "status_on"])
+    frame["created_on"] = [at.date() for at in frame["created_at"]]
+    return frame
+
+
+def _dossiers(session: Session) -> pd.DataFrame:
+    dossiers = session.execute(
+        select(LitigationDossier.id, Debtor.account, LitigationDossier.queued_on,
+               LitigationDossier.total, LitigationDossier.principal)
+        .join(Debtor, Debtor.id == LitigationDossier.debtor_id)).all()
+    moves: dict[str, list[tuple[date, str]]] = {}
+    for subject, details in session.execute(
+            select(AuditEntry.subject, AuditEntry.details)
+            .where(AuditEntry.event == "litigation.status_changed",
+                   AuditEntry.redacted_at.is_(None)).order_by(AuditEntry.id)):
+        details = details or {}
+        if subject and details.get("on") and details.get("to"):
+            moves.setdefault(subject, []).append((date.fromisoformat(details["on"]), details["to"]))
+    paid: dict[str, list[tuple[date, Decimal]]] = {}
+    for dossier_id, received_on, amount in session.execute(
+            select(LitigationPayment.dossier_id, LitigationPayment.received_on,
+                   LitigationPayment.amount)):
+        paid.setdefault(dossier_id, []).append((received_on, amount))
+    return pd.DataFrame(
+        [(d.id, d.account, d.queued_on, d.total, d.principal, moves.get(d.id, []),
+          paid.get(d.id, [])) for d in dossiers],
+        columns=["id", "account", "queued_on", "total", "principal", "moves", "paid"])
