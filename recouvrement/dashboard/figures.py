@@ -13,10 +13,12 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from recouvrement.dashboard.history import LedgerHistory, read_history
+
+from recouvrement.dashboard.history import LedgerHistory, euros, read_history
 from recouvrement.domain import kpi
 from recouvrement.domain.legal import limitation_date
 from recouvrement.domain.model import Debtor as DomainDebtor
@@ -38,18 +40,17 @@ def _sum(values) -> Decimal:
 def compute_report(session: Session, policy: Policy, *, as_of: date, start: date) -> dict[str, Any]:
     """The whole report for the period `start`..`as_of`."""
     history = read_history(session)
-    euros = history.invoices["currency"].str.upper().eq("EUR")
-    other = history.invoices.loc[~euros]
-    history.invoices = history.invoices.loc[euros].reset_index(drop=True)
-    open_now = history.open_on(as_of)
-    inv = history.invoices.assign(open=open_now)
+    euro = history.invoices["currency"].str.upper().eq("EUR")
+    other = history.invoices.loc[~euro]
+    history.invoices = history.invoices.loc[euro].reset_index(drop=True)
+    inv = history.invoices.assign(open=history.open_on(as_of))
     weeks = kpi.week_ends(start, as_of)
     dso_series = [{"day": day, "dso": _dso(history, day)} for day in weeks]
     trend = kpi.weekly_trend([p["dso"] for p in dso_series])
     aged = _aged(inv, policy, as_of)
-    overdue = _sum(inv.loc[(inv["open"] > 0) & (pd.to_datetime(inv["due_date"])
-                                              < pd.Timestamp(as_of)), "open"])
-    receivables = _sum(inv.loc[inv["open"] > 0, "open"])
+    live = inv["open"] > 0
+    late = live & (pd.to_datetime(inv["due_date"]) < pd.Timestamp(as_of))
+    overdue, receivables = euros(inv.loc[late, "open"].sum()), euros(inv.loc[live, "open"].sum())
     cei = _cei_by_month(history, start, as_of)
     # The headline's CEI is the last whole month's: a month two days old says little.
     whole = [m for m in cei if m["complete"]]
@@ -59,8 +60,8 @@ def compute_report(session: Session, policy: Policy, *, as_of: date, start: date
         "headline": {
             "receivables": receivables, "overdue": overdue,
             "overdue_share": kpi.share(overdue, receivables),
-            "open_invoices": int((inv["open"] > 0).sum()),
-            "debtors": int(inv.loc[inv["open"] > 0, "account"].nunique()),
+            "open_invoices": int(live.sum()),
+            "debtors": int(inv.loc[live, "account"].nunique()),
             "dso": dso_series[-1]["dso"] if dso_series else None,
             "dso_trend_per_week": trend.per_week if trend else None,
             "cei_last_month": headline_cei["cei"] if headline_cei else None,
@@ -82,26 +83,31 @@ def compute_report(session: Session, policy: Policy, *, as_of: date, start: date
 
 def _dso(history: LedgerHistory, day: date) -> Decimal | None:
     """Countback DSO on `day`: the receivables explained by the latest months' sales."""
-    receivables = _sum(v for v in history.open_on(day) if v > 0)
-    issued = pd.to_datetime(history.invoices["issue_date"])
+    owed = history.open_on(day)
+    receivables = euros(owed[owed > 0].sum())
+    issued = history.invoices["issue_date"].to_numpy()
+    order = np.argsort(issued, kind="stable")
+    dates, running = issued[order], np.concatenate([[0], np.cumsum(
+        history.invoices["amount_c"].to_numpy()[order])])
     sales = []
     for first, last in kpi.month_windows(day, DSO_MONTHS):
-        in_window = (issued >= pd.Timestamp(first)) & (issued <= pd.Timestamp(last))
-        sales.append(((last - first).days + 1, _sum(history.invoices.loc[in_window, "amount"])))
+        low = np.searchsorted(dates, np.datetime64(first, "us"), side="left")
+        high = np.searchsorted(dates, np.datetime64(last, "us"), side="right")
+        sales.append(((last - first).days + 1, euros(running[high] - running[low])))
     return kpi.countback_dso(receivables, sales)
 
 
 def _aged(inv: pd.DataFrame, policy: Policy, day: date) -> dict[str, Any]:
     live = inv.loc[inv["open"] > 0]
-    owed = live.groupby("account")["open"].apply(_sum)
-    segments = {account: _segment(policy, account, kind, risk_class, owed[account])
+    owed = live.groupby("account")["open"].sum()
+    segments = {account: _segment(policy, account, kind, risk_class, euros(owed[account]))
                 for account, kind, risk_class in
                 live[["account", "kind", "risk_class"]].drop_duplicates("account").itertuples(
                     index=False)}
-    due = list(live["due_date"])
-    by_kind = kpi.aged_balance(zip(live["kind"], due, live["open"]), day)
-    by_segment = kpi.aged_balance(zip(live["account"].map(segments), due, live["open"]), day)
-    total = kpi.aged_balance((("all", d, a) for d, a in zip(due, live["open"])), day)
+    due, amounts = list(live["due_date"]), [euros(c) for c in live["open"]]
+    by_kind = kpi.aged_balance(zip(live["kind"], due, amounts), day)
+    by_segment = kpi.aged_balance(zip(live["account"].map(segments), due, amounts), day)
+    total = kpi.aged_balance((("all", d, a) for d, a in zip(due, amounts)), day)
     return {"buckets": kpi.BUCKETS, "by_kind": by_kind, "by_segment": by_segment,
             "total": total.get("all", {b: ZERO for b in kpi.BUCKETS})}
 
@@ -119,21 +125,22 @@ def _segment(policy: Policy, account: str, kind: str, risk_class: str | None,
 
 
 def _cei_by_month(history: LedgerHistory, start: date, as_of: date) -> list[dict[str, Any]]:
-    issued = pd.to_datetime(history.invoices["issue_date"])
-    due = pd.to_datetime(history.invoices["due_date"])
+    issued = history.invoices["issue_date"].to_numpy()
+    due = pd.to_datetime(history.invoices["due_date"]).to_numpy()
+    amounts = history.invoices["amount_c"].to_numpy()
     months = []
     for first, last in kpi.months_between(start, as_of):
-        opening = _sum(v for v in history.open_on(first - timedelta(days=1)) if v > 0)
-        closing_values = history.open_on(last)
-        closing = _sum(v for v in closing_values if v > 0)
-        current = _sum(v for v, d in zip(closing_values, due) if v > 0 and d > pd.Timestamp(last))
-        in_month = (issued >= pd.Timestamp(first)) & (issued <= pd.Timestamp(last))
-        sales = _sum(history.invoices.loc[in_month, "amount"])
+        before = history.open_on(first - timedelta(days=1))
+        after = history.open_on(last)
+        not_due = due > np.datetime64(last, "us")
+        in_month = (issued >= np.datetime64(first, "us")) & (issued <= np.datetime64(last, "us"))
+        opening, closing = euros(before[before > 0].sum()), euros(after[after > 0].sum())
+        current = euros(after[(after > 0) & not_due].sum())
+        sales = euros(amounts[in_month].sum())
         complete = (last + timedelta(days=1)).day == 1
         months.append({"month": first.strftime("%Y-%m"), "first": first, "last": last,
-                       "complete": complete,
-                       "opening": opening, "sales": sales, "closing": closing,
-                       "closing_current": current,
+                       "complete": complete, "opening": opening, "sales": sales,
+                       "closing": closing, "closing_current": current,
                        "cei": kpi.collection_effectiveness(opening, sales, closing, current)})
     return months
 
@@ -146,17 +153,16 @@ def _recovery(history: LedgerHistory, start: date, as_of: date) -> list[dict[str
     sent = sent.loc[sent["key"].isin(set(history.invoices["key"]))].reset_index(drop=True)
     rows = []
     if len(sent):
-        chased = history.open_at(pd.DataFrame({"key": sent["key"], "on": sent["sent_on"]}))
-        later = history.open_at(pd.DataFrame({
-            "key": sent["key"],
-            "on": [d + timedelta(days=RECOVERY_WINDOW_DAYS) for d in sent["sent_on"]]}))
-        sent = sent.assign(chased=chased, paid=[max(c - l, ZERO) for c, l in zip(chased, later)])
+        chased = history.open_at(sent["key"], sent["sent_on"])
+        later = history.open_at(sent["key"], [d + timedelta(days=RECOVERY_WINDOW_DAYS)
+                                              for d in sent["sent_on"]])
+        sent = sent.assign(chased=chased, paid=np.maximum(chased - later, 0))
         settled = history.invoices.set_index("key")["settled_on"]
         sent["settled_on"] = sent["key"].map(settled)
     for level in (1, 2, 3):
         of_level = sent.loc[sent["level"] == level] if len(sent) else sent
-        chased_total = _sum(of_level["chased"]) if len(of_level) else ZERO
-        paid_total = _sum(of_level["paid"]) if len(of_level) else ZERO
+        chased_total = euros(of_level["chased"].sum()) if len(of_level) else ZERO
+        paid_total = euros(of_level["paid"].sum()) if len(of_level) else ZERO
         waits = [(s - d).days for s, d in zip(of_level.get("settled_on", []), of_level.get("sent_on", []))
                  if isinstance(s, date) and s >= d]
         rows.append({"level": level, "invoices": len(of_level), "chased": chased_total,
@@ -168,24 +174,16 @@ def _recovery(history: LedgerHistory, start: date, as_of: date) -> list[dict[str
 
 def _promises(history: LedgerHistory, inv: pd.DataFrame, start: date, as_of: date) -> dict[str, int]:
     """A promise is kept when what the debtor owed when it was made is paid by its date."""
-    counts: Counter = Counter()
-    by_debtor = {debtor: group for debtor, group in history.invoices.groupby("debtor_id")}
-    for debtor_id, made, until in history.promises[["debtor_id", "created_on", "until"]].itertuples(
-            index=False):
-        if not (start <= made <= as_of):
-            continue
-        if until >= as_of:
-            counts["pending"] += 1
-            continue
-        invoices = by_debtor.get(debtor_id)
-        if invoices is None:
-            counts["kept"] += 1
-            continue
-        keys = pd.DataFrame({"key": invoices["key"], "on": made})
-        owed = history.open_at(keys)
-        still = history.open_at(pd.DataFrame({"key": invoices["key"], "on": until}))
-        counts["kept" if all(s <= 0 for o, s in zip(owed, still) if o > 0) else "broken"] += 1
-    return {k: counts[k] for k in ("kept", "broken", "pending")}
+    promises = history.promises.loc[(history.promises["created_on"] >= start)
+                                    & (history.promises["created_on"] <= as_of)]
+    pending = int((promises["until"] >= as_of).sum())
+    due = promises.loc[promises["until"] < as_of].reset_index(drop=True)
+    due = due.assign(promise=np.arange(len(due)))
+    pairs = due.merge(history.invoices[["debtor_id", "key"]], on="debtor_id")
+    owed = history.open_at(pairs["key"], pairs["created_on"])
+    still = history.open_at(pairs["key"], pairs["until"])
+    broken = set(pairs.loc[(owed > 0) & (still > 0), "promise"])
+    return {"kept": len(due) - len(broken), "broken": len(broken), "pending": pending}
 
 
 def _plans(history: LedgerHistory, start: date, as_of: date) -> dict[str, int]:
@@ -212,7 +210,7 @@ def _disputes(history: LedgerHistory, inv: pd.DataFrame, as_of: date) -> dict[st
             opened.pop(key, None)
     amounts = dict(zip(inv["key"], inv["open"]))
     ages = sorted((as_of - on).days for on in opened.values())
-    return {"open": len(opened), "amount": _sum(amounts.get(k, ZERO) for k in opened),
+    return {"open": len(opened), "amount": euros(sum(int(amounts.get(k, 0)) for k in opened)),
             "median_age_days": Decimal(str(median(ages))) if ages else None,
             "oldest_age_days": ages[-1] if ages else None}
 
@@ -238,28 +236,33 @@ def _litigation(history: LedgerHistory, as_of: date) -> list[dict[str, Any]]:
 
 def _top_debtors(inv: pd.DataFrame, as_of: date) -> list[dict[str, Any]]:
     late = inv.loc[(inv["open"] > 0) & (pd.to_datetime(inv["due_date"]) < pd.Timestamp(as_of))]
-    rows = []
-    for account, group in late.groupby("account"):
-        first = group.iloc[0]
-        rows.append({"account": account, "name": first["name"], "kind": first["kind"],
-                     "overdue": _sum(group["open"]), "invoices": len(group),
-                     "oldest_days": max((as_of - d).days for d in group["due_date"]),
-                     "risk_class": first["risk_class"], "risk_score": first["risk_score"]})
-    rows.sort(key=lambda r: (-r["overdue"], r["account"]))
-    return rows[:TOP_DEBTORS]
+    by_account = late.groupby("account").agg(
+        overdue=("open", "sum"), invoices=("open", "size"), oldest_due=("due_date", "min"),
+        name=("name", "first"), kind=("kind", "first"), risk_class=("risk_class", "first"),
+        risk_score=("risk_score", "first")).reset_index()
+    top = by_account.sort_values(["overdue", "account"], ascending=[False, True]).head(TOP_DEBTORS)
+    return [{"account": r.account, "name": r.name, "kind": r.kind, "overdue": euros(r.overdue),
+             "invoices": int(r.invoices), "oldest_days": (as_of - r.oldest_due).days,
+             "risk_class": None if pd.isna(r.risk_class) else r.risk_class,
+             "risk_score": None if pd.isna(r.risk_score) else int(r.risk_score)}
+            for r in top.itertuples(index=False)]
 
 
 def _prescriptions(inv: pd.DataFrame, as_of: date) -> list[dict[str, Any]]:
     """Open invoices whose limitation period ends within 90 days (as the ledger stands)."""
     horizon = as_of + timedelta(days=PRESCRIPTION_HORIZON_DAYS)
-    rows = []
     live = inv.loc[inv["open"] > 0]
-    for r in live.itertuples(index=False):
-        start = max(d for d in (r.issue_date.date(), r.last_payment_on, r.acknowledged_on)
-                    if isinstance(d, date))
-        limit = limitation_date(DebtorKind(r.kind), start)
+    starts = [max(d for d in (issued.date(), paid, acknowledged) if isinstance(d, date))
+              for issued, paid, acknowledged in zip(live["issue_date"], live["last_payment_on"],
+                                                    live["acknowledged_on"])]
+    limits: dict[tuple[str, date], date] = {}
+    rows = []
+    for r, start in zip(live.itertuples(index=False), starts):
+        limit = limits.get((r.kind, start))
+        if limit is None:
+            limit = limits[(r.kind, start)] = limitation_date(DebtorKind(r.kind), start)
         if as_of <= limit <= horizon:
-            rows.append({"account": r.account, "invoice": r.number, "open": r.open,
+            rows.append({"account": r.account, "invoice": r.number, "open": euros(r.open),
                          "limit": limit, "days_left": (limit - as_of).days})
     rows.sort(key=lambda r: (r["limit"], r["account"], r["invoice"]))
     return rows

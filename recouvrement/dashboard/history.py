@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,32 +47,43 @@ class LedgerHistory:
     promises: pd.DataFrame  # debtor_id, created_on, until
     plans: pd.DataFrame  # debtor_id, created_on, status, status_on
     dossiers: pd.DataFrame  # id, account, queued_on, total, principal, status_changes, paid
+    _sorted: pd.DataFrame | None = None
 
-    def open_on(self, day: date) -> pd.Series:
-        """Each invoice's open amount on `day` (Decimal), indexed like `invoices`."""
-        return self.open_at(pd.DataFrame({"key": self.invoices["key"],
-                                          "on": pd.Timestamp(day)}), index=self.invoices.index)
+    def open_on(self, day: date) -> np.ndarray:
+        """Each invoice's open amount on `day`, in cents, in the order of `invoices`."""
+        return self.open_at(self.invoices["key"], np.full(len(self.invoices), np.datetime64(day, "us")))
 
-    def open_at(self, asked: pd.DataFrame, index=None) -> pd.Series:
-        """The open amount of invoice `key` on day `on`, for each row of `asked`."""
-        asked = asked.reset_index(drop=True)
-        asked["key"] = asked["key"].astype("str")
-        asked["on"] = pd.to_datetime(asked["on"]).astype("datetime64[us]")
-        asked["_row"] = range(len(asked))
-        ordered = asked.sort_values("on")
-        changes = self.changes.astype({"key": "str"}).sort_values("on")
-        found = pd.merge_asof(ordered, changes[["key", "on", "after"]], on="on", by="key",
-                              direction="backward")
-        found = found.set_index("_row").sort_index()
+    def open_at(self, keys, days) -> np.ndarray:
+        """The open amount (cents) of invoice `keys[i]` on day `days[i]`, for each i."""
+        asked = pd.DataFrame({
+            "key": pd.Series(np.asarray(keys, dtype=object)).astype("str"),
+            "on": pd.to_datetime(pd.Series(np.asarray(days, dtype=object))).astype("datetime64[us]")})
+        asked["_row"] = np.arange(len(asked))
+        found = pd.merge_asof(asked.sort_values("on"), self._changes_by_day, on="on", by="key",
+                              direction="backward").sort_values("_row")
         facts = self.invoices.set_index("key")
-        initial = facts["initial"].reindex(asked["key"]).to_numpy()
+        initial = facts["initial_c"].reindex(asked["key"]).to_numpy()
         issued = facts["issue_date"].reindex(asked["key"]).to_numpy()
-        values = [
-            Decimal(0) if pd.Timestamp(on) < pd.Timestamp(issue)
-            else (after if isinstance(after, Decimal) else start)
-            for on, issue, after, start in zip(asked["on"], issued, found["after"], initial)
-        ]
-        return pd.Series(values, index=asked.index if index is None else index, dtype=object)
+        after = found["after_c"].to_numpy()
+        values = np.where(np.isnan(after), initial, after)
+        return np.where(asked["on"].to_numpy() < issued, 0, values).astype(np.int64)
+
+    @property
+    def _changes_by_day(self) -> pd.DataFrame:
+        if self._sorted is None:
+            self._sorted = (self.changes.astype({"key": "str"}).sort_values("on", kind="stable")
+                            [["key", "on", "after_c"]])
+        return self._sorted
+
+
+def cents(values) -> np.ndarray:
+    """Decimal euros (two decimals) as integer cents; None as NaN."""
+    return np.array([np.nan if v is None else int(Decimal(v) * 100) for v in values], dtype=float)
+
+
+def euros(amount_cents) -> Decimal:
+    """Integer cents back to Decimal euros, at the edge."""
+    return Decimal(int(amount_cents)).scaleb(-2)
 
 
 def read_history(session: Session) -> LedgerHistory:
@@ -94,14 +106,16 @@ def read_history(session: Session) -> LedgerHistory:
 
     changes = _amount_changes(session)
     changed = set(changes["key"])
-    first_before = changes.dropna(subset=["before"]).groupby("key")["before"].first()
-    initial = invoices["key"].map(first_before)
-    invoices["initial"] = [
-        start if isinstance(start, Decimal)
-        else (amount if key in changed else current)
-        for start, amount, current, key in zip(initial, invoices["amount"], invoices["open_amount"],
-                                               invoices["key"])
-    ] if len(invoices) else pd.Series(dtype=object)
+    first_before = changes.dropna(subset=["before_c"]).groupby("key")["before_c"].first()
+    invoices["amount_c"] = cents(invoices["amount"]).astype(np.int64)
+    invoices["current_c"] = cents(invoices["open_amount"]).astype(np.int64)
+    # Before its first recorded change an invoice owed what that change started from
+    # (its amount when the change does not say); one never changed owes what it owes now.
+    start = invoices["key"].map(first_before).to_numpy(dtype=float)
+    was_changed = invoices["key"].isin(changed).to_numpy()
+    invoices["initial_c"] = np.where(~np.isnan(start), start,
+                                     np.where(was_changed, invoices["amount_c"],
+                                              invoices["current_c"])).astype(float)
     invoices["issue_date"] = pd.to_datetime(invoices["issue_date"]).astype("datetime64[us]")
     return LedgerHistory(invoices=invoices, changes=changes, reminders=_reminders(session),
                          disputes=_disputes(session), promises=_promises(session),
@@ -129,6 +143,7 @@ def _amount_changes(session: Session) -> pd.DataFrame:
             continue
         records.append((entry_id, account + _SEP + subject, date.fromisoformat(on), before, after))
     frame = pd.DataFrame(records, columns=["entry", "key", "on", "before", "after"])
+    frame["before_c"], frame["after_c"] = cents(frame["before"]), cents(frame["after"])
     frame["on"] = pd.to_datetime(frame["on"]).astype("datetime64[us]")
     # Several entries of one export (changed, then settled) keep their order.
     return frame.sort_values(["on", "entry"], kind="stable").reset_index(drop=True)
