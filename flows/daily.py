@@ -129,7 +129,7 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
                                  type(exc).__name__)
     else:
         publish_kpis(summary["kpis"])
-    if not dry_run and account is None:
+    if not dry_run and account is None and load_settings().daily_report:
         summary["report"] = _dashboard(as_of)
     return summary
 

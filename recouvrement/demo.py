@@ -55,6 +55,8 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
         os.environ["RECOUVREMENT_SMTP_PORT"] = str(sink.port)
         os.environ["RECOUVREMENT_SMTP_SECURITY"] = "none"
         os.environ.pop("RECOUVREMENT_SMTP_USER", None)
+        # One report at the end over all the simulated days, not one per day.
+        os.environ["RECOUVREMENT_DAILY_REPORT"] = "false"
         # How the demo creditor is paid, unless the user configured a creditor.
         os.environ.setdefault("RECOUVREMENT_CREDITOR_IBAN", "FR76 3000 6000 0112 3456 7890 189")
         os.environ.setdefault("RECOUVREMENT_CREDITOR_BIC", "AGRIFRPP")

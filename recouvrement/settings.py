@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     agency_name: str | None = None
     agency_address: str | None = None
 
+    # The daily run writes the day's report page (recouvrement report) and sums it up in the UI.
+    daily_report: bool = True
     # The weekly report (`weekly-report` deployment) goes to these addresses, comma-separated.
     report_recipients: str | None = None
     report_language: Literal["fr", "en"] = "fr"

@@ -102,4 +102,6 @@ def home(tmp_path, monkeypatch, database_url, sink):
     monkeypatch.setenv("RECOUVREMENT_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("RECOUVREMENT_SMTP_PORT", str(sink.port))
     monkeypatch.setenv("RECOUVREMENT_SENDER", "relances@creancier.example.com")
+    # The day's report page costs seconds per run: its own tests ask for it.
+    monkeypatch.setenv("RECOUVREMENT_DAILY_REPORT", "false")
     return home

@@ -202,7 +202,8 @@ def test_only_passing_database_troubles_are_retried(orig, retried):
     assert transient(None, None, Failed(data=ValueError("a bug"))) is False
 
 
-def test_a_daily_run_writes_the_report_and_sums_it_up_in_the_ui(inbox, sink, home):
+def test_a_daily_run_writes_the_report_and_sums_it_up_in_the_ui(inbox, sink, home, monkeypatch):
+    monkeypatch.delenv("RECOUVREMENT_DAILY_REPORT")  # on by default
     state = daily_dunning(as_of=DAY, return_state=True)
     page = home / "reports" / "dashboard" / "rapport-2026-11-02.html"
     assert state.result()["report"] == str(page) and page.exists()
