@@ -118,6 +118,13 @@ class Post:
                         Reminder.debtor_id == row.debtor_id, Reminder.status == "sent",
                         Reminder.level < row.level, Reminder.letter_file.is_not(None))
                     .order_by(Reminder.sent_on, Reminder.id)).all()
+            # A path the outbox holds is read only inside the print queue: a
+            # tampered row must not have a host file mailed as an "earlier letter".
+            outside = [f for f in files if not self.queue.holds(Path(f))]
+            if outside:
+                raise MissingLetter(
+                    f"the formal notice must carry a copy of each earlier letter; these are not "
+                    f"letters of the print queue {self.queue.folder}: {', '.join(outside)}")
             missing = [f for f in files if not Path(f).is_file()]
             if missing:
                 raise MissingLetter(
