@@ -371,7 +371,8 @@ def litigation_export(dossier_id: str, out: Path, as_zip: bool) -> None:
     def export(session, actor, today):
         written.append(export_dossier(
             session, dossier_id, out, today=today, actor=actor, creditor=ctx.settings.creditor,
-            creditor_is_trader=ctx.settings.creditor_is_trader, renderer=default_renderer(),
+            creditor_is_trader=ctx.settings.creditor_is_trader,
+            renderer=default_renderer(ctx.template_dirs),
             as_zip=as_zip, templates=[ctx.settings.templates] if ctx.settings.templates else None))
 
     _dossier_command(export)

@@ -88,7 +88,8 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
                              account=debtor, shard=shard,
                              pacing=Pacing(s.smtp_retries, s.smtp_backoff_seconds,
                                            s.smtp_rate_per_second),
-                             post=Post(PrintQueue(s.letters_dir), default_renderer()),
+                             post=Post(PrintQueue(s.letters_dir),
+                                       default_renderer(ctx.template_dirs)),
                              progress=progress_reporter(_described("Reminders sent", shard)))
     logger = get_run_logger()
     logger.info("Sent %d reminder(s) (%d letter(s) in the print queue), %d failed, %d cancelled",
