@@ -11,11 +11,14 @@ out, and after a bounded number of attempts the outbox gives up on it
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select, update
 
+from recouvrement.cli import main as cli
 from recouvrement.db import Database
 from recouvrement.db.models import AuditEntry, Debtor, Reminder
 from recouvrement.domain.policy import load_policy
@@ -121,6 +124,31 @@ def test_the_outbox_gives_up_after_its_attempts_and_says_so(db, sink, tmp_path):
     assert row.attempts == 3 and "RecursionError" in row.last_error
     assert events.count("reminder.failed") == 2 and events.count("reminder.given_up") == 1
     assert set(statuses(db).values()) == {"sent", "given_up"}
+
+
+def test_a_person_sees_what_was_given_up_and_puts_it_back(db, sink, tmp_path, database_url,
+                                                          monkeypatch):
+    post = Post(PrintQueue(tmp_path / "letters"), ChokingRenderer())
+    send(db, sink, post, max_attempts=1)
+    monkeypatch.setenv("RECOUVREMENT_DATABASE_URL", database_url)
+    listed = CliRunner().invoke(cli, ["outbox", "list", "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    [row] = json.loads(listed.output)
+    assert (row["account"], row["status"], row["attempts"]) == ("411D2", "given_up", 1)
+    assert "RecursionError" in row["error"] and "outbox retry" in row["error"]
+    for wrong in ("%", "0000000000", row["key"][:4]):
+        refused = CliRunner().invoke(cli, ["outbox", "retry", wrong])
+        assert refused.exit_code == 2 and "error:" in refused.output, wrong
+    again = CliRunner().invoke(cli, ["outbox", "retry", row["key"][:10]])
+    assert again.exit_code == 0 and "back in the outbox" in again.output, again.output
+    assert statuses(db)["411D2"] == "planned"
+    report = send(db, sink, Post(PrintQueue(tmp_path / "letters"), FakePdfRenderer()),
+                  max_attempts=1)
+    assert [s["account"] for s in report.sent] == ["411D2"]
+    with db.session() as s:
+        events = s.scalars(select(AuditEntry.event).join(
+            Reminder, Reminder.key == AuditEntry.subject).where(Reminder.level == 1)).all()
+    assert "reminder.retried" in events
 
 
 def test_a_reminder_that_kills_the_run_every_time_is_given_up_too(db, sink, tmp_path):
