@@ -211,20 +211,8 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                       False, today)
                 continue
             try:
-                message = (_email(row, debtor_account, sender, sender_line, letter)
-                           if by_email else None)
-            except ValueError as exc:  # an address that cannot be used: as a refusal, below
-                message = exc
-            except SQLAlchemyError:
-                raise
-            except Exception as exc:
-                _fail(claims, report, row, item, _unexpected("its e-mail could not be built", exc),
-                      False, today)
-                continue
-            try:
-                if isinstance(message, ValueError):
-                    raise message
                 if by_email:
+                    message = _built(row, debtor_account, sender, sender_line, letter)
                     last_sent = pacing.wait_turn(last_sent)
                     pacing.deliver(mailer, message)
                     done.update(email=row.recipient, message_id=row.message_id)
@@ -236,6 +224,9 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 by_post = True
                 done["switched_to_letter"] = f"the e-mail was refused for good: {exc}"
                 report.switched.append({**item, "error": str(exc)})
+            except _Unbuildable as exc:
+                _fail(claims, report, row, item, str(exc), False, today)
+                continue
             values: dict[str, Any] = {}
             if by_post:
                 if post is None:
@@ -324,6 +315,21 @@ def _give_up_exhausted(db: Database, report: SendReport, lease: timedelta, max_a
                                   "invoices": row.invoice_numbers, "key": row.key,
                                   "error": error, "permanent": True, "given_up": True})
         record(session, events, actor)
+
+
+class _Unbuildable(Exception):
+    """The reminder's e-mail could not be built, for another reason than its address."""
+
+
+def _built(row: Reminder, account: str, sender: str, sender_line: bytes | None,
+           letter: tuple[bytes, list[tuple[str, bytes]]] | None) -> EmailMessage | Wire:
+    """`_email`, its unexpected errors made this reminder's (ValueError: an unusable address)."""
+    try:
+        return _email(row, account, sender, sender_line, letter)
+    except (ValueError, SQLAlchemyError):
+        raise
+    except Exception as exc:
+        raise _Unbuildable(_unexpected("its e-mail could not be built", exc)) from exc
 
 
 def _email(row: Reminder, account: str, sender: str, sender_line: bytes | None,

@@ -56,6 +56,7 @@ def db(database_url, tmp_path):
     # By letter only (no e-mail address): each reminder needs its PDF.
     rows = [customer(a, email="", name="Poison SARL" if a == "411D2" else f"{a} SARL")
             for a in ACCOUNTS]
+    rows[1] = customer("411D1")  # this one by e-mail
     write_customers(inbox, rows)
     write_invoices(inbox, DAY, [invoice(f"F{a}", a, DAY, "500.00") for a in ACCOUNTS])
     database = Database(database_url)
@@ -102,6 +103,27 @@ def test_a_letter_the_print_folder_refuses_fails_that_reminder_only(db, sink, tm
     [failed] = report.failed
     assert failed["account"] == "411D3" and "print queue" in failed["error"]
     assert statuses(db)["411D3"] == "failed"
+
+
+def test_an_e_mail_that_cannot_be_built_fails_that_reminder_only(db, sink, tmp_path,
+                                                                 monkeypatch):
+    import recouvrement.sending as sending
+
+    real = sending.build_email
+
+    def choking(rendered, **kw):
+        if kw["debtor_account"] == "411D1":
+            raise KeyError("charset")
+        return real(rendered, **kw)
+
+    monkeypatch.setattr(sending, "build_email", choking)
+    with db.session() as s:
+        s.execute(update(Reminder).values(mime=None))  # built at sending time
+    report = send(db, sink, Post(PrintQueue(tmp_path / "letters"), FakePdfRenderer()))
+    assert sorted(s["account"] for s in report.sent) == [a for a in ACCOUNTS if a != "411D1"]
+    [failed] = report.failed
+    assert failed["account"] == "411D1" and "e-mail could not be built: KeyError" in failed["error"]
+    assert sink.messages == []
 
 
 def test_the_outbox_gives_up_after_its_attempts_and_says_so(db, sink, tmp_path):
