@@ -119,7 +119,8 @@ def test_validation_reports_are_owner_only(tmp_path):
         db.dispose()
     reports = home / "reports"
     pages = assert_private(reports)
-    assert len([p for p in pages if p.suffix == ".html"]) == 2
+    assert len([p for p in pages if p.suffix == ".html"]) >= 2
+    assert any(p.name.endswith("-rapport.html") for p in pages)  # the credit manager's page
 
 
 @pytest.mark.parametrize("as_zip", [False, True], ids=["folder", "zip"])
@@ -130,6 +131,15 @@ def test_an_exported_dossier_is_owner_only(tmp_path, as_zip):
                            as_zip=as_zip)
     assert target.exists()
     assert_private(tmp_path / "out")
+
+
+def test_the_report_page_is_owner_only(tmp_path, monkeypatch):
+    import recouvrement.dashboard.render as render
+
+    monkeypatch.setattr(render, "render_html", lambda report, language="fr": "<p>Durand</p>")
+    out = render.write_report({}, tmp_path / "home" / "reports" / "dashboard" / "r.html")
+    assert out.read_text() == "<p>Durand</p>"
+    assert_private(tmp_path / "home")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
