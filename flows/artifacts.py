@@ -33,7 +33,9 @@ def summary_markdown(summary: dict) -> str:
     for level in sorted(set(debtors) | set(sent_levels) | set(failed_levels)):
         lines.append(f"| {level} {LEVELS.get(level, '')} | {debtors[level]} | "
                      f"{_euros(amounts[level])} | {sent_levels[level]} | {failed_levels[level]} |")
-    lines += ["", f"- failed sends: {len(send['failed'])} (retried on the next run)",
+    given_up = sum(1 for f in send["failed"] if f.get("given_up"))
+    lines += ["", f"- failed sends: {len(send['failed']) - given_up} (retried on the next run)",
+              f"- given up after their last attempt: {given_up} (`recouvrement outbox list`)",
               f"- letters in the print queue: {len(send.get('letters', []))}",
               f"- cancelled (paid or disputed since planned): {len(send['cancelled'])}",
               f"- debtors skipped: {len(plan['skipped'])}",
@@ -63,6 +65,8 @@ def kpis_markdown(kpis: dict) -> str:
         f"| dossiers not ready for litigation | {kpis['not_ready']} |",
         f"| reminders sent today | {kpis['sent_today']} |",
         f"| reminders failed, to retry | {kpis['failed_pending']} |",
+        f"| reminders given up, for a person (`recouvrement outbox list`) | "
+        f"{kpis.get('given_up', 0)} |",
     ])
 
 

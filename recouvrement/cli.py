@@ -371,7 +371,8 @@ def litigation_export(dossier_id: str, out: Path, as_zip: bool) -> None:
     def export(session, actor, today):
         written.append(export_dossier(
             session, dossier_id, out, today=today, actor=actor, creditor=ctx.settings.creditor,
-            creditor_is_trader=ctx.settings.creditor_is_trader, renderer=default_renderer(),
+            creditor_is_trader=ctx.settings.creditor_is_trader,
+            renderer=default_renderer(ctx.template_dirs),
             as_zip=as_zip, templates=[ctx.settings.templates] if ctx.settings.templates else None))
 
     _dossier_command(export)
@@ -577,6 +578,40 @@ def report(as_of: date | None, start: date | None, out: Path | None, fmt: str,
     out = out or report_path(settings.home, as_of)
     write_report(figures, out, lang or settings.report_language)
     click.echo(f"Report of {as_of} (from {start}) written to {out}")
+
+
+@main.group()
+def outbox() -> None:
+    """The reminders that did not go out: failed (tried again by the next runs) or given up."""
+
+
+@outbox.command("list")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(["failed", "given_up"]),
+              help="only these (default: both)")
+@FORMAT
+def outbox_list(statuses: tuple[str, ...], fmt: str) -> None:
+    """Failed and given-up reminders, with their last error."""
+    from recouvrement.outbox import WAITING, waiting_rows
+
+    with _session() as session:
+        rows = waiting_rows(session, statuses or WAITING)
+    _emit(rows, fmt, ["key", "account", "level", "status", "attempts", "planned_on", "error"])
+
+
+@outbox.command("retry")
+@click.argument("key")
+def outbox_retry(key: str) -> None:
+    """Put a failed or given-up reminder back in the outbox: the next run sends it."""
+    from recouvrement.audit import current_actor
+    from recouvrement.outbox import OutboxError, retry
+
+    try:
+        with _session() as session:
+            done = retry(session, key, actor=current_actor())
+    except OutboxError as exc:
+        _fail(str(exc))
+    click.echo(f"reminder {done['key']} for {done['account']} (level {done['level']}, "
+               f"{done['was']}) is back in the outbox: the next run sends it")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from recouvrement.domain.model import DebtorKind, to_cents
 from recouvrement.lifecycle import payments_of
 from recouvrement.litigation import notice_proof
 from recouvrement.mail.render import Creditor
+from recouvrement.private import private_dir, write_private
 
 FORMAT = "recouvrement-dossier/1"
 CHAIN_ALGORITHM = (
@@ -317,7 +318,7 @@ def write_dossier(files: dict[str, bytes], out: Path, name: str, *, as_zip: bool
     Written beside the target first, then moved into place: a reader never
     sees half a dossier.
     """
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)  # a dossier is personal data: owner-only (GDPR art. 32)
     if as_zip:
         target = out / f"{name}.zip"
         with tempfile.NamedTemporaryFile(dir=out, suffix=".part", delete=False) as handle:
@@ -330,8 +331,8 @@ def write_dossier(files: dict[str, bytes], out: Path, name: str, *, as_zip: bool
     staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{name}-"))
     for file_name, content in files.items():
         path = staging / file_name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+        private_dir(path.parent)
+        write_private(path, content)
     if target.exists():
         shutil.rmtree(target)
     staging.replace(target)

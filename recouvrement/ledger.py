@@ -17,7 +17,8 @@ from recouvrement.domain.pauses import HONOURED, Instalment, PlanState, plan_sta
 from recouvrement.shards import Shard, narrow
 
 CHUNK_DEBTORS = 2_000
-PENDING = ("planned", "sending", "failed")
+# A reminder given up waits for a person: nothing new is planned for its debtor meanwhile.
+PENDING = ("planned", "sending", "failed", "given_up")
 
 
 @dataclass

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
 from recouvrement.db.models import ImportBatch, QuarantinedRow
+from recouvrement.private import private_dir, write_private
 
 STATUSES = ("open", "released", "superseded")
 # Cells that a spreadsheet would run as a formula (OWASP "CSV injection").
@@ -130,11 +131,11 @@ def export_csv(rows: list[dict], out) -> int:
 
 
 def export_rows(rows: list[dict], path: Path, fmt: str = "csv") -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # the rows hold debtors' data: owner-only
     if fmt == "json":
-        path.write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
+        write_private(path, json.dumps(rows, indent=2, ensure_ascii=False))
         return len(rows)
     buffer = io.StringIO()
     count = export_csv(rows, buffer)
-    path.write_text("\ufeff" + buffer.getvalue(), encoding="utf-8", newline="")
+    write_private(path, "\ufeff" + buffer.getvalue())
     return count

@@ -165,8 +165,9 @@ def ledger_kpis(session: Session, today: date) -> dict[str, Any]:
     dossiers, claimed = session.execute(
         select(func.count(LitigationDossier.id), func.sum(LitigationDossier.total))
         .where(LitigationDossier.status != "closed")).one()
-    sent, failed = (session.scalar(select(func.count(Reminder.id)).where(where)) for where in (
-        Reminder.sent_on == today, Reminder.status == "failed"))
+    sent, failed, given_up = (session.scalar(select(func.count(Reminder.id)).where(where))
+                              for where in (Reminder.sent_on == today, Reminder.status == "failed",
+                                            Reminder.status == "given_up"))
     zero = Decimal(0)
     amount, overdue = amount or zero, overdue or zero
     return {
@@ -177,5 +178,5 @@ def ledger_kpis(session: Session, today: date) -> dict[str, Any]:
         "overdue_60_amount": old or zero, "disputed_amount": disputed or zero,
         "litigation_dossiers": dossiers, "litigation_amount": claimed or zero,
         "not_ready": count_not_ready(session),
-        "sent_today": sent, "failed_pending": failed,
+        "sent_today": sent, "failed_pending": failed, "given_up": given_up,
     }

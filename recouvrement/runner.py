@@ -61,7 +61,8 @@ def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> No
         for w in send.get("switched", []):
             echo(f"  by letter instead {w['account']} level {w['level']}: {w['error']}")
         for f in send["failed"]:
-            echo(f"  FAILED {f['account']} level {f['level']}: {f['error']}")
+            what = "GIVEN UP" if f.get("given_up") else "FAILED"
+            echo(f"  {what} {f['account']} level {f['level']}: {f['error']}")
         for c in send["cancelled"]:
             echo(f"  cancelled {c['account']} level {c['level']}: paid or disputed since planned")
     for d in summary["litigation"]:

@@ -8,6 +8,15 @@ the row in flight in `sending`. A row left in `sending` by a run that
 died is taken up again once its lease has expired and resent with the same
 Message-ID, which receiving servers use to drop a duplicate: a reminder is
 never lost, and at worst delivered to the relay twice under one identity.
+
+Whatever goes wrong with one reminder (its letter cannot be rendered or
+written, its e-mail cannot be built, the relay refuses it) is that reminder's
+failure: it is recorded `failed` with the error and the others go on. A
+failed row is tried again by the next runs, `max_attempts` times in all
+(a row a dead run left in `sending` counts too); then the outbox gives up on
+it (`given_up`), says so in the run's report and the audit log, and leaves it
+to a person (`recouvrement outbox list`, `outbox retry`). Only what concerns
+every reminder (the database, the relay as a whole) stops the step.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy import and_, bindparam, or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
@@ -73,18 +82,30 @@ class Pacing:
 
 
 _OUTBOX = Reminder.__table__
+MAX_ATTEMPTS = 5  # tries of one reminder, over the runs, before the outbox gives up on it
 
 
-def _claimable(cutoff):
-    """Waiting to go out, or claimed by a run whose lease ran out before `cutoff`."""
-    return or_(_OUTBOX.c.status.in_(("planned", "failed")),
-               and_(_OUTBOX.c.status == "sending", _OUTBOX.c.claimed_at < cutoff))
+def _claimable(cutoff, max_attempts):
+    """Waiting to go out, failed with tries left, or claimed by a run whose lease ran out
+    before `cutoff` (with tries left)."""
+    tries_left = _OUTBOX.c.attempts < max_attempts
+    return or_(_OUTBOX.c.status == "planned",
+               and_(_OUTBOX.c.status == "failed", tries_left),
+               and_(_OUTBOX.c.status == "sending", _OUTBOX.c.claimed_at < cutoff, tries_left))
+
+
+def _exhausted(cutoff, max_attempts):
+    """Failed, or left in `sending` by a dead run, with no tries left."""
+    spent = _OUTBOX.c.attempts >= max_attempts
+    return or_(and_(_OUTBOX.c.status == "failed", spent),
+               and_(_OUTBOX.c.status == "sending", _OUTBOX.c.claimed_at < cutoff, spent))
 
 
 # Each reminder runs one statement of each kind: built once, on the tables
 # themselves, they cost about half as much to execute as ORM statements.
 _CLAIM = (update(_OUTBOX)
-          .where(_OUTBOX.c.id == bindparam("reminder_id"), _claimable(bindparam("cutoff")))
+          .where(_OUTBOX.c.id == bindparam("reminder_id"),
+                 _claimable(bindparam("cutoff"), bindparam("max_attempts")))
           .values(status="sending", claimed_at=bindparam("now"), claimed_by=bindparam("claimer"),
                   attempts=_OUTBOX.c.attempts + 1)
           .returning(*_OUTBOX.c))
@@ -118,6 +139,13 @@ class Post:
                         Reminder.debtor_id == row.debtor_id, Reminder.status == "sent",
                         Reminder.level < row.level, Reminder.letter_file.is_not(None))
                     .order_by(Reminder.sent_on, Reminder.id)).all()
+            # A path the outbox holds is read only inside the print queue: a
+            # tampered row must not have a host file mailed as an "earlier letter".
+            outside = [f for f in files if not self.queue.holds(Path(f))]
+            if outside:
+                raise MissingLetter(
+                    f"the formal notice must carry a copy of each earlier letter; these are not "
+                    f"letters of the print queue {self.queue.folder}: {', '.join(outside)}")
             missing = [f for f in files if not Path(f).is_file()]
             if missing:
                 raise MissingLetter(
@@ -131,12 +159,14 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 actor: str, run_id: str | None, lease_minutes: int = 15,
                 account: str | None = None, pacing: Pacing = Pacing(),
                 post: Post | None = None, shard: Shard | None = None,
-                progress: Callable[[int, int], None] | None = None) -> SendReport:
+                progress: Callable[[int, int], None] | None = None,
+                max_attempts: int = MAX_ATTEMPTS) -> SendReport:
     """Send every claimable reminder: by e-mail, by letter, or both, as its channels say.
 
     A reminder the relay refuses for good (5xx, a refused or unusable
     address) goes out as a letter instead, when a print queue is given.
     `progress(done, total)` is called as each reminder's outcome is recorded.
+    A reminder tried `max_attempts` times without going out is given up.
     """
     report = SendReport()
     last_sent = None
@@ -145,13 +175,15 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     except ValueError:  # every e-mail is built, and refused, as it goes
         sender_line = None
     lease = timedelta(minutes=lease_minutes)
+    _give_up_exhausted(db, report, lease, max_attempts, actor, account, shard)
     with db.session() as session:
         query = (select(Reminder.id, Debtor.account).join(Debtor, Debtor.id == Reminder.debtor_id)
-                 .where(_claimable(datetime.now(timezone.utc) - lease)).order_by(Reminder.id))
+                 .where(_claimable(datetime.now(timezone.utc) - lease, max_attempts))
+                 .order_by(Reminder.id))
         candidates = session.execute(narrow(query, account, shard)).all()
     if not candidates:
         return report
-    with mailer_factory() as mailer, _Claims(db, run_id, lease, actor) as claims:
+    with mailer_factory() as mailer, _Claims(db, run_id, lease, actor, max_attempts) as claims:
         for handled, (reminder_id, debtor_account) in enumerate(candidates):
             row = claims.take(reminder_id, debtor_account)  # also marks the one before
             if progress is not None and handled:
@@ -170,34 +202,57 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
             try:
                 letter = post.letter(db, row) if post is not None and "letter" in channels else None
             except MissingLetter as exc:  # nothing goes out without its enclosures
-                _fail(claims, report, reminder_id, item, str(exc), True, today)
+                _fail(claims, report, row, item, str(exc), True, today)
+                continue
+            except SQLAlchemyError:
+                raise  # the database's trouble: every reminder's, the step's
+            except Exception as exc:  # this letter's trouble only
+                _fail(claims, report, row, item, _unexpected("its letter could not be made", exc),
+                      False, today)
                 continue
             try:
                 if by_email:
-                    message = _email(row, debtor_account, sender, sender_line, letter)
+                    message = _built(row, debtor_account, sender, sender_line, letter)
                     last_sent = pacing.wait_turn(last_sent)
                     pacing.deliver(mailer, message)
                     done.update(email=row.recipient, message_id=row.message_id)
             except (SendError, ValueError) as exc:
                 permanent = isinstance(exc, (PermanentSendError, ValueError))
                 if not (permanent and post is not None):
-                    _fail(claims, report, reminder_id, item, str(exc), permanent, today)
+                    _fail(claims, report, row, item, str(exc), permanent, today)
                     continue
                 by_post = True
                 done["switched_to_letter"] = f"the e-mail was refused for good: {exc}"
                 report.switched.append({**item, "error": str(exc)})
+            except _Unbuildable as exc:
+                _fail(claims, report, row, item, str(exc), False, today)
+                continue
             values: dict[str, Any] = {}
             if by_post:
                 if post is None:
-                    _fail(claims, report, reminder_id, item,
+                    _fail(claims, report, row, item,
                           "a letter is due but no print queue is configured", True, today)
                     continue
                 try:
                     letter = letter or post.letter(db, row)
                 except MissingLetter as exc:
-                    _fail(claims, report, reminder_id, item, str(exc), True, today)
+                    _fail(claims, report, row, item, _after(done, str(exc)), True, today)
                     continue
-                path = _post(post, db, row, letter, today)
+                except SQLAlchemyError:
+                    raise
+                except Exception as exc:
+                    _fail(claims, report, row, item,
+                          _after(done, _unexpected("its letter could not be made", exc)), False,
+                          today)
+                    continue
+                try:
+                    path = _post(post, db, row, letter, today)
+                except SQLAlchemyError:
+                    raise
+                except Exception as exc:
+                    _fail(claims, report, row, item, _after(done, _unexpected(
+                        "its letter could not be written to the print queue", exc)), False, today)
+                    continue
                 values = {"letter_file": str(path),
                           "channel": ",".join(dict.fromkeys([*channels, "letter"]))}
                 done["letter"] = path.name
@@ -209,11 +264,72 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     return report
 
 
-def _fail(claims: "_Claims", report: SendReport, reminder_id: int, item: dict[str, Any],
+def _fail(claims: "_Claims", report: SendReport, row: Reminder, item: dict[str, Any],
           error: str, permanent: bool, today: date) -> None:
-    claims.finish(reminder_id, "failed", item["account"], item["key"],
-                  {"error": error, "permanent": permanent}, today)
-    report.failed.append({**item, "error": error, "permanent": permanent})
+    """Record the reminder failed; given up when this was its last try."""
+    given_up = row.attempts >= claims.max_attempts
+    if given_up:
+        error = _given_up(error, row.attempts, row.key)
+    claims.finish(row.id, "given_up" if given_up else "failed", item["account"], item["key"],
+                  {"error": error, "permanent": permanent, "attempts": row.attempts}, today)
+    report.failed.append({**item, "error": error, "permanent": permanent, "given_up": given_up})
+
+
+def _unexpected(what: str, exc: BaseException) -> str:
+    return f"{what}: {type(exc).__name__}: {exc}"[:2000]
+
+
+def _after(done: dict[str, Any], error: str) -> str:
+    """The error, saying so when the e-mail went out before it (a retry sends it again,
+    with the same Message-ID)."""
+    return f"the e-mail went out, then {error}" if "message_id" in done else error
+
+
+def _given_up(error: str, attempts: int, key: str) -> str:
+    return (f"{error} -- given up after {attempts} attempts: fix the cause, then "
+            f"`recouvrement outbox retry {key[:12]}`")
+
+
+def _give_up_exhausted(db: Database, report: SendReport, lease: timedelta, max_attempts: int,
+                       actor: str, account: str | None, shard: Shard | None) -> None:
+    """Give up on the rows with no tries left: failed ones (the limit was lowered, or they are
+    older than it) and those a run died on each time it took them (killed, out of memory)."""
+    with db.session() as session:
+        query = (select(Reminder.id, Reminder.key, Reminder.level, Reminder.invoice_numbers,
+                        Reminder.attempts, Reminder.last_error, Reminder.status, Debtor.account)
+                 .join(Debtor, Debtor.id == Reminder.debtor_id)
+                 .where(_exhausted(datetime.now(timezone.utc) - lease, max_attempts))
+                 .with_for_update(of=Reminder.__table__))
+        events = []
+        for row in session.execute(narrow(query, account, shard)).all():
+            why = row.last_error if row.status == "failed" else (
+                "the run that was sending it stopped before recording what became of it "
+                "(killed, out of memory, a crash?)")
+            error = _given_up(why or "it failed", row.attempts, row.key)
+            session.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id,
+                                                  _OUTBOX.c.status == row.status)
+                            .values(status="given_up", last_error=error))
+            events.append(Event("reminder.given_up", row.account, row.key,
+                                {"error": error, "attempts": row.attempts}))
+            report.failed.append({"account": row.account, "level": row.level,
+                                  "invoices": row.invoice_numbers, "key": row.key,
+                                  "error": error, "permanent": True, "given_up": True})
+        record(session, events, actor)
+
+
+class _Unbuildable(Exception):
+    """The reminder's e-mail could not be built, for another reason than its address."""
+
+
+def _built(row: Reminder, account: str, sender: str, sender_line: bytes | None,
+           letter: tuple[bytes, list[tuple[str, bytes]]] | None) -> EmailMessage | Wire:
+    """`_email`, its unexpected errors made this reminder's (ValueError: an unusable address)."""
+    try:
+        return _email(row, account, sender, sender_line, letter)
+    except (ValueError, SQLAlchemyError):
+        raise
+    except Exception as exc:
+        raise _Unbuildable(_unexpected("its e-mail could not be built", exc)) from exc
 
 
 def _email(row: Reminder, account: str, sender: str, sender_line: bytes | None,
@@ -264,8 +380,10 @@ class _Claims:
     way out, even when the run stops on an error.
     """
 
-    def __init__(self, db: Database, run_id: str | None, lease: timedelta, actor: str):
+    def __init__(self, db: Database, run_id: str | None, lease: timedelta, actor: str,
+                 max_attempts: int = MAX_ATTEMPTS):
         self.db, self.run_id, self.lease, self.actor = db, run_id, lease, actor
+        self.max_attempts = max_attempts
         self._outcome: tuple[dict[str, Any], Event] | None = None
 
     def __enter__(self) -> "_Claims":
@@ -302,6 +420,7 @@ class _Claims:
             events = self._write_outcome(session)
             claimed = session.execute(_CLAIM, {"reminder_id": reminder_id, "now": now,
                                                "cutoff": now - self.lease,
+                                               "max_attempts": self.max_attempts,
                                                "claimer": self.run_id}).one_or_none()
             row = None if claimed is None else Reminder(**claimed._mapping)
             stale = row is not None and _no_longer_due(session, reminder_id)

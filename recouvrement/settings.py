@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -59,6 +59,9 @@ class Settings(BaseSettings):
 
     # A row left in `sending` longer than this by a run that died is resumed.
     sending_lease_minutes: int = 15
+    # Tries of one reminder, over the runs, before the outbox gives up on it and
+    # leaves it to a person (`recouvrement outbox list`).
+    send_max_attempts: int = Field(default=5, ge=1)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":

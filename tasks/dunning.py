@@ -85,10 +85,11 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
     with concurrency(SMTP_LIMIT, occupy=1, strict=True):
         report = send_outbox(ctx.db, ctx.mailer, today=as_of, sender=s.sender, actor=actor,
                              run_id=run_id, lease_minutes=s.sending_lease_minutes,
-                             account=debtor, shard=shard,
+                             account=debtor, shard=shard, max_attempts=s.send_max_attempts,
                              pacing=Pacing(s.smtp_retries, s.smtp_backoff_seconds,
                                            s.smtp_rate_per_second),
-                             post=Post(PrintQueue(s.letters_dir), default_renderer()),
+                             post=Post(PrintQueue(s.letters_dir),
+                                       default_renderer(ctx.template_dirs)),
                              progress=progress_reporter(_described("Reminders sent", shard)))
     logger = get_run_logger()
     logger.info("Sent %d reminder(s) (%d letter(s) in the print queue), %d failed, %d cancelled",

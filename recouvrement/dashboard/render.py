@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from recouvrement.dashboard import charts
 from recouvrement.mail.render import DEFAULT_TEMPLATES, format_amount, format_date
+from recouvrement.private import private_dir, write_private
 
 TEMPLATES = DEFAULT_TEMPLATES / "report"
 LANGUAGES = ("fr", "en")
@@ -160,9 +161,5 @@ def write_report(report: dict[str, Any], out: Path, language: str = "fr") -> Pat
     """Write the page (`.html`) or its PDF (`.pdf`) to `out`, owner-only."""
     html = render_html(report, language)
     data = render_pdf(html) if out.suffix.lower() == ".pdf" else html.encode("utf-8")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.tmp")
-    temporary.write_bytes(data)
-    temporary.chmod(0o600)
-    temporary.replace(out)
-    return out
+    private_dir(out.parent)
+    return write_private(out, data)

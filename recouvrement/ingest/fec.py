@@ -24,9 +24,12 @@ from recouvrement.ingest.parsing import decimals, parse_amounts, parse_dates
 from recouvrement.ingest.profiles import fold
 from recouvrement.ingest.readers import file_date
 from recouvrement.ingest.validation import (
+    CONTROL_PATTERN,
+    CONTROL_REASON,
     CURRENCIES,
     FORMULA_PATTERN,
     HTML_PATTERN,
+    _account_expectations,
     _new_reasons,
     clip,
     run_expectations,
@@ -260,4 +263,9 @@ def _line_expectations() -> list:
          "CompAuxLib starts like a spreadsheet formula (= + - @)"),
         (gxe.ExpectColumnValuesToNotMatchRegex(column="name", regex=HTML_PATTERN),
          "CompAuxLib contains HTML markup"),
+        *((gxe.ExpectColumnValuesToNotMatchRegex(column=column, regex=CONTROL_PATTERN),
+           CONTROL_REASON.format(column=label))
+          for column, label in (("account", "CompAuxNum"), ("piece", "PieceRef"),
+                                ("name", "CompAuxLib"), ("journal", "JournalCode"))),
+        *_account_expectations("account", "CompAuxNum"),
     ]

@@ -13,7 +13,6 @@ value, already worded, shown in the same table.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,6 +27,7 @@ from recouvrement.ingest.columns import LINE
 from recouvrement.ingest.parsing import parse_amount
 from recouvrement.ingest.reasons_fr import explain, short_label
 from recouvrement.mail.render import DEFAULT_TEMPLATES, format_amount, format_date
+from recouvrement.private import private_dir, write_private
 
 TEMPLATE = "reports/validation_fr.html"
 KIND_LABELS = {"customers": "fichier des clients", "invoices": "échéancier (factures ouvertes)",
@@ -120,13 +120,9 @@ def write_manager_report(summary: FileSummary, folder: Path | None, sha256: str,
     if folder is None:
         return None
     page = render(summary, generated or datetime.now())
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)  # the rows quoted are debtors' data: owner-only
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(summary.file_name).stem)[:100]
-    path = folder / f"{stem}-{sha256[:12]}-rapport.html"
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(page, encoding="utf-8")
-    os.replace(temporary, path)
-    return path
+    return write_private(folder / f"{stem}-{sha256[:12]}-rapport.html", page)
 
 
 def render(summary: FileSummary, generated: datetime) -> str:

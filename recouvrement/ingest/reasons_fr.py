@@ -114,6 +114,17 @@ _CATALOGUE: list[tuple[re.Pattern, object]] = [
                 "l'exécuterait comme une formule.",
                 "Retirez ce signe en tête du champ dans la fiche du client (un nom ne commence pas "
                 f"par =), {_REEXPORT}.")),
+    (r"(?P<col>\w+) contains a control character \(line break, tab\.\.\.\)",
+     lambda m: (f"{_cap(column_label(m['col']))} contient un caractère de contrôle (saut de "
+                "ligne, tabulation…) : un identifiant ou un nom n'en contient jamais, et il "
+                "fausserait les journaux et les noms de fichiers.",
+                "Retirez le saut de ligne ou la tabulation de ce champ dans la fiche (souvent un "
+                f"texte collé d'un autre document), {_REEXPORT}.")),
+    (r"(?P<col>\w+) contains / \\ or \.\. : an account number is not a path",
+     lambda m: (f"{_cap(column_label(m['col']))} contient /, \\ ou .. : un numéro de compte "
+                "n'est pas un chemin de fichier.",
+                "Donnez au client un compte fait de lettres et de chiffres (411DUPONT) dans le "
+                f"plan tiers, {_REEXPORT}.")),
     (r"(?P<col>\w+) contains HTML markup",
      lambda m: (f"{_cap(column_label(m['col']))} contient du code HTML (balises < >) : il ne "
                 "peut pas être repris tel quel dans les lettres.",

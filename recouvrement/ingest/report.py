@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import html
-import os
 import re
 from pathlib import Path
+
+from recouvrement.private import private_dir, write_private
 
 SHOWN_VALUES = 200  # failing values listed per expectation in the page
 
@@ -43,13 +44,9 @@ def write_report(results: list, folder: Path | None, file_name: str, sha256: str
                     "unsuccessful_expectations": evaluated - passed,
                     "success_percent": 100.0 * passed / evaluated if evaluated else 100.0})
     page = DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(combined))
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)  # the failing values are debtors' data: owner-only
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(file_name).stem)[:100]
-    path = folder / f"{stem}-{sha256[:12]}.html"
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(page, encoding="utf-8")
-    os.replace(temporary, path)
-    return path
+    return write_private(folder / f"{stem}-{sha256[:12]}.html", page)
 
 
 def _safe(outcome):

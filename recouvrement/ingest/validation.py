@@ -35,6 +35,18 @@ DOCUMENT_TYPES = ["invoice", "credit_note", "payment"]
 FORMULA_PATTERN = r"^[=+\-@\t\r]"
 HTML_PATTERN = r"<\s*[A-Za-z!/?][^>]*>"
 FREE_TEXT = ("name", "address", "city")
+# A control character (a line break forges a line of the run's output or of a
+# log; others move a terminal's cursor) has no place in any value an export
+# holds, but for the line breaks of a postal address. C0, DEL, C1 (NEL) and
+# the Unicode line and paragraph separators.
+CONTROL_PATTERN = r"[\x00-\x1f\x7f-\x9f\u2028\u2029]"
+CONTROL_IN_ADDRESS = r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]"
+MULTI_LINE = ("address",)
+# An account number is never a path: accounting software writes letters and
+# digits (411DUPONT, C0042), not `/`, `\\` or `..`.
+PATH_PATTERN = r"[/\\]|\.\."
+CONTROL_REASON = "{column} contains a control character (line break, tab...)"
+PATH_REASON = "{column} contains / \\ or .. : an account number is not a path"
 # The columns that make two rows of one invoice number the same invoice.
 IDENTITY = ["invoice_number", "account", "issue_date", "due_date", "amount_f", "open_amount_f",
             "currency", "document_type"]
@@ -162,6 +174,11 @@ def _text_expectations(columns: Iterable[str]) -> list:
 
     checks = []
     for column in columns:
+        control = CONTROL_IN_ADDRESS if column in MULTI_LINE else CONTROL_PATTERN
+        checks.append((gxe.ExpectColumnValuesToNotMatchRegex(column=column, regex=control),
+                       CONTROL_REASON.format(column=column)))
+        if column == "account":
+            checks += _account_expectations(column, column)
         if column in MAX_LENGTH:
             checks.append((gxe.ExpectColumnValueLengthsToBeBetween(
                 column=column, max_value=MAX_LENGTH[column]),
@@ -172,6 +189,16 @@ def _text_expectations(columns: Iterable[str]) -> list:
             checks.append((gxe.ExpectColumnValuesToNotMatchRegex(column=column, regex=HTML_PATTERN),
                            f"{column} contains HTML markup"))
     return checks
+
+
+def _account_expectations(column: str, label: str) -> list:
+    """An account goes into file names, headers and spreadsheets: never a path, nor a formula."""
+    import great_expectations.expectations as gxe
+
+    return [(gxe.ExpectColumnValuesToNotMatchRegex(column=column, regex=PATH_PATTERN),
+             PATH_REASON.format(column=label)),
+            (gxe.ExpectColumnValuesToNotMatchRegex(column=column, regex=FORMULA_PATTERN),
+             f"{label} starts like a spreadsheet formula (= + - @)")]
 
 
 def _customer_expectations() -> list:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.policy
 import hmac
 import mailbox
+import os
 import socket
 import threading
 import time
@@ -221,7 +222,9 @@ class SmtpSink:
 
     def _store(self, mail_from: str, rcpt_tos: tuple[str, ...], content: bytes) -> None:
         if self._mailbox is not None:
-            self._mailbox.add(content)
+            key = self._mailbox.add(content)
+            # The messages are reminders, personal data: owner-only, whatever the umask.
+            os.chmod(Path(self.maildir) / "new" / key, 0o600)
         parsed = BytesParser(policy=email.policy.default).parsebytes(content)
         with self._lock:
             if self.keep_in_memory:

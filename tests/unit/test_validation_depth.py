@@ -67,6 +67,11 @@ INVOICE_CASES = {
     "issue_date is after export_date": {"issue_date": "03/11/2026", "due_date": "03/12/2026"},
     "invoice_number is longer than 100 characters": {"invoice_number": "F" * 101},
     "account is longer than 64 characters": {"account": "4" * 65},
+    "invoice_number contains a control character (line break, tab...)":
+        {"invoice_number": "F1\r\nforged"},
+    "account contains a control character (line break, tab...)": {"account": "411A\x85"},
+    "account contains / \\ or .. : an account number is not a path": {"account": "../411A"},
+    "account starts like a spreadsheet formula (= + - @)": {"account": "-411A"},
 }
 
 
@@ -129,6 +134,14 @@ CUSTOMER_CASES = {
     "address contains HTML markup": {"address": "<iframe src=x>"},
     "city starts like a spreadsheet formula (= + - @)": {"city": "+cmd"},
     "city contains HTML markup": {"city": "Paris<script>"},
+    "account contains / \\ or .. : an account number is not a path": {"account": "411/A"},
+    "account starts like a spreadsheet formula (= + - @)": {"account": "=411A"},
+    **{f"{column} contains a control character (line break, tab...)": {column: value}
+       for column, value in (("account", "411A\n"), ("name", "Dupont\r\nSA"),
+                             ("email", "compta@dupont.example.com\u2028"), ("phone", "01\t02"),
+                             ("siren", "732829320\x81"), ("address", "1 rue\x0bde la Paix"),
+                             ("postcode", "75002\n"), ("city", "Par\x85is"),
+                             ("country", "F\u2029R"))},
 }
 
 
