@@ -51,7 +51,10 @@ def account_of(session: Session, dossier: LitigationDossier) -> str:
 
 
 def principal_by_invoice(dossier: LitigationDossier) -> dict[str, Decimal]:
-    return {line["invoice"]: Decimal(line["principal"]) for line in dossier.statement}
+    """What the ledger showed open on each invoice when queued: later exports are read
+    against it (the claim's principal can be more, payments going to interest first)."""
+    return {line["invoice"]: Decimal(line.get("ledger_open_amount", line["principal"]))
+            for line in dossier.statement}
 
 
 def payments_of(session: Session, dossier_id: str) -> list[LitigationPayment]:

@@ -71,6 +71,9 @@ class Invoice:
     limitation_start: date | None = None
     # level -> date a reminder of that level chasing this invoice was sent
     sent_levels: dict[int, date] = field(default_factory=dict)
+    # What was paid on it and when, as far as the ledger knows (legal.Payment),
+    # oldest first: interest runs on each part until the day it was paid.
+    payments: tuple = ()
 
     @property
     def level(self) -> int:
