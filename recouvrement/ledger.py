@@ -141,7 +141,10 @@ def load_states(session: Session, debtor_ids: list[int],
                 if i.open_amount < i.amount else (),
                 limitation_start=limitation_start(kind, i.due_date, paid_on=i.last_payment_on,
                                                   acknowledged_on=i.acknowledged_on,
-                                                  requests=tuple(sent.get(i.id, {}).values())))
+                                                  requests=tuple(sent.get(i.id, {}).values())),
+                limitation_earliest=limitation_start(
+                    kind, min(i.issue_date, i.due_date), paid_on=i.last_payment_on,
+                    acknowledged_on=i.acknowledged_on, requests=tuple(sent.get(i.id, {}).values())))
                 for i in rows]
             states = [(plan, _plan_state(plan, invoices, today)) for plan in plans.get(debtor_id, [])
                       ] if today is not None else []

@@ -33,6 +33,7 @@ from recouvrement.domain.dossier import Candidate, Identity, Readiness, check_re
 from recouvrement.domain.ladder import due_for_litigation
 from recouvrement.domain.legal import (
     born_after_opening,
+    earliest_limitation_note,
     fee_lost_to_proceedings,
     fixed_recovery_fee,
     invoice_claim,
@@ -151,7 +152,9 @@ def _evidence(session: Session, state: DebtorState, invoices: list[DomainInvoice
                                 .where(Invoice.id.in_(ids))).all())
     return [Candidate(number=i.number, issue_date=i.issue_date, due_date=i.due_date,
                       declared=_declared(i, state.debtor),
-                      limitation_start=i.limitation_start, disputed=i.disputed, paused=i.paused,
+                      limitation_start=i.limitation_start,
+                      limitation_earliest=i.limitation_earliest,
+                      disputed=i.disputed, paused=i.paused,
                       notice_proof=proofs.get(state.invoice_ids[i.number]),
                       last_seen_on=seen.get(state.invoice_ids[i.number])) for i in invoices]
 
@@ -232,8 +235,17 @@ def _open_dossier(session: Session, state: DebtorState, ready: list[DomainInvoic
         debtor, to_cents(principal) + to_cents(interest), creditor_is_trader=creditor_is_trader,
         prescribed_after=urgent_until,
         born_after_opening=bool(ready) and not any(_declared(i, debtor) for i in ready))
-    urgent = [f"URGENT: {n} is prescribed after {d.isoformat()}: file before that day"
-              for n, d in sorted(check.urgent.items()) if n in {i.number for i in ready}]
+    urgent = []
+    for invoice in sorted(ready, key=lambda i: i.number):
+        if invoice.number not in check.urgent:
+            continue
+        urgent.append(f"URGENT: {invoice.number} is prescribed after "
+                      f"{check.urgent[invoice.number].isoformat()}: file before that day")
+        earlier = earliest_limitation_note(debtor.kind,
+                                           invoice.limitation_start or invoice.due_date,
+                                           invoice.limitation_earliest, today)
+        if earlier:
+            urgent[-1] += f" ({earlier})"
     dossier = LitigationDossier(
         id=str(uuid.uuid4()), debtor_id=state.id, status="queued", queued_on=today,
         invoice_numbers=[i.number for i in ready], principal=to_cents(principal),

@@ -84,6 +84,7 @@ class Candidate:
     notice_proof: str | None = None  # the formal notice's Message-ID or registered letter
     last_seen_on: date | None = None  # the export date that last listed it
     due_date: date | None = None  # limitation runs from it when no later start is known
+    limitation_earliest: date | None = None  # the start as courts may place it, earlier
     # In collective proceedings: True for a claim born before the opening (declared,
     # whatever its state), False for one born after (checked like any other claim).
     declared: bool | None = None
@@ -135,7 +136,8 @@ def check_readiness(who: Identity, candidates: list[Candidate], *, today: date,
         reasons = []
         start = c.limitation_start or c.due_date or c.issue_date
         declared = who.collective_proceedings if c.declared is None else c.declared
-        status = limitation_status(who.kind, start, today, rates=rates)
+        status = limitation_status(who.kind, start, today, rates=rates,
+                                   earliest_start=c.limitation_earliest)
         limit = limitation_date(who.kind, start, rates=rates)
         if status == "prescribed":
             reasons.append(f"prescribed since {(limit + timedelta(days=1)).isoformat()} "

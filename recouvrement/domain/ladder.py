@@ -13,7 +13,12 @@ from datetime import date, timedelta
 from typing import Sequence
 
 from recouvrement.domain.calendar import is_business_day, next_business_day_on_or_after
-from recouvrement.domain.legal import born_after_opening, limitation_date, limitation_status
+from recouvrement.domain.legal import (
+    born_after_opening,
+    earliest_limitation_note,
+    limitation_date,
+    limitation_status,
+)
 from recouvrement.domain.model import Debtor, Invoice
 from recouvrement.domain.policy import Policy, end_of_month
 
@@ -74,11 +79,16 @@ def _limitation_notes(debtor: Debtor, invoices: Sequence[Invoice], today: date) 
     notes = []
     for invoice in invoices:
         start = invoice.limitation_start or invoice.due_date
-        status = limitation_status(debtor.kind, start, today)
+        status = limitation_status(debtor.kind, start, today,
+                                   earliest_start=invoice.limitation_earliest)
         if status != "ok":
             limit = limitation_date(debtor.kind, start)
             notes.append(f"{invoice.number} {'prescribed since' if status == 'prescribed' else 'URGENT: prescribed after'} "
                          f"{limit.isoformat()}")
+            earlier = earliest_limitation_note(debtor.kind, start, invoice.limitation_earliest,
+                                               today) if status == "urgent" else None
+            if earlier:
+                notes[-1] += f" ({earlier})"
     return notes
 
 

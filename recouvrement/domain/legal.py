@@ -508,16 +508,42 @@ def _add_years(d: date, years: int) -> date:
 
 
 def limitation_status(
-    kind: DebtorKind, start: date, today: date, *, rates: RateTables | None = None
+    kind: DebtorKind, start: date, today: date, *, rates: RateTables | None = None,
+    earliest_start: date | None = None,
 ) -> LimitationStatus:
-    """"prescribed" after the limit, "urgent" within the configured days of it, else "ok"."""
+    """"prescribed" after the limit, "urgent" within the configured days of it, else "ok".
+
+    ``earliest_start``: where the courts may place the start earlier than
+    ``start`` (the performance of the service, known here by the invoice
+    date). The claim is dropped only once prescribed from ``start``; it is
+    urgent from the configured days before the earlier limit.
+    """
     rates = rates or load_rates()
     limit = limitation_date(kind, start, rates=rates)
     if today > limit:
         return "prescribed"
-    if (limit - today).days <= rates.urgent_within_days:
+    first = limitation_date(kind, min(start, earliest_start or start), rates=rates)
+    if (first - today).days <= rates.urgent_within_days:
         return "urgent"
     return "ok"
+
+
+def earliest_limitation_note(kind: DebtorKind, start: date, earliest_start: date | None,
+                             today: date, *, rates: RateTables | None = None) -> str | None:
+    """Said when the case law's earlier start gives an earlier limit than Code civil 2233."""
+    if earliest_start is None or earliest_start >= start:
+        return None
+    rates = rates or load_rates()
+    first, last = (limitation_date(kind, d, rates=rates) for d in (earliest_start, start))
+    if first >= last:
+        return None
+    verb = "could be argued prescribed since" if today > first else "could be prescribed after"
+    return (f"counted from the invoice date, as courts may count it (from the performance of "
+            f"the service: Code civil 2224; Cass. 1re civ., 19 May 2021, n° 20-12.520; "
+            f"Cass. 3e civ., 1 March 2023, n° 21-23.176), the claim {verb} "
+            f"{(first + timedelta(days=1) if today > first else first).isoformat()}; from "
+            f"the due date (Code civil 2233) it is prescribed after {last.isoformat()}: "
+            f"file at once")
 
 
 # Claims are declared within two months of the BODACC publication of the

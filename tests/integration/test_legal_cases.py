@@ -120,6 +120,11 @@ def test_amounts_and_routes_of_every_case(cases, home, tmp_path):
     # from the issue date, held it as prescribed since 2 Dec 2025). Urgent: not the small-claims
     # procedure, which would not interrupt the prescription (CPCE L125-1; C. civ. 2241).
     assert cases["411PRESSE"]["procedure"] == "injonction_de_payer"
+    shown = json.loads(run("litigation", "show", cases["411PRESSE"]["id"], "--format", "json"))
+    reasons = " ".join(shown["reasons"])
+    assert "URGENT: U1 is prescribed after 2025-12-31" in reasons and "2241" in reasons
+    # Counted from the invoice date, as courts may, it could be argued prescribed already.
+    assert "could be argued prescribed since 2025-12-02" in reasons
     # 411MAIRIE. M1: interest began on 21 Jun 2025, in 2025-H1: 3.15 + 8 = 11.15 % for the whole
     # delay (CCP R2192-31): 21 Jun - 5 Dec = 10 + 158 = 168 days:
     # 10000 x 11.15 % x 168/365 = 513.21 (re-rated on 1 July: 469.92).

@@ -302,3 +302,21 @@ def test_half_years_not_recorded_are_provisional(day):
     assert rates.legal_rate(day)[1] is True
     assert rates.ecb_rate_is_provisional(day) is True
     assert rates.late_interest_rate(B2B, day)[1] is True
+
+
+def test_urgency_counts_from_the_earlier_start_courts_may_take_dropping_from_the_later():
+    # Issued 1 Jun 2021 (the service performed), due 31 Dec 2021. From the due date (C. civ.
+    # 2233) the five years end on 31 Dec 2026; from the performance (C. civ. 2224, as the Cour
+    # de cassation counts for invoices) on 1 Jun 2026. On 20 May 2026: urgent, 12 days before
+    # the earlier end, though 225 days remain on the later one.
+    issued, due = date(2021, 6, 1), date(2021, 12, 31)
+    assert limitation_status(B2B, due, date(2026, 5, 20)) == "ok"
+    assert limitation_status(B2B, due, date(2026, 5, 20), earliest_start=issued) == "urgent"
+    # Past the earlier end the claim is still chased (urgent), never dropped before 2233's.
+    assert limitation_status(B2B, due, date(2026, 7, 1), earliest_start=issued) == "urgent"
+    assert limitation_status(B2B, due, date(2027, 1, 1), earliest_start=issued) == "prescribed"
+    from recouvrement.domain.legal import earliest_limitation_note
+
+    note = earliest_limitation_note(B2B, due, issued, date(2026, 7, 1))
+    assert "since 2026-06-02" in note and "after 2026-12-31" in note and "20-12.520" in note
+    assert earliest_limitation_note(B2B, due, due, date(2026, 7, 1)) is None
