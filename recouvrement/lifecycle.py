@@ -113,7 +113,9 @@ def reconcile_payments(session: Session, *, today: date, actor: str, account: st
             events.append(Event("litigation.payment_received" if amount > 0
                                 else "litigation.payment_reversed", holder, dossier.id, row))
         if sum(principal.values(), Decimal(0)) - paid <= 0:
-            unrecovered = dossier.interest + dossier.fixed_fees
+            # What the claim counted beyond the ledger's principal: interest, fees, and the
+            # part of earlier payments imputed to interest (C. civ. 1343-1).
+            unrecovered = dossier.total - sum(principal.values(), Decimal(0))
             events.append(_change(dossier, holder, after_close(dossier.status, "paid"), today,
                                   outcome="paid", why="the exports show the principal paid in full",
                                   interest_and_fees_not_recovered=f"{unrecovered:.2f}"))
