@@ -101,6 +101,7 @@ def load_states(session: Session, debtor_ids: list[int],
         invoices = session.scalars(select(Invoice).where(
             Invoice.debtor_id.in_(chunk), Invoice.status == "open").order_by(Invoice.number)).all()
         sent: dict[int, dict[int, date]] = defaultdict(dict)
+        last_request: dict[int, date] = {}
         for invoice_id, level, sent_on in session.execute(
                 select(ReminderItem.invoice_id, ReminderItem.level, Reminder.sent_on)
                 .join(Reminder, Reminder.id == ReminderItem.reminder_id)
@@ -109,6 +110,8 @@ def load_states(session: Session, debtor_ids: list[int],
                        Reminder.status == "sent", ReminderItem.level.is_not(None))):
             levels = sent[invoice_id]
             levels[level] = min(levels.get(level, sent_on), sent_on)
+            # The last written request for payment (interrupts a public debtor's prescription).
+            last_request[invoice_id] = max(last_request.get(invoice_id, sent_on), sent_on)
         last_contact = dict(session.execute(
             select(Reminder.debtor_id, func.max(Reminder.sent_on))
             .where(Reminder.debtor_id.in_(chunk), Reminder.status == "sent")
@@ -125,6 +128,7 @@ def load_states(session: Session, debtor_ids: list[int],
         by_debtor: dict[int, list[Invoice]] = defaultdict(list)
         for invoice in invoices:
             by_debtor[invoice.debtor_id].append(invoice)
+        asked = {invoice_id: (on,) for invoice_id, on in last_request.items()}
         changes = open_amount_changes(session, [i for i in invoices if i.open_amount < i.amount],
                                       {d.id: d.account for d in debtors.values()})
         for debtor_id in chunk:
@@ -141,10 +145,11 @@ def load_states(session: Session, debtor_ids: list[int],
                 if i.open_amount < i.amount else (),
                 limitation_start=limitation_start(kind, i.due_date, paid_on=i.last_payment_on,
                                                   acknowledged_on=i.acknowledged_on,
-                                                  requests=tuple(sent.get(i.id, {}).values())),
+                                                  requests=asked.get(i.id, ())),
                 limitation_earliest=limitation_start(
                     kind, min(i.issue_date, i.due_date), paid_on=i.last_payment_on,
-                    acknowledged_on=i.acknowledged_on, requests=tuple(sent.get(i.id, {}).values())))
+                    acknowledged_on=i.acknowledged_on,
+                    requests=asked.get(i.id, ())))
                 for i in rows]
             states = [(plan, _plan_state(plan, invoices, today)) for plan in plans.get(debtor_id, [])
                       ] if today is not None else []

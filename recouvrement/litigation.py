@@ -197,7 +197,7 @@ def statement_line(invoice: DomainInvoice, debtor, *, today: date, notice: date 
         "limitation_ends_on": limitation_ends_on.isoformat() if limitation_ends_on else None,
         "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(),
                      "days": p.days, "year_days": p.year_days, "rate": str(p.rate),
-                     "principal": f"{to_cents(p.base if p.base is not None else claim.principal):.2f}",
+                     "principal": f"{to_cents(claim.principal if p.base is None else p.base):.2f}",
                      "amount": f"{to_cents(p.amount):.2f}", "provisional": p.provisional}
                     for p in claim.periods],
         "imputations": [{"on": i.on.isoformat(), "payment": f"{to_cents(i.amount):.2f}",
