@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pandas as pd
 
@@ -11,7 +10,7 @@ from recouvrement.dashboard.figures import _prescriptions
 
 
 def frame(rows):
-    return pd.DataFrame([{"account": "411A", "kind": "B2B", "open": Decimal("100.00"),
+    return pd.DataFrame([{"account": "411A", "kind": "B2B", "open": 10000,  # cents
                           "last_payment_on": None, "acknowledged_on": None, **r} for r in rows])
 
 
