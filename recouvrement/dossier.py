@@ -52,17 +52,24 @@ CHAIN_ALGORITHM = (
 
 INTEREST_BASIS = {
     DebtorKind.B2B: "Code de commerce L441-10: ECB main refinancing rate in force on 1 January "
-                    "or 1 July + 10 points (or the contractual rate), from the day after the due "
-                    "date; simple interest, actual days / 365 (366 in a leap year)",
+                    "or 1 July + 10 points (or the contractual rate, never below 3 x the taux "
+                    "légal of each half-year), from the day after the due date; simple "
+                    "interest, actual days / 365 (366 in a leap year); each payment goes to the "
+                    "interest accrued first, then to the principal (Code civil 1343-1)",
     DebtorKind.PUBLIC: "Code de la commande publique L2192-13 and R2192-31: ECB main "
-                       "refinancing rate + 8 points, from the day after the due date",
-    DebtorKind.B2C: "Code civil 1231-6 and 1344-1: taux d'intérêt légal, from the formal notice",
+                       "refinancing rate in force on the first day of the half-year in which "
+                       "interest began to run + 8 points, for the whole delay, from the day "
+                       "after the due date; each payment goes to the interest accrued first, "
+                       "then to the principal (Code civil 1343-1)",
+    DebtorKind.B2C: "Code civil 1231-6 and 1344-1: taux d'intérêt légal, from the formal notice; "
+                    "each payment goes to the interest accrued first, then to the principal "
+                    "(Code civil 1343-1)",
 }
 FEE_BASIS = {
     DebtorKind.B2B: "Code de commerce L441-10 and D441-5: fixed recovery fee of 40 EUR per "
                     "unpaid invoice",
-    DebtorKind.PUBLIC: "Code de la commande publique R2192-32: fixed recovery fee of 40 EUR per "
-                       "unpaid invoice",
+    DebtorKind.PUBLIC: "Code de la commande publique L2192-13 and D2192-35: fixed recovery fee "
+                       "of 40 EUR per unpaid invoice",
     DebtorKind.B2C: "none: recovery costs are not charged to a consumer (CPCE L111-8)",
 }
 
@@ -148,19 +155,26 @@ def _claim(dossier: LitigationDossier, invoices: dict[str, Invoice], payments: l
         principal, interest = Decimal(line["principal"]), Decimal(line["interest"])
         periods = [dict(p) for p in line["periods"]]
         shown = sum((Decimal(p["amount"]) for p in periods), Decimal(0))
+        paid_to_interest = sum((Decimal(i["to_interest"]) for i in line.get("imputations", [])),
+                               Decimal(0))
         paid = [{"received_on": p.received_on.isoformat(), "amount": _money(p.amount)}
                 for p in payments if p.invoice_number == number]
         paid_sum = sum((Decimal(p["amount"]) for p in paid), Decimal(0))
         paid_total += paid_sum
+        ledger_open = Decimal(line.get("ledger_open_amount") or principal)
         lines.append({
             "invoice": number, "issue_date": line["issue_date"], "due_date": line["due_date"],
-            "amount": _money(amount), "paid_before_queueing": _money(max(amount - principal, 0)),
+            "amount": _money(amount), "paid_before_queueing": _money(max(amount - ledger_open, 0)),
+            # Each payment before queueing: to the interest accrued, then the principal.
+            "imputations": [dict(i) for i in line.get("imputations", [])],
             "principal": _money(principal),
             "interest_from": periods[0]["start"] if periods else None,
             "interest_until": line.get("interest_until") or dossier.queued_on.isoformat(),
             "periods": periods, "interest": _money(interest),
-            # Periods are shown to the cent; the interest is rounded once, on their exact sum.
-            "rounding": _money(interest - shown),
+            "interest_paid_by_imputation": _money(paid_to_interest),
+            # Periods are shown to the cent; the interest is rounded once, on their exact sum
+            # (and at each payment imputed).
+            "rounding": _money(interest - (shown - paid_to_interest)),
             "fixed_fee": _money(fee_each),
             "payments_after_queueing": paid,
             "balance": _money(principal + interest + fee_each - paid_sum),

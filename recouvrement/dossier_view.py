@@ -77,8 +77,18 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
             "limitation_ends_on": day(line["limitation_ends_on"]),
             "periods": [{"start": day(p["start"]), "end": day(p["end"]), "days": p["days"],
                          "year_days": p["year_days"], "rate": rate(p["rate"]),
+                         "principal": eur(p.get("principal") or line["principal"]),
                          "amount": eur(p["amount"]), "provisional": p["provisional"]}
                         for p in line["periods"]],
+            "imputations": [{"date": day(i["on"]), "date_known": i["date_known"],
+                             "payment": eur(i["payment"]),
+                             "interest_due": eur(i["interest_due"]),
+                             "to_interest": eur(i["to_interest"]),
+                             "to_principal": eur(i["to_principal"]),
+                             "principal_after": eur(i["principal_after"])}
+                            for i in line.get("imputations", [])],
+            "interest_paid": (eur(line["interest_paid_by_imputation"])
+                              if Decimal(line.get("interest_paid_by_imputation") or 0) else None),
             "rounding": eur(line["rounding"]) if Decimal(line["rounding"]) else None,
             "fixed_fee": eur(line["fixed_fee"]),
             "payments": [{"date": day(p["received_on"]), "amount": eur(p["amount"])}
@@ -99,6 +109,10 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
         "claim": {"invoices": invoices, "principal": eur(claim["principal"]),
                   "interest": eur(claim["interest"]), "fixed_fees": eur(claim["fixed_fees"]),
                   "total": eur(claim["total"]),
+                  "principal_and_interest": eur(Decimal(claim["principal"])
+                                                + Decimal(claim["interest"])),
+                  "urgent_until": day(min((i["limitation_ends_on"] for i in claim["invoices"]
+                                           if i["limitation_ends_on"]), default=None)),
                   "payments": eur(claim["payments_after_queueing"]),
                   "has_payments": Decimal(claim["payments_after_queueing"]) != 0,
                   "balance": eur(claim["balance"]), "interest_basis": claim["interest_basis"],

@@ -51,7 +51,10 @@ def account_of(session: Session, dossier: LitigationDossier) -> str:
 
 
 def principal_by_invoice(dossier: LitigationDossier) -> dict[str, Decimal]:
-    return {line["invoice"]: Decimal(line["principal"]) for line in dossier.statement}
+    """What the ledger showed open on each invoice when queued: later exports are read
+    against it (the claim's principal can be more, payments going to interest first)."""
+    return {line["invoice"]: Decimal(line.get("ledger_open_amount", line["principal"]))
+            for line in dossier.statement}
 
 
 def payments_of(session: Session, dossier_id: str) -> list[LitigationPayment]:
@@ -110,7 +113,9 @@ def reconcile_payments(session: Session, *, today: date, actor: str, account: st
             events.append(Event("litigation.payment_received" if amount > 0
                                 else "litigation.payment_reversed", holder, dossier.id, row))
         if sum(principal.values(), Decimal(0)) - paid <= 0:
-            unrecovered = dossier.interest + dossier.fixed_fees
+            # What the claim counted beyond the ledger's principal: interest, fees, and the
+            # part of earlier payments imputed to interest (C. civ. 1343-1).
+            unrecovered = dossier.total - sum(principal.values(), Decimal(0))
             events.append(_change(dossier, holder, after_close(dossier.status, "paid"), today,
                                   outcome="paid", why="the exports show the principal paid in full",
                                   interest_and_fees_not_recovered=f"{unrecovered:.2f}"))

@@ -31,7 +31,14 @@ from recouvrement.db.models import (
 )
 from recouvrement.domain.dossier import Candidate, Identity, Readiness, check_readiness
 from recouvrement.domain.ladder import due_for_litigation
-from recouvrement.domain.legal import fixed_recovery_fee, late_interest, recommend_procedure
+from recouvrement.domain.legal import (
+    born_after_opening,
+    earliest_limitation_note,
+    fee_lost_to_proceedings,
+    fixed_recovery_fee,
+    invoice_claim,
+    recommend_procedure,
+)
 from recouvrement.domain.model import Invoice as DomainInvoice
 from recouvrement.domain.model import to_cents
 from recouvrement.domain.policy import Policy
@@ -69,18 +76,22 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
                                 today=today, newest_export=newest_export)
         # The ladder's rule stays the gate: the check only ever holds more back.
         ready = [i for i in candidates if i.number in check.ready and (
-            debtor.in_collective_proceedings
+            _declared(i, debtor)
             or due_for_litigation(i, today=today, policy=own, debtor=debtor))]
         events += _set_hold(session, state, holds.get(state.id), check, today)
-        if not ready:
-            continue
-        dossier = _open_dossier(session, state, ready, own, check, today=today,
-                                creditor_is_trader=creditor_is_trader)
-        summary = dossier_json(dossier, debtor.account)
-        queued.append(summary)
-        events.append(Event("litigation.queued", debtor.account, dossier.id,
-                            {**summary, "reasons": list(dossier.reasons),
-                             "urgent": {n: d.isoformat() for n, d in check.urgent.items()}}))
+        # In collective proceedings the claims to declare and those born after the
+        # opening (chased like any other, L622-17 I) go different ways: two dossiers.
+        groups = [[i for i in ready if _declared(i, debtor)],
+                  [i for i in ready if not _declared(i, debtor)]]
+        for group in (g for g in groups if g):
+            dossier = _open_dossier(session, state, group, own, check, today=today,
+                                    creditor_is_trader=creditor_is_trader)
+            summary = dossier_json(dossier, debtor.account)
+            queued.append(summary)
+            events.append(Event("litigation.queued", debtor.account, dossier.id,
+                                {**summary, "reasons": list(dossier.reasons),
+                                 "urgent": {n: d.isoformat() for n, d in check.urgent.items()
+                                            if n in dossier.invoice_numbers}}))
     events += _lift_stale_holds(session, visited, account, shard)
     record(session, events, actor)
     return queued
@@ -103,11 +114,13 @@ def newest_export_date(session: Session) -> date | None:
 def _candidates(state: DebtorState, policy: Policy, today: date) -> list[DomainInvoice]:
     """Invoices past the formal notice deadline: the ladder's rule, before any other check."""
     debtor = state.debtor
-    if debtor.in_collective_proceedings:
-        return [i for i in state.invoices
-                if i.is_open and not i.in_litigation and i.due_date < today]
     found = []
     for invoice in state.invoices:
+        if _declared(invoice, debtor):
+            # Declared at once, whatever the ladder: no reminder may be sent for it.
+            if invoice.is_open and not invoice.in_litigation and invoice.due_date < today:
+                found.append(invoice)
+            continue
         notice = invoice.sent_levels.get(policy.last_level)
         if (notice is not None and invoice.is_open and not invoice.in_litigation
                 and today > notice + timedelta(days=policy.litigation_after_days)):
@@ -137,8 +150,11 @@ def _evidence(session: Session, state: DebtorState, invoices: list[DomainInvoice
             proofs[invoice_id] = proof
     seen = dict(session.execute(select(Invoice.id, Invoice.last_seen_on)
                                 .where(Invoice.id.in_(ids))).all())
-    return [Candidate(number=i.number, issue_date=i.issue_date,
-                      limitation_start=i.limitation_start, disputed=i.disputed, paused=i.paused,
+    return [Candidate(number=i.number, issue_date=i.issue_date, due_date=i.due_date,
+                      declared=_declared(i, state.debtor),
+                      limitation_start=i.limitation_start,
+                      limitation_earliest=i.limitation_earliest,
+                      disputed=i.disputed, paused=i.paused,
                       notice_proof=proofs.get(state.invoice_ids[i.number]),
                       last_seen_on=seen.get(state.invoice_ids[i.number])) for i in invoices]
 
@@ -154,40 +170,82 @@ def notice_proof(message_id: str | None, recipient: str | None, channel: str | N
     return "; ".join(proofs) or None
 
 
+def _declared(invoice: DomainInvoice, debtor) -> bool:
+    """In collective proceedings, a claim born before the opening judgment: it is declared."""
+    return debtor.in_collective_proceedings and not born_after_opening(
+        invoice.issue_date, debtor.collective_proceedings_since)
+
+
+def statement_line(invoice: DomainInvoice, debtor, *, today: date, notice: date | None,
+                   contractual_rate, limitation_ends_on: date | None) -> dict[str, Any]:
+    """One invoice of the statement of claim: interest per period, payments imputed."""
+    # The opening judgment stops interest from running on the claims born before
+    # it (C. com. L622-28): the declared claim counts it up to that day.
+    until = (min(today, debtor.collective_proceedings_since) if _declared(invoice, debtor)
+             else today)
+    claim = invoice_claim(invoice, debtor, until, formal_notice_on=notice,
+                          contractual_rate=contractual_rate)
+    principal = to_cents(claim.remaining_principal)
+    return {
+        "invoice": invoice.number, "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(), "amount": f"{invoice.amount:.2f}",
+        "principal": f"{principal:.2f}", "interest": f"{claim.total:.2f}",
+        # What the accounting ledger shows open: payments after queueing are read against it.
+        "ledger_open_amount": f"{invoice.open_amount:.2f}",
+        "interest_until": until.isoformat(),
+        "formal_notice_on": notice.isoformat() if notice else None,
+        "limitation_ends_on": limitation_ends_on.isoformat() if limitation_ends_on else None,
+        "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(),
+                     "days": p.days, "year_days": p.year_days, "rate": str(p.rate),
+                     "principal": f"{to_cents(claim.principal if p.base is None else p.base):.2f}",
+                     "amount": f"{to_cents(p.amount):.2f}", "provisional": p.provisional}
+                    for p in claim.periods],
+        "imputations": [{"on": i.on.isoformat(), "payment": f"{to_cents(i.amount):.2f}",
+                         "interest_due": f"{i.interest_due:.2f}",
+                         "to_interest": f"{i.to_interest:.2f}",
+                         "to_principal": f"{to_cents(i.to_principal):.2f}",
+                         "principal_after": f"{to_cents(i.principal_after):.2f}",
+                         "date_known": i.date_known}
+                        for i in claim.imputations],
+        "notes": list(claim.notes)}
+
+
 def _open_dossier(session: Session, state: DebtorState, ready: list[DomainInvoice],
                   policy: Policy, check: Readiness, *, today: date,
                   creditor_is_trader: bool) -> LitigationDossier:
     debtor = state.debtor
-    # The opening judgment stops interest from running (C. com. L622-28): the
-    # declared claim counts it up to that day.
-    until = min(today, debtor.collective_proceedings_since or today)
     statement, principal, interest = [], Decimal(0), Decimal(0)
     for invoice in ready:
-        notice = invoice.sent_levels.get(policy.last_level)
-        claim = late_interest(invoice.open_amount, debtor.kind, invoice.due_date, until,
-                              formal_notice_on=notice,
-                              contractual_rate=policy.contractual_rate_for(debtor))
-        principal += invoice.open_amount
-        interest += claim.total
-        statement.append({
-            "invoice": invoice.number, "issue_date": invoice.issue_date.isoformat(),
-            "due_date": invoice.due_date.isoformat(), "amount": f"{invoice.amount:.2f}",
-            "principal": f"{invoice.open_amount:.2f}", "interest": f"{claim.total:.2f}",
-            "interest_until": until.isoformat(),
-            "formal_notice_on": notice.isoformat() if notice else None,
-            "limitation_ends_on": (check.urgent[invoice.number].isoformat()
-                                   if invoice.number in check.urgent else None),
-            "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(),
-                         "days": p.days, "year_days": p.year_days, "rate": str(p.rate),
-                         "amount": f"{to_cents(p.amount):.2f}", "provisional": p.provisional}
-                        for p in claim.periods],
-            "notes": list(claim.notes)})
-    fees = fixed_recovery_fee(debtor.kind, len(ready),
-                              collective_proceedings=debtor.in_collective_proceedings)
+        line = statement_line(invoice, debtor, today=today,
+                              notice=invoice.sent_levels.get(policy.last_level),
+                              contractual_rate=policy.contractual_rate_for(debtor),
+                              limitation_ends_on=check.urgent.get(invoice.number))
+        principal += Decimal(line["principal"])
+        interest += Decimal(line["interest"])
+        statement.append(line)
+    since = debtor.collective_proceedings_since
+    # L441-10 II: the 40 EUR is lost only where the opening prevented payment at the due date.
+    fees = fixed_recovery_fee(debtor.kind, sum(
+        1 for i in ready if not fee_lost_to_proceedings(i.due_date, i.issue_date, since)),
+        collective_proceedings=False)
     total = to_cents(principal) + to_cents(interest) + fees
-    procedure, reasons = recommend_procedure(debtor, total, creditor_is_trader=creditor_is_trader)
-    urgent = [f"URGENT: {n} is prescribed after {d.isoformat()}: file before that day"
-              for n, d in sorted(check.urgent.items())]
+    urgent_until = min((check.urgent[i.number] for i in ready if i.number in check.urgent),
+                       default=None)
+    procedure, reasons = recommend_procedure(
+        debtor, to_cents(principal) + to_cents(interest), creditor_is_trader=creditor_is_trader,
+        prescribed_after=urgent_until,
+        born_after_opening=bool(ready) and not any(_declared(i, debtor) for i in ready))
+    urgent = []
+    for invoice in sorted(ready, key=lambda i: i.number):
+        if invoice.number not in check.urgent:
+            continue
+        urgent.append(f"URGENT: {invoice.number} is prescribed after "
+                      f"{check.urgent[invoice.number].isoformat()}: file before that day")
+        earlier = earliest_limitation_note(debtor.kind,
+                                           invoice.limitation_start or invoice.due_date,
+                                           invoice.limitation_earliest, today)
+        if earlier:
+            urgent[-1] += f" ({earlier})"
     dossier = LitigationDossier(
         id=str(uuid.uuid4()), debtor_id=state.id, status="queued", queued_on=today,
         invoice_numbers=[i.number for i in ready], principal=to_cents(principal),

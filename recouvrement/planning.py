@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from recouvrement.audit import Event, record
 from recouvrement.db.models import Reminder, ReminderItem
 from recouvrement.domain.ladder import SEND, SKIP, Decision, decide
-from recouvrement.domain.legal import fixed_recovery_fee, late_interest
+from recouvrement.domain.legal import fee_lost_to_proceedings, fixed_recovery_fee, invoice_claim
 from recouvrement.domain.model import DebtorKind
 from recouvrement.domain.pauses import BROKEN, HONOURED
 from recouvrement.domain.policy import Policy
@@ -113,11 +113,13 @@ def invoice_rows(state: DebtorState, numbers: tuple[str, ...], today: date, *,
             continue
         interest = fee = None
         if with_claim:
-            interest = late_interest(invoice.open_amount, debtor.kind, invoice.due_date, today,
-                                     formal_notice_on=today,
-                                     contractual_rate=policy.contractual_rate_for(debtor)).total
-            fee = fixed_recovery_fee(debtor.kind, 1,
-                                     collective_proceedings=debtor.in_collective_proceedings)
+            claim = invoice_claim(invoice, debtor, today, formal_notice_on=today,
+                                  contractual_rate=policy.contractual_rate_for(debtor))
+            # Interest first, then principal (C. civ. 1343-1): the principal the
+            # notice claims can be more than the ledger's open amount.
+            interest = claim.total + claim.remaining_principal - invoice.open_amount
+            fee = fixed_recovery_fee(debtor.kind, 1, collective_proceedings=fee_lost_to_proceedings(
+                invoice.due_date, invoice.issue_date, debtor.collective_proceedings_since))
         rows.append(InvoiceRow(
             number=invoice.number, issue_date=invoice.issue_date, due_date=invoice.due_date,
             amount=invoice.amount, open_amount=invoice.open_amount, currency=invoice.currency,

@@ -127,7 +127,10 @@ def claims_to_declare(session: Session) -> list[dict[str, Any]]:
         select(Debtor.account, Debtor.name, Debtor.collective_proceedings_since,
                func.sum(Invoice.open_amount))
         .join(Invoice, Invoice.debtor_id == Debtor.id)
-        .where(Debtor.collective_proceedings_since.is_not(None), Invoice.status == "open")
+        .where(Debtor.collective_proceedings_since.is_not(None), Invoice.status == "open",
+               # A claim born after the opening is paid at maturity, not declared
+               # (C. com. L622-17 I; see domain.legal.born_after_opening).
+               Invoice.issue_date <= Debtor.collective_proceedings_since)
         .group_by(Debtor.account, Debtor.name, Debtor.collective_proceedings_since)
         .order_by(Debtor.collective_proceedings_since)).all()
     return [{"account": account, "name": name, "proceedings_since": since.isoformat(),

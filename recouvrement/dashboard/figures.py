@@ -8,7 +8,7 @@ charts, the HTML page, the JSON output and the Prefect artifact all read.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from statistics import median
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from recouvrement.dashboard.history import LedgerHistory, euros, read_history
 from recouvrement.domain import kpi
-from recouvrement.domain.legal import limitation_date
+from recouvrement.domain.legal import limitation_date, limitation_start, limitation_status
 from recouvrement.domain.model import Debtor as DomainDebtor
 from recouvrement.domain.model import DebtorKind
 from recouvrement.domain.policy import Policy
@@ -29,7 +29,6 @@ ZERO = Decimal("0.00")
 RECOVERY_WINDOW_DAYS = 15  # a level "recovers" what is paid within 15 days of it
 DSO_MONTHS = 12  # the countback looks back at most a year
 TOP_DEBTORS = 20
-PRESCRIPTION_HORIZON_DAYS = 90
 LITIGATION_STAGES = ("queued", "exported", "with_bailiff", "with_lawyer", "closed")
 
 
@@ -248,20 +247,37 @@ def _top_debtors(inv: pd.DataFrame, as_of: date) -> list[dict[str, Any]]:
             for r in top.itertuples(index=False)]
 
 
+def _day(value) -> date:
+    """A date from a date, a datetime or a pandas Timestamp."""
+    return value.date() if isinstance(value, datetime) else value
+
+
 def _prescriptions(inv: pd.DataFrame, as_of: date) -> list[dict[str, Any]]:
-    """Open invoices whose limitation period ends within 90 days (as the ledger stands)."""
-    horizon = as_of + timedelta(days=PRESCRIPTION_HORIZON_DAYS)
+    """Open invoices whose limitation period ends within 90 days (as the ledger stands).
+
+    The same rule as the daily run's (domain.legal): the limit counted from the
+    due date (Code civil 2233), urgent already within 90 days of the earlier
+    limit counted from the invoice date. (The reminders that interrupt a public
+    debtor's prescription are not in this history: its limit may be later.)
+    """
     live = inv.loc[inv["open"] > 0]
-    starts = [max(d for d in (issued.date(), paid, acknowledged) if isinstance(d, date))
-              for issued, paid, acknowledged in zip(live["issue_date"], live["last_payment_on"],
-                                                    live["acknowledged_on"])]
-    limits: dict[tuple[str, date], date] = {}
+    known: dict[tuple[str, date, date], tuple[str, date]] = {}
     rows = []
-    for r, start in zip(live.itertuples(index=False), starts):
-        limit = limits.get((r.kind, start))
-        if limit is None:
-            limit = limits[(r.kind, start)] = limitation_date(DebtorKind(r.kind), start)
-        if as_of <= limit <= horizon:
+    for r in live.itertuples(index=False):
+        paid = _day(r.last_payment_on) if isinstance(r.last_payment_on, date) else None
+        acknowledged = (_day(r.acknowledged_on) if isinstance(r.acknowledged_on, date)
+                        else None)
+        due, issued = _day(r.due_date), _day(r.issue_date)
+        kind = DebtorKind(r.kind)
+        start = limitation_start(kind, due, paid_on=paid, acknowledged_on=acknowledged)
+        earliest = limitation_start(kind, min(issued, due), paid_on=paid,
+                                    acknowledged_on=acknowledged)
+        key = (r.kind, start, earliest)
+        if key not in known:
+            known[key] = (limitation_status(kind, start, as_of, earliest_start=earliest),
+                          limitation_date(kind, start))
+        status, limit = known[key]
+        if status == "urgent":
             rows.append({"account": r.account, "invoice": r.number, "open": euros(r.open),
                          "limit": limit, "days_left": (limit - as_of).days})
     rows.sort(key=lambda r: (r["limit"], r["account"], r["invoice"]))

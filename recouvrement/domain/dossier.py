@@ -83,6 +83,11 @@ class Candidate:
     paused: str | None = None  # why dunning pauses (a payment plan honoured)
     notice_proof: str | None = None  # the formal notice's Message-ID or registered letter
     last_seen_on: date | None = None  # the export date that last listed it
+    due_date: date | None = None  # limitation runs from it when no later start is known
+    limitation_earliest: date | None = None  # the start as courts may place it, earlier
+    # In collective proceedings: True for a claim born before the opening (declared,
+    # whatever its state), False for one born after (checked like any other claim).
+    declared: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -129,17 +134,19 @@ def check_readiness(who: Identity, candidates: list[Candidate], *, today: date,
     ready, held, urgent = [], {}, {}
     for c in candidates:
         reasons = []
-        start = c.limitation_start or c.issue_date
-        status = limitation_status(who.kind, start, today, rates=rates)
+        start = c.limitation_start or c.due_date or c.issue_date
+        declared = who.collective_proceedings if c.declared is None else c.declared
+        status = limitation_status(who.kind, start, today, rates=rates,
+                                   earliest_start=c.limitation_earliest)
         limit = limitation_date(who.kind, start, rates=rates)
         if status == "prescribed":
             reasons.append(f"prescribed since {(limit + timedelta(days=1)).isoformat()} "
                            f"({rule.source}): the claim can no longer be enforced")
-        if c.disputed and not who.collective_proceedings:
+        if c.disputed and not declared:
             reasons.append("disputed: the dispute must be closed first")
-        if c.paused and not who.collective_proceedings:
+        if c.paused and not declared:
             reasons.append(f"dunning paused: {c.paused}")
-        if not c.notice_proof and not who.collective_proceedings:
+        if not c.notice_proof and not declared:
             reasons.append("no proof of the formal notice (no e-mail with a Message-ID, no "
                            "registered letter)")
         if newest_export is not None and c.last_seen_on != newest_export:

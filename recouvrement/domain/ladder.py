@@ -13,7 +13,12 @@ from datetime import date, timedelta
 from typing import Sequence
 
 from recouvrement.domain.calendar import is_business_day, next_business_day_on_or_after
-from recouvrement.domain.legal import limitation_date, limitation_status
+from recouvrement.domain.legal import (
+    born_after_opening,
+    earliest_limitation_note,
+    limitation_date,
+    limitation_status,
+)
 from recouvrement.domain.model import Debtor, Invoice
 from recouvrement.domain.policy import Policy, end_of_month
 
@@ -66,19 +71,24 @@ def next_level_date(invoice: Invoice, policy: Policy, today: date, *,
 
 
 def is_prescribed(invoice: Invoice, debtor: Debtor, today: date) -> bool:
-    start = invoice.limitation_start or invoice.issue_date
+    start = invoice.limitation_start or invoice.due_date
     return limitation_status(debtor.kind, start, today) == "prescribed"
 
 
 def _limitation_notes(debtor: Debtor, invoices: Sequence[Invoice], today: date) -> list[str]:
     notes = []
     for invoice in invoices:
-        start = invoice.limitation_start or invoice.issue_date
-        status = limitation_status(debtor.kind, start, today)
+        start = invoice.limitation_start or invoice.due_date
+        status = limitation_status(debtor.kind, start, today,
+                                   earliest_start=invoice.limitation_earliest)
         if status != "ok":
             limit = limitation_date(debtor.kind, start)
             notes.append(f"{invoice.number} {'prescribed since' if status == 'prescribed' else 'URGENT: prescribed after'} "
                          f"{limit.isoformat()}")
+            earlier = earliest_limitation_note(debtor.kind, start, invoice.limitation_earliest,
+                                               today) if status == "urgent" else None
+            if earlier:
+                notes[-1] += f" ({earlier})"
     return notes
 
 
@@ -96,9 +106,14 @@ def decide(debtor: Debtor, invoices: Sequence[Invoice], *, today: date, policy: 
     if not chaseable:
         return Decision(account, NOTHING, _why_none(open_, policy, debtor, today), notes=notes)
     if debtor.in_collective_proceedings:
-        return Decision(account, SKIP, "in collective proceedings since "
-                        f"{debtor.collective_proceedings_since.isoformat()}: the claim is "
-                        "declared, no reminders (C. com. L622-7, L622-24)", notes=notes)
+        # Claims born after the opening judgment are paid at maturity (C. com.
+        # L622-17 I): they are chased; the earlier ones are declared, never chased.
+        since = debtor.collective_proceedings_since
+        chaseable = [i for i in chaseable if born_after_opening(i.issue_date, since)]
+        if not chaseable:
+            return Decision(account, SKIP, "in collective proceedings since "
+                            f"{since.isoformat()}: the claim is declared, no reminders "
+                            "(C. com. L622-7, L622-24)", notes=notes)
     if debtor.blocked:
         return Decision(account, SKIP, "debtor blocked by the credit manager", notes=notes)
     if pending:

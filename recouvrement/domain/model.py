@@ -69,8 +69,14 @@ class Invoice:
     # Limitation runs from here: the invoice date, or the last partial payment,
     # which acknowledges the debt and restarts it (Code civil 2240).
     limitation_start: date | None = None
+    # The same counted from the invoice date instead of the due date: where the
+    # courts may start it (the performance), used to flag urgency earlier.
+    limitation_earliest: date | None = None
     # level -> date a reminder of that level chasing this invoice was sent
     sent_levels: dict[int, date] = field(default_factory=dict)
+    # What was paid on it and when, as far as the ledger knows (legal.Payment),
+    # oldest first: interest runs on each part until the day it was paid.
+    payments: tuple = ()
 
     @property
     def level(self) -> int:

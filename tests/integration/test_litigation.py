@@ -141,9 +141,10 @@ def mixed(db, home):
     invoices = [invoice("F1", "411DUPONT", date(2026, 10, 1)),
                 invoice("L1", "411LITIGE", date(2026, 10, 1)),
                 invoice("N1", "411NOSIREN", date(2026, 10, 1)),
-                # issued June 2021: five years (C. com. L110-4) are over on 4 Nov 2026
+                # due 1 July 2021: five years (C. com. L110-4) from the due date (C. civ.
+                # 2233) are over on 4 Nov 2026
                 invoice("V1", "411VIEUX", date(2021, 7, 1), issued=date(2021, 6, 1)),
-                # issued 1 Dec 2021: prescribed after 1 Dec 2026, 27 days away
+                # due 31 Dec 2021: prescribed after 31 Dec 2026, 57 days away
                 invoice("U1", "411PRESSE", date(2021, 12, 31), issued=date(2021, 12, 1)),
                 invoice("S1", "411SANSPREUVE", date(2026, 10, 1))]
     export(db, home, DAY, customers, invoices)
@@ -171,7 +172,7 @@ def test_only_ready_dossiers_are_queued_the_others_are_listed_with_reasons(mixed
     assert any("SIREN" in r for r in held["411NOSIREN"]["debtor_reasons"])
     assert held["411NOSIREN"]["invoices"] == ["N1"]
     [reason] = held["411VIEUX"]["held"][0]["reasons"]
-    assert reason.startswith("prescribed since 2026-06-02")
+    assert reason.startswith("prescribed since 2026-07-02")
     assert held["411SANSPREUVE"]["held"][0]["reasons"] == [
         "no proof of the formal notice (no e-mail with a Message-ID, no registered letter)"]
     assert all(h["since"] == DAY.isoformat() for h in held.values())
@@ -183,9 +184,15 @@ def test_a_claim_close_to_its_limitation_is_queued_flagged_urgent(mixed, db):
         from recouvrement.lifecycle import find_dossier
 
         dossier = find_dossier(session, dossier_of(db, "411PRESSE")["id"])
-        assert dossier.reasons[0] == ("URGENT: U1 is prescribed after 2026-12-01: file before "
-                                      "that day")
-        assert dossier.statement[0]["limitation_ends_on"] == "2026-12-01"
+        assert dossier.reasons[0].startswith("URGENT: U1 is prescribed after 2026-12-31: file "
+                                             "before that day")
+        # Counted from the invoice date of 1 Dec 2021, as courts may, it ends sooner.
+        assert "could be prescribed after 2026-12-01" in dossier.reasons[0]
+        assert dossier.statement[0]["limitation_ends_on"] == "2026-12-31"
+        # 1200 + interest + 40 is a small claim, but the petites créances procedure would
+        # not interrupt the prescription (CPCE L125-1): a court route that does (C. civ. 2241).
+        assert dossier.procedure == "injonction_de_payer"
+        assert any("2241" in r for r in dossier.reasons)
 
 
 def test_not_ready_is_audited_once_and_lifted_when_the_dossier_is_queued(mixed, db, home):

@@ -59,8 +59,12 @@ def test_levels_climb_one_at_a_time_even_long_after_the_due_date():
     ([invoice(disputed=True)], DEBTOR, {}, NOTHING, "disputed"),
     ([invoice(in_litigation=True)], DEBTOR, {}, NOTHING, "litigation"),
     ([invoice()], Debtor("411X", "X", blocked=True, email="x@example.com"), {}, SKIP, "blocked"),
+    # issued 5 Sept, before the opening of 10 Sept: declared, never chased (L622-21)
     ([invoice()], Debtor("411X", "X", email="x@example.com",
-                         collective_proceedings_since=date(2026, 9, 1)), {}, SKIP, "collective"),
+                         collective_proceedings_since=date(2026, 9, 10)), {}, SKIP, "collective"),
+    # issued on the day of the opening: taken as born before it, declared
+    ([invoice()], Debtor("411X", "X", email="x@example.com",
+                         collective_proceedings_since=date(2026, 9, 5)), {}, SKIP, "collective"),
     ([invoice()], DEBTOR, {"pending": True}, SKIP, "waiting to be sent"),
     ([invoice()], DEBTOR, {"last_contact": date(2026, 10, 2)}, SKIP, "minimum gap"),
     ([invoice(due=date(2026, 10, 20))], DEBTOR, {}, NOTHING, "next level due on 2026-10-20"),
@@ -139,7 +143,9 @@ def test_a_prescribed_claim_is_never_chased_nor_escalated_and_is_reported():
         sent_levels={1: date(2021, 9, 1), 2: date(2021, 9, 16), 3: date(2021, 9, 24)})
     decision = decide(DEBTOR, [old], today=date(2026, 10, 5), policy=POLICY)
     assert decision.action == NOTHING and "F-OLD prescribed" in decision.reason
-    assert decision.notes == ("F-OLD prescribed since 2026-08-01",)
+    # Five years from the due date of 1 Sept 2021 (C. civ. 2233, C. com. L110-4), not
+    # from the issue date: the last day is 1 Sept 2026.
+    assert decision.notes == ("F-OLD prescribed since 2026-09-01",)
     assert not due_for_litigation(old, today=date(2026, 10, 5), policy=POLICY, debtor=DEBTOR)
 
 
@@ -155,7 +161,8 @@ def test_a_claim_close_to_its_limit_is_flagged_urgent():
     near = Invoice(number="F-NEAR", account="411DUPONT", issue_date=date(2021, 11, 1),
                    due_date=date(2021, 12, 1), amount=Decimal("500"), open_amount=Decimal("500"))
     decision = decide(DEBTOR, [near], today=date(2026, 10, 5), policy=POLICY)
-    assert decision.notes == ("F-NEAR URGENT: prescribed after 2026-11-01",)
+    # Counted from the due date (C. civ. 2233): 1 Dec 2021 + 5 years; 57 days left.
+    assert decision.notes == ("F-NEAR URGENT: prescribed after 2026-12-01",)
 
 
 def test_end_of_month_counts_from_the_last_day_of_the_due_dates_month():
@@ -189,3 +196,16 @@ def test_a_debtor_without_e_mail_is_chased_by_letter_and_the_reason_says_so():
     later = decide(Debtor("411X", "X"), [invoice(sent={1: date(2026, 9, 20)})],
                    today=date(2026, 10, 5), policy=POLICY)
     assert later.channels == ("letter",)  # level 2's email + letter: the letter alone
+
+
+def test_a_claim_born_after_the_opening_is_chased_and_the_earlier_one_is_not():
+    # Opening judgment 1 Sept 2026. F1 issued 5 Sept (after): paid at maturity (C. com.
+    # L622-17 I), chased like any claim. F0 issued 1 Aug (before): declared, not chased.
+    debtor = Debtor("411X", "X", email="x@example.com",
+                    collective_proceedings_since=date(2026, 9, 1))
+    earlier = Invoice(number="F0", account="411X", issue_date=date(2026, 8, 1),
+                      due_date=date(2026, 8, 31), amount=Decimal("500.00"),
+                      open_amount=Decimal("500.00"))
+    decision = decide(debtor, [earlier, invoice()], today=date(2026, 10, 5), policy=POLICY)
+    assert decision.action == SEND and decision.level == 1
+    assert decision.listed == ("F1",)

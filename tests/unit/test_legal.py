@@ -131,22 +131,16 @@ def test_b2c_notice_before_the_due_date_counts_from_the_due_date():
 
 
 @pytest.mark.parametrize("rate", ["8.27", "0"])
-def test_contractual_rate_below_three_times_legal_rate_is_refused(rate):
-    # 2025-H2 taux légal 2.76 % -> minimum 8.28 %
-    with pytest.raises(ValueError, match=r"below the legal minimum for 2025-H2.*8\.28"):
-        late_interest(
-            Decimal("1000.00"), B2B, date(2025, 9, 30), date(2025, 10, 30),
-            contractual_rate=Decimal(rate),
-        )
-
-
-def test_contractual_rate_is_checked_in_every_half_year_crossed():
-    # 9 % is fine in 2025-H2 (min 8.28) but not in 2025-H1 (3 x 3.71 = 11.13).
-    with pytest.raises(ValueError, match="2025-H1"):
-        late_interest(
-            Decimal("1000.00"), B2B, date(2025, 6, 15), date(2025, 7, 15),
-            contractual_rate=Decimal("9.00"),
-        )
+def test_contractual_rate_below_three_times_legal_rate_is_floored_with_a_note(rate):
+    # 2025-H2 taux légal 2.76 % -> minimum 8.28 %, applied instead of the clause:
+    # 1000 x 8.28 % x 30/365 = 6.8055 -> 6.81. The run goes on (no error).
+    st = late_interest(
+        Decimal("1000.00"), B2B, date(2025, 9, 30), date(2025, 10, 30),
+        contractual_rate=Decimal(rate),
+    )
+    assert [p.rate for p in st.periods] == [Decimal("8.28")]
+    assert st.total == Decimal("6.81")
+    assert any("below the legal minimum for 2025-H2" in n and "8.28" in n for n in st.notes)
 
 
 def test_contractual_rate_replaces_the_default():
