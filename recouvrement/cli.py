@@ -264,6 +264,10 @@ def audit_verify(expected_head: str | None) -> None:
         click.echo(f"audit log intact: {report.entries} entries{redacted}")
         if report.head_hash:
             click.echo(f"head: entry #{report.head_id} {report.head_hash}")
+        if report.checkpoint:
+            c = report.checkpoint
+            click.echo(f"signed checkpoint: entry #{c['entry_id']} at {c['at']} "
+                       f"(key {c['key_id']}), matches")
         return
     for p in report.problems:
         where = f"entry {p.entry_id}" if p.entry_id is not None else "log"

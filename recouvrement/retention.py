@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from recouvrement.audit import PURGE_EVENT, Event, id_ranges, record, redact
+from recouvrement.audit import PURGE_EVENT, PURGED_NAME, Event, id_ranges, record, redact
 from recouvrement.db.models import (
     AuditEntry,
     Debtor,
@@ -39,7 +39,7 @@ from recouvrement.domain.model import DebtorKind
 ACTIVE_YEARS = 3  # CNIL référentiel 2021-130: 3 years after the last contact
 PERSONAL = ("name", "email", "phone", "siren", "address", "postcode", "city", "country",
             "risk_factors")
-ARCHIVED_NAME, PURGED_NAME = "(archived)", "(erased)"
+ARCHIVED_NAME = "(archived)"
 
 
 @dataclass
@@ -166,7 +166,8 @@ def _erase(session: Session, today: date, actor: str, report: RetentionReport) -
         account, pseudonym = debtor.account, f"ERASED-{secrets.token_hex(6).upper()}"
         ids = list(session.scalars(select(AuditEntry.id).where(AuditEntry.account == account,
                                                                AuditEntry.redacted_at.is_(None))))
-        erased = redact(session, ids)
+        erased = redact(session, ids, pseudonym=pseudonym,
+                        reason="GDPR retention purge (CNIL 2021-130)")
         report.entries_erased += len(erased)
         report.entries_kept += len(ids) - len(erased)
         report.files += [f for f in session.scalars(select(Reminder.letter_file).where(
