@@ -51,6 +51,13 @@ class RetentionReport:
     entries_kept: int = 0  # written before erasure was possible (no payload digest)
     # Registered letters' PDFs of erased debtors: deleted once the purge is committed.
     files: list[str] = field(default_factory=list)
+    # What the files outside the database still hold of them (see retention_files.py):
+    # reminder keys old -> new (the print queue's manifests), dossiers exported, and
+    # the personal values to blank in validation reports.
+    rekeyed: dict[str, str] = field(default_factory=dict)
+    pseudonyms: dict[str, str] = field(default_factory=dict)  # account -> pseudonym
+    exported: list[str] = field(default_factory=list)
+    values: set[str] = field(default_factory=set)
 
 
 def _add_years(day: date, years: int) -> date:
@@ -98,6 +105,44 @@ def delete_files(report: RetentionReport) -> int:
             path.unlink()
             gone += 1
     return gone
+
+
+def pseudonymous(key, old: str, purpose: str) -> str:
+    """A keyed hash of what was an unsalted one: a guessed account no longer matches it."""
+    return key.mac(f"erased-{purpose}", old)
+
+
+def _rekey(session: Session, debtor: Debtor, report: RetentionReport) -> None:
+    """Reminder keys and Message-IDs were hashes of account and invoice numbers (kept in
+    the ledger): after erasure they become keyed hashes of themselves, still unique."""
+    from recouvrement.audit import signing_key
+    from recouvrement.checkpoints import keyring_for
+
+    key = signing_key(session, keyring_for(session))
+    for reminder_id, old_key, message_id in session.execute(
+            select(Reminder.id, Reminder.key, Reminder.message_id)
+            .where(Reminder.debtor_id == debtor.id)).all():
+        local, _, domain = message_id.strip("<>").partition("@")
+        new_key = pseudonymous(key, old_key, "key")
+        new_id = f"<{pseudonymous(key, message_id, 'message-id')[:32]}@{domain or 'erased.invalid'}>"
+        session.execute(update(Reminder).where(Reminder.id == reminder_id)
+                        .values(key=new_key, message_id=new_id)
+                        .execution_options(synchronize_session=False))
+        report.rekeyed[old_key] = new_key
+
+
+def _copies(session: Session, debtor: Debtor, archive: DebtorArchive,
+            report: RetentionReport) -> None:
+    """Where else the product wrote this debtor's data, noted before it is erased."""
+    from recouvrement.db.models import AuditEntry as Entry
+
+    for details in session.scalars(select(Entry.details).where(
+            Entry.account == debtor.account, Entry.event == "litigation.exported")):
+        if isinstance(details, dict) and details.get("out"):
+            report.exported.append(str(details["out"]))
+    data = archive.data or {}
+    report.values |= {str(v) for v in (debtor.account, *(data.get(k) for k in (
+        "name", "email", "phone", "siren", "address"))) if v and len(str(v)) >= 4}
 
 
 def purge(session: Session, *, today: date, actor: str,
@@ -166,8 +211,11 @@ def _erase(session: Session, today: date, actor: str, report: RetentionReport) -
         account, pseudonym = debtor.account, f"ERASED-{secrets.token_hex(6).upper()}"
         ids = list(session.scalars(select(AuditEntry.id).where(AuditEntry.account == account,
                                                                AuditEntry.redacted_at.is_(None))))
+        _copies(session, debtor, archive, report)
         erased = redact(session, ids, pseudonym=pseudonym,
                         reason="GDPR retention purge (CNIL 2021-130)")
+        _rekey(session, debtor, report)
+        report.pseudonyms[account] = pseudonym
         report.entries_erased += len(erased)
         report.entries_kept += len(ids) - len(erased)
         report.files += [f for f in session.scalars(select(Reminder.letter_file).where(
