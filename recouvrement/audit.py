@@ -534,4 +534,4 @@ def entry_row(e: AuditEntry) -> dict[str, Any]:
     return {"id": e.id, "at": _utc_text(e.at)[:19] + "Z", "actor": e.actor, "event": e.event,
             "account": e.account, "subject": e.subject, "details": e.details,
             "prev_hash": e.prev_hash, "hash": e.hash, "payload_digest": e.payload_digest,
-            "salt": e.salt, "redacted": e.redacted_at is not None}
+            "salt": e.salt, "mac": e.mac, "redacted": e.redacted_at is not None}

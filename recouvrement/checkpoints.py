@@ -119,13 +119,21 @@ def sign(key: AuditKey, body: dict[str, Any]) -> str:
 
 def write_checkpoint(engine: Engine, ring: Keyring | None = None) -> dict[str, Any] | None:
     """Sign the log's head now (nothing when it has not moved since the last checkpoint)."""
+    from sqlalchemy import text
+
     from recouvrement.audit import _HEAD
-    from recouvrement.db import lock
+    from recouvrement.db import _lock_key
     from recouvrement.db.models import AuditCheckpoint, AuditEntry
 
     ring = ring or _RINGS.get(engine) or keyring_from_settings()
     with Session(engine) as session, session.begin():
-        lock(session, "audit-log")
+        # SQLite: the transaction holds the file's write lock already. PostgreSQL: the
+        # log's lock, unless a transaction still open (this process's, maybe) holds it:
+        # then the next unit of work writes the checkpoint.
+        if engine.dialect.name == "postgresql" and not session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _lock_key("audit-log")}):
+            _PENDING.add(engine)
+            return None
         head = session.execute(_HEAD).first()
         if head is None:
             return None

@@ -49,7 +49,10 @@ CHAIN_ALGORITHM = (
     "first), at (UTC, ISO 8601 with microseconds, no offset), actor, event, payload). "
     "Canonical JSON: keys sorted, separators ',' and ':', UTF-8, non-ASCII kept. "
     "Entries without payload_digest (older) hash account, subject and details in place "
-    "of payload.")
+    "of payload. Each entry since migration 0007 is also signed: mac = HMAC-SHA256(audit "
+    "key, 'entry' NUL hash), the key kept outside the database by the creditor; signed "
+    "checkpoints of the head (entry id, hash, count, time) are kept in the database and in "
+    "a file outside it.")
 
 INTEREST_BASIS = {
     DebtorKind.B2B: "Code de commerce L441-10: ECB main refinancing rate in force on 1 January "
@@ -135,6 +138,10 @@ def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Cre
                         "chain": {"entries": chain.entries, "intact": chain.intact,
                                   "erased_by_purges": chain.redacted,
                                   "head_id": chain.head_id, "head_hash": chain.head_hash,
+                                  "checkpoint": chain.checkpoint and {
+                                      k: chain.checkpoint[k] for k in (
+                                          "at", "entry_id", "entry_hash", "entries", "key_id",
+                                          "mac")},
                                   "problems": [{"entry": p.entry_id, "kind": p.kind,
                                                 "problem": p.problem} for p in chain.problems],
                                   "verified_on": today.isoformat()},

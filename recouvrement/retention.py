@@ -140,9 +140,15 @@ def _copies(session: Session, debtor: Debtor, archive: DebtorArchive,
             Entry.account == debtor.account, Entry.event == "litigation.exported")):
         if isinstance(details, dict) and details.get("out"):
             report.exported.append(str(details["out"]))
-    data = archive.data or {}
-    report.values |= {str(v) for v in (debtor.account, *(data.get(k) for k in (
-        "name", "email", "phone", "siren", "address"))) if v and len(str(v)) >= 4}
+    report.values |= _personal_values({**(archive.data or {}), "account": debtor.account})
+
+
+def _personal_values(row: Any) -> set[str]:
+    """Values that name a debtor, long enough not to match unrelated text."""
+    if not isinstance(row, dict):
+        return set()
+    found = (row.get(k) for k in ("account", "name", "email", "phone", "siren", "address"))
+    return {str(v).strip() for v in found if v is not None and len(str(v).strip()) >= 4}
 
 
 def purge(session: Session, *, today: date, actor: str,
@@ -226,6 +232,9 @@ def _erase(session: Session, today: date, actor: str, report: RetentionReport) -
                     letter_html=None, letter_file=None)
             .execution_options(synchronize_session=False)).rowcount
         rejected = quarantined.get(account, [])
+        for raw in session.scalars(select(QuarantinedRow.raw).where(
+                QuarantinedRow.id.in_(rejected))) if rejected else []:
+            report.values |= _personal_values(raw)  # what validation reports showed of them
         if rejected:  # rejected export rows keep their reasons, not their content
             session.execute(update(QuarantinedRow).where(QuarantinedRow.id.in_(rejected))
                             .values(raw={"erased": True})
