@@ -23,6 +23,9 @@ def prefect_api():
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
+    if PREFECT_API_URL.value():  # tests/flows' harness is up already: use it
+        yield PREFECT_API_URL.value()
+        return
     with prefect_test_harness(server_startup_timeout=120):
         yield PREFECT_API_URL.value()
 
