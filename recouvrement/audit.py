@@ -21,6 +21,16 @@ with canonical = JSON, keys sorted, no spaces, UTF-8; `at` in UTC,
 ISO 8601 with microseconds and no offset. Entries written before migration
 0003 have no payload digest and were hashed over their content directly
 (`entry_hash`); they verify the same way but cannot be redacted.
+
+Signed (migration 0007, see `audit_key.py` and `checkpoints.py`): every entry
+carries `mac = HMAC-SHA256(key, "entry" NUL hash)` under a key kept in a file
+outside the database, so an entry written, or a chain re-hashed, by someone who
+holds only the database no longer verifies; signed checkpoints of the head,
+kept in the database and in a file outside it, catch entries cut from the end.
+An erasure goes through `redact`, which leaves a record of what it erased
+(`audit_erasures`; on PostgreSQL the SECURITY DEFINER function `audit_erase`
+writes it), and `verify` checks that every erased entry is covered by such a
+record and by a signed `retention.purged` entry of a debtor really purged.
 """
 
 from __future__ import annotations
@@ -35,14 +45,27 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import Delete, TextClause, Update, event, exists, func, insert, select, update
+from sqlalchemy import (
+    Delete,
+    TextClause,
+    Update,
+    event,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
+from recouvrement.audit_key import AuditKey, AuditKeyError
 from recouvrement.db import lock
-from recouvrement.db.models import AuditEntry
+from recouvrement.db.models import AuditEntry, AuditErasure, Debtor
 
 GENESIS = "0" * 64
 PURGE_EVENT = "retention.purged"
+PURGED_NAME = "(erased)"  # the name a debtor erased by a retention purge keeps
 _REDACTION = "recouvrement_audit_redaction"
 _WRITES_TO_LOG = re.compile(r"\b(update\s+audit_log|delete\s+from\s+audit_log|truncate\b[^;]*"
                             r"\baudit_log)\b", re.IGNORECASE)
@@ -51,7 +74,7 @@ _WRITES_TO_LOG = re.compile(r"\b(update\s+audit_log|delete\s+from\s+audit_log|tr
 # `record` runs once per reminder sent: its two statements are built once, on
 # the table itself, which costs about half as much to execute as ORM ones.
 _LOG = AuditEntry.__table__
-_HEAD = select(_LOG.c.id, _LOG.c.hash).order_by(_LOG.c.id.desc()).limit(1)
+_HEAD = select(_LOG.c.id, _LOG.c.hash, _LOG.c.mac).order_by(_LOG.c.id.desc()).limit(1)
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -136,8 +159,11 @@ def record(session: Session, events: Iterable[Event], actor: str) -> int:
     events = list(events)
     if not events:
         return 0
+    from recouvrement.checkpoints import keyring_for, note_appended
+
     lock(session, "audit-log")
     head = session.execute(_HEAD).first()
+    key = signing_key(session, keyring_for(session))
     last_id, prev = (head.id, head.hash) if head else (0, GENESIS)
     at = datetime.now(timezone.utc)
     rows = []
@@ -148,33 +174,61 @@ def record(session: Session, events: Iterable[Event], actor: str) -> int:
         entry = chain_hash(prev, at, actor, e.event, digest)
         rows.append({"id": last_id + offset, "at": at, "actor": actor, "event": e.event,
                      "account": e.account, "subject": e.subject, "details": details,
-                     "prev_hash": prev, "hash": entry, "payload_digest": digest, "salt": salt})
+                     "prev_hash": prev, "hash": entry, "payload_digest": digest, "salt": salt,
+                     "mac": key.mac("entry", entry)})
         prev = entry
     for start in range(0, len(rows), 5000):
         session.execute(insert(_LOG), rows[start:start + 5000])
+    note_appended(session)
     return len(rows)
 
 
-def redact(session: Session, entry_ids: list[int]) -> list[int]:
+def signing_key(session: Session, ring) -> AuditKey:
+    """The key to sign with: made on first use, never anew once entries are signed."""
+    key = ring.key()
+    if key is not None:
+        return key
+    signed = session.scalar(select(AuditEntry.id).where(AuditEntry.mac.is_not(None)).limit(1))
+    if signed is not None:
+        raise AuditKeyError(
+            f"the audit log is signed, but its key {ring.key_file} is missing: put the key file "
+            "back (RECOUVREMENT_AUDIT_KEY_FILE); a new key would make every signature look forged")
+    return ring.create_key()
+
+
+def redact(session: Session, entry_ids: list[int], *, pseudonym: str,
+           reason: str = "retention purge") -> list[int]:
     """Erase account, subject, details and salt of these entries (GDPR purge).
 
-    Hashed columns stay as they were, so the chain still verifies. The caller
-    records a `retention.purged` entry naming the ids (see `id_ranges`), or
-    `verify` reports the erasure as an edit. Entries without a payload
-    digest (written before migration 0003) cannot be erased: returned ids
-    are those actually erased.
+    Hashed columns stay as they were, so the chain still verifies. The erasure
+    leaves its record (`audit_erasures`: id ranges, pseudonym, reason, who),
+    and the database refuses it for an entry whose account is not a debtor in
+    the GDPR archive. The caller records a signed `retention.purged` entry
+    naming the ids (see `id_ranges`), or `verify` reports the erasure as an
+    edit. Entries without a payload digest (written before migration 0003)
+    cannot be erased: returned ids are those actually erased.
     """
     done: list[int] = []
+    postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(entry_ids), 1000):
-        chunk = entry_ids[start:start + 1000]
-        ids = list(session.scalars(select(AuditEntry.id).where(
+        chunk = [int(i) for i in entry_ids[start:start + 1000]]
+        if postgres:  # the SECURITY DEFINER function records and erases
+            ids = session.scalar(text("SELECT audit_erase(CAST(:ids AS bigint[]), :pseudonym, "
+                                      ":reason)"),
+                                 {"ids": chunk, "pseudonym": pseudonym, "reason": reason})
+            done += [int(i) for i in ids or []]
+            continue
+        ids = sorted(session.scalars(select(AuditEntry.id).where(
             AuditEntry.id.in_(chunk), AuditEntry.redacted_at.is_(None),
             AuditEntry.payload_digest.is_not(None))))
         if ids:
+            now = datetime.now(timezone.utc)
+            session.execute(insert(AuditErasure), [
+                {"at": now, "db_user": None, "pseudonym": pseudonym, "reason": reason,
+                 "first_id": a, "last_id": b} for a, b in id_ranges(ids)])
             session.execute(
                 update(AuditEntry).where(AuditEntry.id.in_(ids))
-                .values(account=None, subject=None, details={}, salt=None,
-                        redacted_at=datetime.now(timezone.utc))
+                .values(account=None, subject=None, details={}, salt=None, redacted_at=now)
                 .execution_options(**{_REDACTION: True, "synchronize_session": False}))
         done += ids
     return sorted(done)
@@ -231,6 +285,7 @@ class ChainReport:
     redacted: int = 0
     head_id: int | None = None
     head_hash: str | None = None
+    checkpoint: dict[str, Any] | None = None  # the latest signed checkpoint
     problems: list[ChainProblem] = field(default_factory=list)
 
     @property
@@ -256,21 +311,45 @@ def check_chain(session: Session, *, expected_head: str | None = None) -> ChainR
     `expected_head`: a head hash noted earlier (e.g. printed by a previous
     verify); if it is no longer in the log, entries at the end were removed.
     """
+    from recouvrement import checkpoints
+
     report = ChainReport()
+    ring = checkpoints.keyring_for(session)
+    try:
+        key, key_problem = ring.key(), None
+    except AuditKeyError as exc:
+        key, key_problem = None, str(exc)
     edited: dict[int, str] = {}
     breaks: list[tuple[_Link, _Link | None]] = []
     redacted: list[int] = []
     covered: list[tuple[int, int]] = []
+    purged_as: dict[int, str] = {}  # signed purge entry -> the pseudonym it names
+    unsigned: dict[int, str] = {}
+    signed_seen = False
     before: _Link | None = None
     for row in _stream(session):
         report.entries += 1
         problem = _content_problem(row)
         if problem:
             edited[row.id] = problem
+        if row.mac is not None:
+            signed_seen = True
+        trusted = True
+        if row.mac is None and signed_seen:
+            unsigned[row.id] = ("not signed with the audit key: written behind the "
+                                "application's back")
+            trusted = False
+        elif row.mac is not None and key is not None and not key.matches("entry", row.hash,
+                                                                          row.mac):
+            unsigned[row.id] = ("its signature does not match: written, or re-hashed, without "
+                                "the audit key")
+            trusted = False
         if row.redacted_at is not None:
             redacted.append(row.id)
-        if row.event == PURGE_EVENT and row.redacted_at is None and isinstance(row.details, dict):
+        if (trusted and row.event == PURGE_EVENT and row.redacted_at is None
+                and isinstance(row.details, dict)):
             covered += [(int(a), int(b)) for a, b in row.details.get("redacted", [])]
+            purged_as[row.id] = row.subject
         link = _Link(row.id, row.prev_hash, row.hash)
         if row.prev_hash != (before.hash if before else GENESIS):
             breaks.append((link, before))
@@ -291,6 +370,17 @@ def check_chain(session: Session, *, expected_head: str | None = None) -> ChainR
     problems += [ChainProblem(i, "edited", "its account, subject and details were erased "
                               "outside a retention purge")
                  for i in redacted if not any(a <= i <= b for a, b in covered)]
+    flagged = {p.entry_id for p in problems}
+    problems += [ChainProblem(i, "forged", why) for i, why in unsigned.items()
+                 if i not in flagged]
+    if signed_seen and key is None:
+        problems.append(ChainProblem(None, "forged", key_problem or (
+            f"the log is signed, but the audit key {ring.key_file} is missing: its signatures "
+            "cannot be checked (RECOUVREMENT_AUDIT_KEY_FILE)")))
+    problems += _erasure_problems(session, redacted, purged_as)
+    if key_problem is None:
+        report.checkpoint, found = checkpoints.check(session, ring, key)
+        problems += [ChainProblem(None, p.kind, p.problem) for p in found]
     if expected_head and session.scalar(
             select(AuditEntry.id).where(AuditEntry.hash == expected_head)) is None:
         problems.append(ChainProblem(None, "deleted", f"the head noted earlier ({expected_head}) "
@@ -298,6 +388,30 @@ def check_chain(session: Session, *, expected_head: str | None = None) -> ChainR
     report.problems = sorted(problems, key=lambda p: (p.entry_id is None, p.entry_id or 0,
                                                       p.kind))
     return report
+
+
+def _erasure_problems(session: Session, redacted: list[int],
+                      purged_as: dict[int, str]) -> list[ChainProblem]:
+    """Every erased entry has its erasure record, every erasure names a purged debtor."""
+    ranges = session.execute(select(AuditErasure.first_id, AuditErasure.last_id,
+                                    AuditErasure.pseudonym)).all()
+    problems = [ChainProblem(i, "edited", "erased without a record of the erasure "
+                             "(audit_erasures): not by a retention purge")
+                for i in redacted if not any(a <= i <= b for a, b, _ in ranges)]
+    named = {p for _a, _b, p in ranges} | set(purged_as.values())
+    purged = set(session.scalars(select(Debtor.account).where(
+        Debtor.account.in_([n for n in named if n]), Debtor.name == PURGED_NAME))) if named else set()
+    for entry_id, pseudonym in purged_as.items():
+        if pseudonym not in purged:
+            problems.append(ChainProblem(entry_id, "edited", f"records the erasure of "
+                                         f"{pseudonym!r}, but no debtor of that pseudonym was "
+                                         "purged (debtors table)"))
+    for first, last, pseudonym in ranges:
+        if pseudonym not in purged:
+            problems.append(ChainProblem(first, "edited", f"entries #{first} to #{last} were "
+                                         f"erased as {pseudonym!r}, but no debtor of that "
+                                         "pseudonym was purged (debtors table)"))
+    return problems
 
 
 def _stream(session: Session) -> Iterator[AuditEntry]:
@@ -420,4 +534,4 @@ def entry_row(e: AuditEntry) -> dict[str, Any]:
     return {"id": e.id, "at": _utc_text(e.at)[:19] + "Z", "actor": e.actor, "event": e.event,
             "account": e.account, "subject": e.subject, "details": e.details,
             "prev_hash": e.prev_hash, "hash": e.hash, "payload_digest": e.payload_digest,
-            "salt": e.salt, "redacted": e.redacted_at is not None}
+            "salt": e.salt, "mac": e.mac, "redacted": e.redacted_at is not None}

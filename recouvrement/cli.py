@@ -46,6 +46,23 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _not_after_today(day: date, what: str, why: str) -> None:
+    """A command that changes things for good is never dated later than today."""
+    today = today_in(load_settings().timezone)
+    if day > today:
+        _fail(f"{what} {day.isoformat()} is later than today ({today.isoformat()}): {why}")
+
+
+def _warn_case_twins(session, account: str) -> None:
+    """Two debtors whose accounts differ only by case are two debtors: say so."""
+    from recouvrement.reports import _debtor, case_twins
+
+    twins = case_twins(session, account)
+    if twins and _debtor(session, account) is not None:
+        click.echo(f"warning: {', '.join(twins)} differ(s) from {account} only by case: "
+                   "another debtor, left as it is", err=True)
+
+
 def _emit(rows: list[dict], fmt: str, columns: list[str]) -> None:
     """JSON as it is, or a table of the given columns (lists joined by commas)."""
     if fmt == "json":
@@ -65,7 +82,60 @@ def _table(rows: list[dict], columns: list[str]) -> None:
         click.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors that are the user's to fix: one line, exit 2, nothing changed."""
+    from pydantic import ValidationError
+
+    from recouvrement.audit_key import AuditKeyError
+    from recouvrement.domain.policy import PolicyError
+    from recouvrement.settings import SettingsError
+
+    return SettingsError, ValidationError, AuditKeyError, PolicyError
+
+
+def _one_line(exc: BaseException) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):  # a setting of the environment or the toml file
+        return "; ".join(f"setting {'.'.join(map(str, e['loc']))}: {e['msg']}"
+                         for e in exc.errors())
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if "ephemeral Prefect API server" in text:
+        text += (" (the machine is busy: keep a server running with `recouvrement server "
+                 "start`, or raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)")
+    return text
+
+
+def _home() -> Path:
+    try:
+        return load_settings().home
+    except Exception:  # the settings themselves are what failed
+        return Path(os.environ.get("RECOUVREMENT_HOME", "./data"))
+
+
+class _Main(click.Group):
+    """Every command: a user's mistake is one line (exit 2); an unexpected error is one
+    line too (exit 1), its traceback in $RECOUVREMENT_HOME/logs/recouvrement.log."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit,
+                KeyboardInterrupt):
+            raise
+        except _user_errors() as exc:
+            click.echo(f"error: {_one_line(exc)}", err=True)
+            sys.exit(2)
+        except Exception as exc:
+            from recouvrement.logfile import write_exception
+
+            path = write_exception(_home(), ctx.invoked_subcommand or "", exc)
+            click.echo(f"error: {type(exc).__name__}: {_one_line(exc)} (details in {path})",
+                       err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Recouvrement: the daily, auditable debt-collection pipeline."""
 
@@ -76,8 +146,22 @@ def main() -> None:
 @click.option("--dry-run", is_flag=True, help="decide and report; send and record nothing")
 def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
     """Run the daily flow (through Prefect, without a server)."""
+    from recouvrement.logfile import errors_to_log_file
     from recouvrement.runner import print_summary, run_daily
 
+    settings = load_settings()
+    if debtor:
+        from recouvrement.reports import _debtor, unknown_debtor
+
+        with _session() as session:
+            if _debtor(session, debtor) is None and "did you mean" in (
+                    problem := unknown_debtor(session, debtor)):
+                _fail(problem)
+            _warn_case_twins(session, debtor)
+    if as_of is not None and not dry_run:
+        _not_after_today(as_of, "run --as-of", "a run sends and escalates for good; "
+                         "`--dry-run` may look ahead")
+    errors_to_log_file(settings.home)  # the flow's tracebacks: there, not on the screen
     summary = run_daily(as_of=as_of, debtor=debtor, dry_run=dry_run, fail=_fail)
     print_summary(summary)
     sys.exit(1 if summary["send"]["failed"] else 0)
@@ -182,6 +266,7 @@ def promise(account: str, until: date, as_of: date | None) -> None:
     with _session() as session:
         problem = add_promise(session, account, until,
                               today=as_of or today_in(load_settings().timezone))
+        _warn_case_twins(session, account)
     if problem:
         _fail(problem)
     click.echo(f"{account}: promise to pay until {until}, dunning paused")
@@ -201,6 +286,7 @@ def plan(account: str, instalments: int, first: date, every_days: int, grace_day
     with _session() as session:
         problem, schedule = add_plan(session, account, instalments=instalments, first=first,
                                      every_days=every_days, grace_days=grace_days)
+        _warn_case_twins(session, account)
     if problem:
         _fail(problem)
     click.echo(f"{account}: payment plan of {len(schedule)} instalment(s), dunning paused")
@@ -216,7 +302,8 @@ def acknowledge(invoice: str, on: date) -> None:
     from recouvrement.reports import acknowledge as record_acknowledgement
 
     with _session() as session:
-        problem = record_acknowledgement(session, invoice, on)
+        problem = record_acknowledgement(session, invoice, on,
+                                         today=today_in(load_settings().timezone))
     if problem:
         _fail(problem)
     click.echo(f"{invoice}: acknowledged on {on}, limitation restarts")
@@ -264,6 +351,10 @@ def audit_verify(expected_head: str | None) -> None:
         click.echo(f"audit log intact: {report.entries} entries{redacted}")
         if report.head_hash:
             click.echo(f"head: entry #{report.head_id} {report.head_hash}")
+        if report.checkpoint:
+            c = report.checkpoint
+            click.echo(f"signed checkpoint: entry #{c['entry_id']} at {c['at']} "
+                       f"(key {c['key_id']}), matches")
         return
     for p in report.problems:
         where = f"entry {p.entry_id}" if p.entry_id is not None else "log"
@@ -300,6 +391,7 @@ def audit_show(debtor: str | None, dossier: str | None, limit: int, fmt: str) ->
 def _dossier_command(action) -> None:
     """Run `action(session, actor, today)`; a missing dossier or a refused change exits 2."""
     from recouvrement.audit import current_actor
+    from recouvrement.dossier import ExportRefused
     from recouvrement.domain.dossier import TransitionError
     from recouvrement.lifecycle import DossierNotFound
 
@@ -307,7 +399,7 @@ def _dossier_command(action) -> None:
     try:
         with _session() as session:
             action(session, current_actor(), today_in(load_settings().timezone))
-    except (DossierNotFound, TransitionError) as exc:
+    except (DossierNotFound, TransitionError, ExportRefused) as exc:
         problem = str(exc)
     if problem:
         _fail(problem)
@@ -433,14 +525,17 @@ def retention_purge(as_of: date | None, active_years: int, dry_run: bool) -> Non
     period, audit entries included (the hash chain still verifies)."""
     from recouvrement.audit import current_actor
     from recouvrement.db import open_database
-    from recouvrement.retention import delete_files, purge
+    from recouvrement.retention import purge
+    from recouvrement.retention_files import erase_copies
 
+    if as_of is not None and not dry_run:
+        _not_after_today(as_of, "retention purge --as-of", "an erasure cannot be undone; "
+                         "`--dry-run` may look ahead")
     db = open_database(load_settings().database_url)
     today = as_of or today_in(load_settings().timezone)
     with (db.rolled_back_session() if dry_run else db.session()) as session:
         report = purge(session, today=today, actor=current_actor(), active_years=active_years)
-    if not dry_run:
-        delete_files(report)
+    files = None if dry_run else erase_copies(report, load_settings().home)
     head = "Dry run (nothing changed)" if dry_run else "Retention purge"
     click.echo(f"{head} of {today}: {len(report.archived)} debtor(s) archived, "
                f"{len(report.purged)} erased, {len(report.reactivated)} back from the archive; "
@@ -450,6 +545,12 @@ def retention_purge(as_of: date | None, active_years: int, dry_run: bool) -> Non
                    f"{a['purge_after']})")
     for p in report.purged:
         click.echo(f"  erased, now {p['pseudonym']} ({p['entries_erased']} audit entries)")
+    if files is not None and report.purged:
+        click.echo(f"  copies erased: {files.letters} letter(s), {files.manifest_rows} print "
+                   f"queue manifest row(s), {files.dossiers} exported dossier(s), "
+                   f"{files.reports} validation report(s) scrubbed")
+        for out in files.elsewhere:
+            click.echo(f"  exported outside {load_settings().home}, erase it where it went: {out}")
     if report.entries_kept:
         click.echo(f"  {report.entries_kept} audit entries written before migration 0003 cannot "
                    "be erased without breaking the chain: they were kept")

@@ -21,6 +21,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -48,7 +49,10 @@ CHAIN_ALGORITHM = (
     "first), at (UTC, ISO 8601 with microseconds, no offset), actor, event, payload). "
     "Canonical JSON: keys sorted, separators ',' and ':', UTF-8, non-ASCII kept. "
     "Entries without payload_digest (older) hash account, subject and details in place "
-    "of payload.")
+    "of payload. Each entry since migration 0007 is also signed: mac = HMAC-SHA256(audit "
+    "key, 'entry' NUL hash), the key kept outside the database by the creditor; signed "
+    "checkpoints of the head (entry id, hash, count, time) are kept in the database and in "
+    "a file outside it.")
 
 INTEREST_BASIS = {
     DebtorKind.B2B: "Code de commerce L441-10: ECB main refinancing rate in force on 1 January "
@@ -134,6 +138,10 @@ def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Cre
                         "chain": {"entries": chain.entries, "intact": chain.intact,
                                   "erased_by_purges": chain.redacted,
                                   "head_id": chain.head_id, "head_hash": chain.head_hash,
+                                  "checkpoint": chain.checkpoint and {
+                                      k: chain.checkpoint[k] for k in (
+                                          "at", "entry_id", "entry_hash", "entries", "key_id",
+                                          "mac")},
                                   "problems": [{"entry": p.entry_id, "kind": p.kind,
                                                 "problem": p.problem} for p in chain.problems],
                                   "verified_on": today.isoformat()},
@@ -326,31 +334,59 @@ def _invoices_csv(data: dict[str, Any]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8 right
 
 
+class ExportRefused(ValueError):
+    """The dossier cannot go where it was asked to: nothing was written."""
+
+
+def _refuse_target(out: Path, target: Path, *, as_zip: bool) -> None:
+    if out.is_symlink():
+        raise ExportRefused(f"--out {out} is a symbolic link: give the folder itself")
+    if out.exists() and not out.is_dir():
+        raise ExportRefused(f"--out {out} is a file, not a folder")
+    if target.is_symlink():
+        raise ExportRefused(f"{target} is a symbolic link: remove it or export elsewhere "
+                            "(a dossier is never written through a link)")
+    if target.exists() and as_zip and not target.is_file():
+        raise ExportRefused(f"{target} exists and is not a zip file: remove it or export "
+                            "elsewhere")
+    if target.exists() and not as_zip and not target.is_dir():
+        raise ExportRefused(f"{target} exists and is a file, not a dossier folder: remove it "
+                            "or export elsewhere")
+
+
 def write_dossier(files: dict[str, bytes], out: Path, name: str, *, as_zip: bool) -> Path:
     """Write the files under `out` as a folder (or a zip) called `name`, replacing an older one.
 
-    Written beside the target first, then moved into place: a reader never
-    sees half a dossier.
+    Written in a private folder beside the target first (owner-only), then moved
+    into place: a reader never sees half a dossier, and a failure leaves no copy
+    behind. A symbolic link or a file of the wrong kind where the dossier goes
+    is refused (`ExportRefused`) before anything is written.
     """
+    target = out / (f"{name}.zip" if as_zip else name)
+    _refuse_target(out, target, as_zip=as_zip)
     private_dir(out)  # a dossier is personal data: owner-only (GDPR art. 32)
-    if as_zip:
-        target = out / f"{name}.zip"
-        with tempfile.NamedTemporaryFile(dir=out, suffix=".part", delete=False) as handle:
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                for file_name, content in files.items():
-                    archive.writestr(f"{name}/{file_name}", content)
-        Path(handle.name).replace(target)
-        return target
-    target = out / name
     staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{name}-"))
-    for file_name, content in files.items():
-        path = staging / file_name
-        private_dir(path.parent)
-        write_private(path, content)
-    if target.exists():
-        shutil.rmtree(target)
-    staging.replace(target)
-    return target
+    try:
+        if as_zip:
+            built = staging / "dossier.zip"
+            fd = os.open(built, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                    for file_name, content in files.items():
+                        archive.writestr(f"{name}/{file_name}", content)
+            os.replace(built, target)
+            return target
+        built = staging / name
+        for file_name, content in files.items():
+            private_dir((built / file_name).parent)
+            write_private(built / file_name, content)
+        os.chmod(built, 0o700)
+        if target.exists():  # the older export goes into the staging folder, then away
+            os.rename(target, staging / "replaced")
+        os.rename(built, target)
+        return target
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def export_dossier(session: Session, ref: str, out: Path, *, today: date, actor: str,
@@ -373,6 +409,6 @@ def export_dossier(session: Session, ref: str, out: Path, *, today: date, actor:
     data["dossier"].update(status=after_export(dossier.status), exported_on=today.isoformat())
     files = dossier_files(data, render_pdf(data, renderer, templates))
     path = write_dossier(files, Path(out), folder_name(data), as_zip=as_zip)
-    mark_exported(session, dossier, today=today, actor=actor, out=str(path),
+    mark_exported(session, dossier, today=today, actor=actor, out=str(path.resolve()),
                   sha256sums=hashlib.sha256(files["SHA256SUMS"]).hexdigest())
     return path, list(data["payment_order_request"]["to_complete"])

@@ -31,14 +31,17 @@ class DossierNotFound(LookupError):
 
 
 def find_dossier(session: Session, ref: str) -> LitigationDossier:
-    """The dossier with this id, or the only one whose id starts with it (8 characters or more)."""
+    """The dossier with this id, or the only one whose id starts with it (8 characters or more).
+
+    The prefix is matched literally: `%` and `_` in it are characters, not wildcards."""
     ref = ref.strip()
     dossier = session.get(LitigationDossier, ref)
     if dossier is not None:
         return dossier
     if len(ref) >= 8:
         matches = list(session.scalars(select(LitigationDossier)
-                                       .where(LitigationDossier.id.startswith(ref)).limit(2)))
+                                       .where(LitigationDossier.id.startswith(ref, autoescape=True))
+                                       .limit(2)))
         if len(matches) == 1:
             return matches[0]
         if matches:

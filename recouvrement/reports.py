@@ -44,6 +44,9 @@ def set_dispute(session: Session, number: str, *, reason: str | None) -> str | N
         return f"no invoice {number!r} in the ledger"
     account = session.scalar(select(Debtor.account).where(Debtor.id == invoice.debtor_id))
     opening = reason is not None
+    if opening and invoice.status != "open":
+        return (f"{number} is {_state(invoice)}: there is nothing to dispute, and no dunning "
+                "to pause")
     if invoice.disputed == opening:
         return f"{number} is {'already' if opening else 'not'} disputed"
     invoice.disputed, invoice.dispute_reason = opening, reason
@@ -53,11 +56,22 @@ def set_dispute(session: Session, number: str, *, reason: str | None) -> str | N
     return None
 
 
-def acknowledge(session: Session, number: str, on: date) -> str | None:
+def _state(invoice: Invoice) -> str:
+    if invoice.status == "settled":
+        return f"settled (on {invoice.settled_on.isoformat()})" if invoice.settled_on else "settled"
+    return "a credit, not a debt" if invoice.status == "credit" else invoice.status
+
+
+def acknowledge(session: Session, number: str, on: date, *, today: date) -> str | None:
     """The debtor acknowledged this debt on `on`: its limitation period restarts (C. civ. 2240)."""
     invoice = session.scalar(select(Invoice).where(Invoice.number == number))
     if invoice is None:
         return f"no invoice {number!r} in the ledger"
+    if on > today:
+        return (f"an acknowledgement cannot be dated later than today: {on.isoformat()} is after "
+                f"{today.isoformat()}")
+    if invoice.status != "open":
+        return f"{number} is {_state(invoice)}: there is no debt left to acknowledge"
     if on < invoice.issue_date:
         return f"{number} was issued on {invoice.issue_date.isoformat()}, after {on.isoformat()}"
     invoice.acknowledged_on = max(on, invoice.acknowledged_on or on)
@@ -71,13 +85,30 @@ def _debtor(session: Session, account: str) -> Debtor | None:
     return session.scalar(select(Debtor).where(Debtor.account == account))
 
 
+def case_twins(session: Session, account: str) -> list[str]:
+    """Accounts of the ledger that differ from `account` only by case."""
+    return sorted(a for a in session.scalars(select(Debtor.account).where(
+        func.lower(Debtor.account) == account.lower())) if a != account)
+
+
+def unknown_debtor(session: Session, account: str) -> str:
+    twins = case_twins(session, account)
+    hint = (f"; did you mean {' or '.join(twins)}? (accounts are matched exactly, case "
+            "included)") if twins else ""
+    return f"no debtor {account!r} in the ledger{hint}"
+
+
 def add_promise(session: Session, account: str, until: date, *, today: date) -> str | None:
     """Record a promise to pay: dunning of the debtor pauses until `until`."""
     debtor = _debtor(session, account)
     if debtor is None:
-        return f"no debtor {account!r} in the ledger"
+        return unknown_debtor(session, account)
     if until < today:
         return f"the promised date {until.isoformat()} is already past"
+    owed = session.scalar(select(func.count()).select_from(Invoice).where(
+        Invoice.debtor_id == debtor.id, Invoice.status == "open", Invoice.open_amount > 0))
+    if not owed:
+        return f"{account} owes nothing (no open invoice): there is no promise to record"
     actor = current_actor()
     session.add(Promise(debtor_id=debtor.id, until=until, created_at=datetime.now(timezone.utc),
                         created_by=actor))
@@ -90,7 +121,7 @@ def add_plan(session: Session, account: str, *, instalments: int, first: date, e
     """A payment plan over the debtor's open invoices not in litigation."""
     debtor = _debtor(session, account)
     if debtor is None:
-        return f"no debtor {account!r} in the ledger", []
+        return unknown_debtor(session, account), []
     if session.scalar(select(PaymentPlan.id).where(PaymentPlan.debtor_id == debtor.id,
                                                    PaymentPlan.status == "active")):
         return f"{account} already has an active payment plan", []

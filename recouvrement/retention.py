@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from recouvrement.audit import PURGE_EVENT, Event, id_ranges, record, redact
+from recouvrement.audit import PURGE_EVENT, PURGED_NAME, Event, id_ranges, record, redact
 from recouvrement.db.models import (
     AuditEntry,
     Debtor,
@@ -39,7 +39,7 @@ from recouvrement.domain.model import DebtorKind
 ACTIVE_YEARS = 3  # CNIL référentiel 2021-130: 3 years after the last contact
 PERSONAL = ("name", "email", "phone", "siren", "address", "postcode", "city", "country",
             "risk_factors")
-ARCHIVED_NAME, PURGED_NAME = "(archived)", "(erased)"
+ARCHIVED_NAME = "(archived)"
 
 
 @dataclass
@@ -51,6 +51,13 @@ class RetentionReport:
     entries_kept: int = 0  # written before erasure was possible (no payload digest)
     # Registered letters' PDFs of erased debtors: deleted once the purge is committed.
     files: list[str] = field(default_factory=list)
+    # What the files outside the database still hold of them (see retention_files.py):
+    # reminder keys old -> new (the print queue's manifests), dossiers exported, and
+    # the personal values to blank in validation reports.
+    rekeyed: dict[str, str] = field(default_factory=dict)
+    pseudonyms: dict[str, str] = field(default_factory=dict)  # account -> pseudonym
+    exported: list[str] = field(default_factory=list)
+    values: set[str] = field(default_factory=set)
 
 
 def _add_years(day: date, years: int) -> date:
@@ -98,6 +105,50 @@ def delete_files(report: RetentionReport) -> int:
             path.unlink()
             gone += 1
     return gone
+
+
+def pseudonymous(key, old: str, purpose: str) -> str:
+    """A keyed hash of what was an unsalted one: a guessed account no longer matches it."""
+    return key.mac(f"erased-{purpose}", old)
+
+
+def _rekey(session: Session, debtor: Debtor, report: RetentionReport) -> None:
+    """Reminder keys and Message-IDs were hashes of account and invoice numbers (kept in
+    the ledger): after erasure they become keyed hashes of themselves, still unique."""
+    from recouvrement.audit import signing_key
+    from recouvrement.checkpoints import keyring_for
+
+    key = signing_key(session, keyring_for(session))
+    for reminder_id, old_key, message_id in session.execute(
+            select(Reminder.id, Reminder.key, Reminder.message_id)
+            .where(Reminder.debtor_id == debtor.id)).all():
+        local, _, domain = message_id.strip("<>").partition("@")
+        new_key = pseudonymous(key, old_key, "key")
+        new_id = f"<{pseudonymous(key, message_id, 'message-id')[:32]}@{domain or 'erased.invalid'}>"
+        session.execute(update(Reminder).where(Reminder.id == reminder_id)
+                        .values(key=new_key, message_id=new_id)
+                        .execution_options(synchronize_session=False))
+        report.rekeyed[old_key] = new_key
+
+
+def _copies(session: Session, debtor: Debtor, archive: DebtorArchive,
+            report: RetentionReport) -> None:
+    """Where else the product wrote this debtor's data, noted before it is erased."""
+    from recouvrement.db.models import AuditEntry as Entry
+
+    for details in session.scalars(select(Entry.details).where(
+            Entry.account == debtor.account, Entry.event == "litigation.exported")):
+        if isinstance(details, dict) and details.get("out"):
+            report.exported.append(str(details["out"]))
+    report.values |= _personal_values({**(archive.data or {}), "account": debtor.account})
+
+
+def _personal_values(row: Any) -> set[str]:
+    """Values that name a debtor, long enough not to match unrelated text."""
+    if not isinstance(row, dict):
+        return set()
+    found = (row.get(k) for k in ("account", "name", "email", "phone", "siren", "address"))
+    return {str(v).strip() for v in found if v is not None and len(str(v).strip()) >= 4}
 
 
 def purge(session: Session, *, today: date, actor: str,
@@ -166,7 +217,11 @@ def _erase(session: Session, today: date, actor: str, report: RetentionReport) -
         account, pseudonym = debtor.account, f"ERASED-{secrets.token_hex(6).upper()}"
         ids = list(session.scalars(select(AuditEntry.id).where(AuditEntry.account == account,
                                                                AuditEntry.redacted_at.is_(None))))
-        erased = redact(session, ids)
+        _copies(session, debtor, archive, report)
+        erased = redact(session, ids, pseudonym=pseudonym,
+                        reason="GDPR retention purge (CNIL 2021-130)")
+        _rekey(session, debtor, report)
+        report.pseudonyms[account] = pseudonym
         report.entries_erased += len(erased)
         report.entries_kept += len(ids) - len(erased)
         report.files += [f for f in session.scalars(select(Reminder.letter_file).where(
@@ -177,6 +232,9 @@ def _erase(session: Session, today: date, actor: str, report: RetentionReport) -
                     letter_html=None, letter_file=None)
             .execution_options(synchronize_session=False)).rowcount
         rejected = quarantined.get(account, [])
+        for raw in session.scalars(select(QuarantinedRow.raw).where(
+                QuarantinedRow.id.in_(rejected))) if rejected else []:
+            report.values |= _personal_values(raw)  # what validation reports showed of them
         if rejected:  # rejected export rows keep their reasons, not their content
             session.execute(update(QuarantinedRow).where(QuarantinedRow.id.in_(rejected))
                             .values(raw={"erased": True})

@@ -21,7 +21,10 @@ def run_daily(*, as_of: date | None, debtor: str | None, dry_run: bool,
         fail(str(exc))
         raise  # fail() exits; this keeps type checkers honest
     except StepFailed as exc:
-        click.echo(f"Run failed: {exc}", err=True)
+        from recouvrement.logfile import log_path
+        from recouvrement.settings import load_settings
+
+        click.echo(f"Run failed: {exc} (details in {log_path(load_settings().home)})", err=True)
         raise SystemExit(1) from exc
 
 

@@ -63,12 +63,22 @@ class Settings(BaseSettings):
     # leaves it to a person (`recouvrement outbox list`).
     send_max_attempts: int = Field(default=5, ge=1)
 
+    # The key that signs the audit log and its checkpoints (see audit_key.py),
+    # and the append-only file of signed checkpoints: both outside the database.
+    audit_key_file: Path | None = None
+    audit_checkpoint_file: Path | None = None
+
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
         if self.database_url is None:
             self.database_url = f"sqlite:///{self.home / 'recouvrement.db'}"
         if self.inbox is None:
             self.inbox = self.home / "inbox"
+        if self.audit_key_file is None:
+            self.audit_key_file = self.home / "keys" / "audit.key"
+        if self.audit_checkpoint_file is None:
+            self.audit_checkpoint_file = (self.home / "audit"
+                                          / f"checkpoints-{database_label(self.database_url)}.log")
         return self
 
     @classmethod
@@ -122,6 +132,54 @@ class Settings(BaseSettings):
     def runs_dir(self) -> Path:
         return self.home / "runs"
 
+    @property
+    def logs_dir(self) -> Path:
+        """Where a command's unexpected error is written in full (tracebacks)."""
+        return self.home / "logs"
+
+
+def database_label(url: str) -> str:
+    """A file-name-safe name of this database: its name and a digest of where it is,
+    so that two ledgers never share a checkpoint file."""
+    import hashlib
+    import re
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = parsed.database or "db"
+    if parsed.get_backend_name() == "sqlite" and name != ":memory:":
+        name = str(Path(name).resolve())
+    where = parsed.set(password=None, database=name).render_as_string(hide_password=True)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(name).stem if "/" in name else name)[:40]
+    return f"{stem}-{hashlib.sha256(where.encode()).hexdigest()[:10]}"
+
+
+class SettingsError(ValueError):
+    """`recouvrement.toml` holds a key this program does not know, or is not TOML."""
+
+
+def check_config_file(path: Path = Path(CONFIG_FILE)) -> None:
+    """Refuse a `recouvrement.toml` with a misspelt or unknown key: ignoring it would
+    quietly run with the default (a relay without TLS, the demo creditor, ...)."""
+    import difflib
+    import tomllib
+
+    if not path.is_file():
+        return
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc})") from exc
+    known = set(Settings.model_fields)
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SettingsError(f"{path}: unknown setting {key!r}{hint}; the settings are "
+                                "those of the README's Configuration, in lower case")
+
 
 def load_settings(**overrides) -> Settings:
+    check_config_file()
     return Settings(**overrides)

@@ -51,6 +51,15 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+@pytest.fixture(autouse=True)
+def own_audit_key(tmp_path, monkeypatch):
+    """Every test's audit key and checkpoints are its own (never ./data of the checkout);
+    the `home` fixture replaces these with its home's."""
+    default = tmp_path / "default-home"
+    monkeypatch.setenv("RECOUVREMENT_AUDIT_KEY_FILE", str(default / "keys" / "audit.key"))
+    monkeypatch.setenv("RECOUVREMENT_AUDIT_CHECKPOINT_FILE", str(default / "checkpoints.log"))
+
+
 @pytest.fixture
 def database_url(request, tmp_path):
     """A brand-new empty database of the backend the test is parametrised with."""

@@ -85,17 +85,27 @@ def migrate(engine: Engine) -> None:
 class Database:
     """The ledger database: migrated on first use, handing out sessions."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, keyring=None):
+        from recouvrement.checkpoints import keyring_from_settings, register
+
         self.url = url
         self.engine = make_engine(url)
         migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The audit key and checkpoint file of the installation (settings of now).
+        register(self.engine, keyring or keyring_from_settings())
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back on error."""
+        """A unit of work: committed when the block ends, rolled back on error.
+
+        When it (or anything before it on this database) appended to the audit
+        log, a signed checkpoint of the log's head follows the commit."""
+        from recouvrement.checkpoints import checkpoint_if_due
+
         with self._sessions() as session, session.begin():
             yield session
+        checkpoint_if_due(self.engine)
 
     @contextmanager
     def rolled_back_session(self) -> Iterator[Session]:
@@ -108,6 +118,10 @@ class Database:
                 session.rollback()
 
     def dispose(self) -> None:
+        from recouvrement.checkpoints import checkpoint_if_due, forget
+
+        checkpoint_if_due(self.engine)
+        forget(self.engine)
         self.engine.dispose()
 
 

@@ -296,8 +296,41 @@ class AuditEntry(Base):
     payload_digest: Mapped[str | None] = mapped_column(String(64))
     salt: Mapped[str | None] = mapped_column(String(32))
     redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Migration 0007: HMAC-SHA256 of the entry's hash under the audit key (a
+    # file outside the database); None only for entries written before it.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("prev_hash", name="uq_audit_log_prev_hash"),)
+
+
+class AuditCheckpoint(Base):
+    """A signed head of the audit chain (migration 0007), also kept in a file outside."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[str] = mapped_column(String(32))  # UTC, ISO 8601, as signed
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    entries: Mapped[int] = mapped_column(BigInteger)
+    first_hash: Mapped[str] = mapped_column(String(64))  # names the log it belongs to
+    key_id: Mapped[str] = mapped_column(String(16))
+    prev_mac: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))
+
+
+class AuditErasure(Base):
+    """Audit entries a GDPR purge erased, one row per run of ids (migration 0007)."""
+
+    __tablename__ = "audit_erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    db_user: Mapped[str | None] = mapped_column(String(200))
+    pseudonym: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(200))
+    first_id: Mapped[int] = mapped_column(BigInteger)
+    last_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class Promise(Base):

@@ -38,20 +38,24 @@ def test_postgres_refuses_truncate_and_an_update_by_the_application_role(db, dat
         with db.engine.begin() as conn:
             conn.execute(text("TRUNCATE audit_log"))
     # The application's role as the README sets it up: SELECT and INSERT on the
-    # log, UPDATE only of the columns a GDPR purge erases; the trigger behind.
+    # log, no UPDATE at all (a GDPR purge erases through audit_erase()); the trigger behind.
+    from tests.security.test_audit_forgery import readme_grants
+
     role = f"recouvrement_app_{uuid.uuid4().hex[:8]}"
     with db.engine.begin() as conn:
         conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
-        conn.execute(text(f'GRANT SELECT, INSERT ON audit_log TO "{role}"'))
-        conn.execute(text(f'GRANT UPDATE (account, subject, details, salt, redacted_at) '
-                          f'ON audit_log TO "{role}"'))
+        for statement in readme_grants():
+            conn.execute(text(statement.replace("recouvrement_app", f'"{role}"')))
     app = create_engine(make_url(database_url).set(username=role, password=None))
     try:
         with pytest.raises(DBAPIError, match="permission denied"):
             with app.begin() as conn:
                 conn.execute(text("UPDATE audit_log SET actor = 'x' WHERE id = 1"))
-        with pytest.raises(DBAPIError, match="append-only: UPDATE refused"):
+        with pytest.raises(DBAPIError, match="permission denied"):
             with app.begin() as conn:
+                conn.execute(text("UPDATE audit_log SET details = '{\"a\": 1}' WHERE id = 1"))
+        with pytest.raises(DBAPIError, match="append-only: UPDATE refused"):  # the owner
+            with db.engine.begin() as conn:
                 conn.execute(text("UPDATE audit_log SET details = '{\"a\": 1}' WHERE id = 1"))
         with pytest.raises(DBAPIError, match="permission denied"):
             with app.begin() as conn:
@@ -59,7 +63,7 @@ def test_postgres_refuses_truncate_and_an_update_by_the_application_role(db, dat
     finally:
         app.dispose()
         with db.engine.begin() as conn:
-            conn.execute(text(f'REVOKE ALL ON audit_log FROM "{role}"'))
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
             conn.execute(text(f'DROP ROLE "{role}"'))
     with db.session() as session:
         assert verify(session) == []
