@@ -158,8 +158,3 @@ def invoice_numbers(accounts: pd.Series, pieces_: pd.Series) -> pd.Series:
     shared = pd.DataFrame({"a": accounts, "p": pieces_}).groupby("p")["a"].transform("nunique")
     return pieces_.where(shared.le(1), pieces_ + "-" + accounts)
 
-
-def shown_number(number: str, account: str) -> str:
-    """The piece as the customer knows it: without the account added to tell customers apart."""
-    suffix = f"-{account}"
-    return number[:-len(suffix)] if number.endswith(suffix) and len(number) > len(suffix) else number

@@ -227,7 +227,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
     debtor_ids = dict(session.execute(select(Debtor.account, Debtor.id)).all())
     columns = (Invoice.id, Invoice.number, Invoice.debtor_id, Invoice.amount,
                Invoice.open_amount, Invoice.status, Invoice.last_seen_on, Invoice.due_date,
-               Invoice.currency, Invoice.document_type)
+               Invoice.currency, Invoice.document_type, Invoice.set_off)
     set_off = defaultdict(list)  # invoice or credit number -> what was set off against it
     for i in imputations or ():
         set_off[i.invoice].append({"credit": i.credit, "amount": i.amount})
@@ -244,6 +244,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
     events, inserts, updates = [], [], []
     for row in good.itertuples(index=False):
         status = _status(row.open_amount)
+        set_off = getattr(row, "set_off", None) or None  # None: nothing set against it
         old = current.get(row.invoice_number)
         if old is None:
             inserts.append({
@@ -252,6 +253,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                 "open_amount": row.open_amount, "currency": row.currency, "status": status,
                 "document_type": row.document_type, "last_seen_on": export_date,
                 "settled_on": export_date if status == "settled" else None,
+                "set_off": set_off,
             })
             if row.invoice_number in set_off:
                 events.append(Event("invoice.credit_set_off", row.account, row.invoice_number,
@@ -279,6 +281,8 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                                 {"from": old.amount, "to": row.amount, "export_date": export_date}))
         if row.due_date != old.due_date:
             change["due_date"] = row.due_date
+        if set_off != old.set_off:
+            change["set_off"] = set_off
         if row.open_amount != old.open_amount:
             change["open_amount"] = row.open_amount
             # A part paid restarts limitation; a credit note set off against it does not.

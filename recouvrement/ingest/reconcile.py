@@ -81,10 +81,10 @@ def impute_credits(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[Imputation]]:
     """Lower the open invoices by the open credits of the same debtor and currency."""
     if rows.empty or "document_type" not in rows.columns:
         return rows, []
+    rows = rows.assign(set_off=ZERO)  # what unlettered credits took off each invoice
     credit = rows["document_type"].ne("invoice") & rows["open_amount"].map(lambda v: v < 0)
     if not credit.any():
         return rows, []
-    rows = rows.copy()
     imputations: list[Imputation] = []
     pairs = set(zip(rows.loc[credit, "account"], rows.loc[credit, "currency"]))
     concerned = rows.loc[[pair in pairs for pair in zip(rows["account"], rows["currency"])]]
@@ -99,6 +99,7 @@ def impute_credits(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[Imputation]]:
                 i_index = queue[0]
                 take = min(left, rows.at[i_index, "open_amount"])
                 rows.at[i_index, "open_amount"] = rows.at[i_index, "open_amount"] - take
+                rows.at[i_index, "set_off"] = rows.at[i_index, "set_off"] + take
                 left -= take
                 imputations.append(Imputation(rows.at[c_index, "invoice_number"],
                                               rows.at[i_index, "invoice_number"], take, account,
