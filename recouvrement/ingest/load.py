@@ -244,7 +244,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
     events, inserts, updates = [], [], []
     for row in good.itertuples(index=False):
         status = _status(row.open_amount)
-        set_off = getattr(row, "set_off", None) or None  # None: nothing set against it
+        taken = getattr(row, "set_off", None) or None  # None: no credit set against it
         old = current.get(row.invoice_number)
         if old is None:
             inserts.append({
@@ -253,7 +253,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                 "open_amount": row.open_amount, "currency": row.currency, "status": status,
                 "document_type": row.document_type, "last_seen_on": export_date,
                 "settled_on": export_date if status == "settled" else None,
-                "set_off": set_off,
+                "set_off": taken,
             })
             if row.invoice_number in set_off:
                 events.append(Event("invoice.credit_set_off", row.account, row.invoice_number,
@@ -281,8 +281,8 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                                 {"from": old.amount, "to": row.amount, "export_date": export_date}))
         if row.due_date != old.due_date:
             change["due_date"] = row.due_date
-        if set_off != old.set_off:
-            change["set_off"] = set_off
+        if taken != old.set_off:
+            change["set_off"] = taken
         if row.open_amount != old.open_amount:
             change["open_amount"] = row.open_amount
             # A part paid restarts limitation; a credit note set off against it does not.

@@ -73,6 +73,10 @@ def test_one_reference_on_every_customer_is_an_item_per_customer(db, tmp_path):
     assert rows["RAN-CMARTIN"] == ("CMARTIN", Decimal("1040.00"))
     # the remittance "REM CHQ" names no invoice: the unlettered cheque is the bank entry
     assert rows["10"] == ("CDURAND", Decimal("0.00"))
+    with db.session() as session:  # what the letters will say was taken off each invoice
+        set_off = dict(session.execute(select(Invoice.number, Invoice.set_off)).all())
+    assert (set_off["FA260003"], set_off["RAN-CMARTIN"], set_off["FA260002"]) == (
+        Decimal("400.00"), Decimal("360.00"), None)
     assert {(i["credit"], i["invoice"], i["amount"]) for i in report.imputations} == {
         ("RAN-CDURAND", "FA260003", "150.00"), ("10", "FA260003", "250.00"),
         ("AV260001", "RAN-CMARTIN", "360.00")}
