@@ -73,9 +73,15 @@ def treasury_lines(raw: pd.DataFrame) -> pd.Series:
     keys = entry_keys(raw)
     posts = raw["CompteNum"].str.startswith(TREASURY_PREFIXES)
     by_account = keys.isin(set(keys[posts]))
-    by_journal = pd.Series([_treasury_journal(c, lib) for c, lib in
-                            zip(raw["JournalCode"], raw["JournalLib"])], index=raw.index)
-    return by_account | by_journal
+    return by_account | _per_pair(raw["JournalCode"], raw["JournalLib"], _treasury_journal)
+
+
+def _per_pair(first: pd.Series, second: pd.Series, rule) -> pd.Series:
+    """`rule(a, b)` for each line, computed once per distinct pair (a FEC has few)."""
+    pairs = pd.DataFrame({"a": first, "b": second})
+    unique = pairs.drop_duplicates()
+    verdict = {(a, b): bool(rule(a, b)) for a, b in unique.itertuples(index=False)}
+    return pd.Series([verdict[p] for p in zip(first, second)], index=first.index, dtype=bool)
 
 
 def _treasury_journal(code: str, label: str) -> bool:
@@ -102,10 +108,9 @@ def customers(raw: pd.DataFrame) -> tuple[pd.Series, list[str]]:
     with_sub_ledger = set(raw.loc[on_411 & aux, "CompteNum"])
     detailed = on_411 & ~aux
     labels = raw["CompteLib"].where(detailed, raw["CompAuxLib"])
-    collective = detailed & (raw["CompteNum"].isin(with_sub_ledger) | pd.Series(
-        [_collective_looking(n, lib) for n, lib in zip(raw["CompteNum"], raw["CompteLib"])],
-        index=raw.index))
-    clearing = on_411 & ~collective & labels.map(is_payment_means)
+    collective = detailed & (raw["CompteNum"].isin(with_sub_ledger)
+                             | _per_pair(raw["CompteNum"], raw["CompteLib"], _collective_looking))
+    clearing = on_411 & ~collective & _per_pair(labels, labels, lambda a, _b: is_payment_means(a))
     notes = []
     if collective.any():
         accounts = ", ".join(sorted(set(raw.loc[collective, "CompteNum"])))
