@@ -564,8 +564,10 @@ def retention_purge(as_of: date | None, active_years: int, dry_run: bool) -> Non
 @click.option("--profile", help="mapping profile for every new file (default: chosen from the header row)")
 @click.option("--sheet", help="Excel sheet to read (default: the first with the right columns)")
 @click.option("--list-profiles", is_flag=True, help="list the mapping profiles and stop")
+@click.option("--export-date", type=DATE, metavar="DAY",
+              help="the day a new FEC was exported, when neither its name nor its entries tell it")
 def ingest(as_of: date | None, profile: str | None, sheet: str | None,
-           list_profiles: bool) -> None:
+           list_profiles: bool, export_date: date | None) -> None:
     """Read the inbox's new exports now, without running the daily flow."""
     from recouvrement.ingest.errors import InputFileError
     from recouvrement.ingest.manual import describe, ingest_now, profile_rows
@@ -576,7 +578,7 @@ def ingest(as_of: date | None, profile: str | None, sheet: str | None,
         return
     try:
         report = ingest_now(settings, as_of or today_in(settings.timezone), profile=profile,
-                            sheet=sheet)
+                            sheet=sheet, export_date=export_date)
     except InputFileError as exc:
         _fail(f"{exc} (nothing was changed)")
     for line in describe(report):

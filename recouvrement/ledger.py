@@ -139,7 +139,7 @@ def load_states(session: Session, debtor_ids: list[int],
                 number=i.number, account=row.account, issue_date=i.issue_date,
                 due_date=i.due_date, amount=i.amount, open_amount=i.open_amount,
                 currency=i.currency, disputed=i.disputed, in_litigation=i.dossier_id is not None,
-                sent_levels=dict(sent.get(i.id, {})),
+                sent_levels=dict(sent.get(i.id, {})), set_off=i.set_off or Decimal(0),
                 payments=payments_from_changes(i.amount, i.open_amount, i.due_date,
                                                changes.get(i.number, []))
                 if i.open_amount < i.amount else (),

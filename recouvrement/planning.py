@@ -123,7 +123,8 @@ def invoice_rows(state: DebtorState, numbers: tuple[str, ...], today: date, *,
         rows.append(InvoiceRow(
             number=invoice.number, issue_date=invoice.issue_date, due_date=invoice.due_date,
             amount=invoice.amount, open_amount=invoice.open_amount, currency=invoice.currency,
-            days_late=max((today - invoice.due_date).days, 0), interest=interest, fixed_fee=fee))
+            days_late=max((today - invoice.due_date).days, 0), interest=interest, fixed_fee=fee,
+            set_off=invoice.set_off or None))
     return rows
 
 

@@ -40,6 +40,10 @@ def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> No
                          for f in files) + ")")
     for q in ingest.get("quarantined", []):
         echo(f"  quarantined {q['file']} line {q['line']}: {'; '.join(q['reasons'])}")
+    from recouvrement.ingest.manual import reading_notes
+
+    for line in reading_notes(ingest.get("notes", []), ingest.get("imputations", [])):
+        echo(line)
     if ingest.get("invoices_settled"):
         echo(f"  invoices settled since the last export: {len(ingest['invoices_settled'])}")
     verb = "would send" if summary["dry_run"] else "planned"

@@ -132,6 +132,9 @@ class Invoice(Base):
     dispute_reason: Mapped[str | None] = mapped_column(Text)
     # The export date of the last partial payment: it restarts limitation.
     last_payment_on: Mapped[date | None] = mapped_column(Date)
+    # Migration 0007: what payments or credit notes not lettered to any invoice took off
+    # this one, the oldest due first (Code civil 1342-10); the letters say so.
+    set_off: Mapped[Decimal | None] = mapped_column(Money)
     # The debtor acknowledged the debt in writing on this day: limitation restarts.
     acknowledged_on: Mapped[date | None] = mapped_column(Date)
     dossier_id: Mapped[str | None] = mapped_column(ForeignKey("litigation_dossiers.id"))

@@ -72,6 +72,8 @@ class Invoice:
     # The same counted from the invoice date instead of the due date: where the
     # courts may start it (the performance), used to flag urgency earlier.
     limitation_earliest: date | None = None
+    # What payments or credit notes not lettered to an invoice took off this one (1342-10).
+    set_off: Decimal = Decimal(0)
     # level -> date a reminder of that level chasing this invoice was sent
     sent_levels: dict[int, date] = field(default_factory=dict)
     # What was paid on it and when, as far as the ledger knows (legal.Payment),

@@ -3,8 +3,8 @@
 The 18 columns of the decree, in order, tab or `|` separated (`;` and `,`
 too), `YYYYMMDD` dates, decimal comma; Debit/Credit or the Montant/Sens
 variant. Tools differ: padded fields, leading or trailing signs, CRLF, a
-header in another case, extra columns after the 18 (CodeEtablissement…), an
-empty or `-` or `SANS_PIECE_REF` PieceRef. Only the customer lines (`411…`)
+header in another case, extra columns after the 18 (CodeEtablissement…), a
+placeholder PieceRef. Only the customer lines (`411…`, see `fec_accounts.py`)
 matter here; `fec_items.py` turns them into open items.
 """
 
@@ -20,6 +20,15 @@ import pandas as pd
 from recouvrement.ingest.columns import LINE, MAX_LENGTH, SHAPE
 from recouvrement.ingest.dialect import decode, read_rows, sniff_separator
 from recouvrement.ingest.errors import InputFileError
+from recouvrement.ingest.fec_accounts import (
+    CUSTOMER_PREFIXES,
+    customers,
+    entry_ids,
+    invoice_numbers,
+    only_collective,
+    pieces,
+    treasury_lines,
+)
 from recouvrement.ingest.parsing import decimals, parse_amounts, parse_dates
 from recouvrement.ingest.profiles import fold
 from recouvrement.ingest.readers import file_date
@@ -40,9 +49,9 @@ FEC_COLUMNS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "Comp
                "Debit", "Credit", "EcritureLet", "DateLet", "ValidDate", "Montantdevise",
                "Idevise")
 VARIANT_COLUMNS = ("Montant", "Sens")  # instead of Debit and Credit
-CUSTOMER_PREFIXES = ("411",)  # PCG: clients; 416 (douteux) stays with the accountant
 REQUIRED = ("JournalCode", "EcritureNum", "EcritureDate", "CompteNum", "PieceRef", "PieceDate")
-NO_PIECE_REF = {"", "-", "sans piece ref", "sanspieceref", "na", "n a"}
+# More than this share of the customer lines dated after the export date: the date is wrong.
+AFTER_EXPORT_SHARE = 0.5
 
 _KEYS = {fold(c).replace(" ", ""): c for c in (*FEC_COLUMNS, *VARIANT_COLUMNS)}
 # The long French labels some tools write instead of the field names.
@@ -71,6 +80,7 @@ class FecLines:
     reasons: pd.Series  # index of raw -> reasons (empty list when fine)
     customer: pd.Series  # index of raw -> is a customer line
     validations: list
+    notes: list[str]  # what the file held besides customers' lines (collective, clearing)
 
 
 def _column_of(name: str) -> str | None:
@@ -115,6 +125,9 @@ def read_fec(path: Path) -> pd.DataFrame:
         # Read as an empty snapshot, it would settle every open invoice.
         raise InputFileError(path, "no customer line (CompteNum 411…) in the FEC: "
                                    "is it the right company's file?")
+    problem = only_collective(frame)
+    if problem:
+        raise InputFileError(path, problem)
     return frame
 
 
@@ -127,16 +140,49 @@ def _looks_like_date(text: str) -> bool:
     return not pd.isna(parse_dates(pd.Series([text.strip()[:10]], dtype=str))[0])
 
 
-def export_date_of_fec(path: Path, today: date) -> date:
-    """The day the FEC is as of: the date in its name (closing date) unless that is still ahead."""
+def export_date_of_fec(path: Path, today: date, raw: pd.DataFrame | None = None,
+                       given: date | None = None) -> date:
+    """The day the FEC is as of.
+
+    `given` (`ingest --export-date`) when the user says it. Otherwise the date
+    in the name (the closing date) unless the file shows later entries: a FEC
+    exported mid-year or misnamed is as of its latest entry. Never after
+    `today`. Refused when the entries contradict the date, since every line
+    would then be "after the export date".
+    """
+    latest = _latest_entry(raw)
+    if given is not None:
+        if latest is not None and latest > given:
+            raise InputFileError(path, f"entries are dated up to {latest.isoformat()}, after the "
+                                       f"export date given ({given.isoformat()}): give the day "
+                                       "the file was exported (--export-date)")
+        return given
     named = file_date(path)
-    return min(named, today) if named else today
+    shown = max(d for d in (named, latest) if d is not None) if (named or latest) else today
+    as_of = min(shown, today)
+    if raw is not None and latest is not None and latest > as_of:
+        customer = raw["CompteNum"].str.startswith(CUSTOMER_PREFIXES)
+        days = parse_dates(raw.loc[customer, "EcritureDate"]).dropna()
+        after = int((days > pd.Timestamp(as_of)).sum())
+        if len(days) and after > AFTER_EXPORT_SHARE * len(days):
+            raise InputFileError(path, f"{after} of {len(days)} customer lines are dated after "
+                                       f"{as_of.isoformat()} (up to {latest.isoformat()}): the "
+                                       "export date cannot be told; read it on a later day "
+                                       "(--as-of) or say the day it was exported (--export-date)")
+    return as_of
+
+
+def _latest_entry(raw: pd.DataFrame | None) -> date | None:
+    if raw is None or raw.empty:
+        return None
+    days = parse_dates(raw["EcritureDate"]).dropna()
+    return days.max().date() if len(days) else None
 
 
 def check_lines(raw: pd.DataFrame, export_date: date, results: list | None = None) -> FecLines:
     """Type the customer lines and check each one; the other lines are ignored unless malformed."""
     reasons = _new_reasons(raw)
-    customer = raw["CompteNum"].str.startswith(CUSTOMER_PREFIXES)
+    customer, notes = customers(raw)
     sub = raw.loc[customer]
     typed = pd.DataFrame({LINE: sub[LINE]})
     typed["account"] = sub["CompAuxNum"].mask(sub["CompAuxNum"].eq(""), sub["CompteNum"])
@@ -146,10 +192,13 @@ def check_lines(raw: pd.DataFrame, export_date: date, results: list | None = Non
     typed["name"] = typed["name"].mask(typed["name"].eq(""))
     typed["journal"] = sub["JournalCode"]
     typed["journal_label"] = sub["JournalLib"]
-    typed["letter"] = sub["EcritureLet"]
-    no_ref = sub["PieceRef"].map(lambda v: fold(v) in NO_PIECE_REF or v.upper() == "SANS_PIECE_REF")
-    typed["piece"] = sub["PieceRef"].mask(no_ref, sub["EcritureNum"])
-    typed["piece_from_entry"] = no_ref
+    # A partial lettering: lower case in some tools (kept apart from the upper-case
+    # code), a trailing `*` in others (the same group). The amounts decide.
+    typed["letter"] = sub["EcritureLet"].str.rstrip("*").str.strip()
+    typed["treasury"] = treasury_lines(raw).loc[sub.index]
+    typed["piece"], typed["piece_from_entry"] = pieces(sub, typed["account"],
+                                                       entry_ids(raw).loc[sub.index])
+    typed["invoice_number"] = invoice_numbers(typed["account"], typed["piece"])
     typed["entry_date"] = parse_dates(sub["EcritureDate"])
     _reason_unparsed(sub, "EcritureDate", typed["entry_date"], reasons, "a date (YYYYMMDD)")
     piece_date = parse_dates(sub["PieceDate"])
@@ -165,7 +214,7 @@ def check_lines(raw: pd.DataFrame, export_date: date, results: list | None = Non
             if reason not in reasons[index]:
                 reasons[index].append(reason)
     return FecLines(lines=typed, raw=raw, reasons=reasons, customer=customer,
-                    validations=results if results is not None else [])
+                    validations=results if results is not None else [], notes=notes)
 
 
 def _reason_unparsed(sub, column, parsed, reasons, label) -> None:
@@ -254,7 +303,7 @@ def _line_expectations() -> list:
          "Montantdevise has more than two decimals"),
         (gxe.ExpectColumnValueLengthsToBeBetween(column="account", max_value=MAX_LENGTH["account"]),
          f"CompAuxNum is longer than {MAX_LENGTH['account']} characters"),
-        (gxe.ExpectColumnValueLengthsToBeBetween(column="piece",
+        (gxe.ExpectColumnValueLengthsToBeBetween(column="invoice_number",
                                                  max_value=MAX_LENGTH["invoice_number"]),
          f"PieceRef is longer than {MAX_LENGTH['invoice_number']} characters"),
         (gxe.ExpectColumnValueLengthsToBeBetween(column="name", max_value=MAX_LENGTH["name"]),

@@ -1,16 +1,21 @@
 """From the customer lines of a FEC to the open items of each debtor.
 
-An item is a piece (`PieceRef`, or the entry's `EcritureNum` when the tool
-leaves it empty) of one customer account. Lines whose lettering group nets
-to zero are settled. What is left of a piece is netted: FEC tools only
-letter full matches, so a partial payment entered on the invoice's piece
-leaves the rest open. A piece with only credit lines is a credit note or an
-unapplied payment, which `reconcile.impute_credits` sets against the
-debtor's open invoices. The opening entries (`OUV`/`AN` journal) are pieces
-like any other: they carry the earlier years' open items.
+An item is (customer account, piece): the piece is the `PieceRef`, or the
+entry standing in for a placeholder reference (`fec_accounts.py`). Lettering
+decides as a group: the lines of one account under one lettering code are
+settled together when they net to zero; when they do not (a partial
+lettering), the group's payments and credit notes go to the group's
+invoices, the oldest first, and what is left stays open. The unlettered lines
+of a piece are netted with it: a partial payment entered on the invoice's
+piece leaves the rest open. A piece with only credit lines is a payment (its
+entry moves money: bank, cash, transfer) or a credit note, which
+`reconcile.impute_credits` sets against the debtor's open invoices. The
+opening entries (`AN`, `RAN`, `OUV`…) are pieces like any other: they carry
+the earlier years' open items, and a lettering may join them.
 
 A line that cannot be read holds back the lines it nets with (same piece or
-same lettering): a piece netted without one of its lines would be wrong.
+same lettering group), and so does an item refused as a whole: a group is
+loaded whole or held back whole.
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ import pandas as pd
 
 from recouvrement.ingest.columns import LINE
 from recouvrement.ingest.fec import FEC_COLUMNS, VARIANT_COLUMNS, check_lines
-from recouvrement.ingest.profiles import fold
 from recouvrement.ingest.validation import (
     _invoice_expectations,
     clip,
@@ -34,8 +38,7 @@ from recouvrement.ingest.validation import (
 
 DEFAULT_TERMS_DAYS = 30  # INTERFACE.md: a FEC has no due date
 _SEP = "\x1f"
-_TREASURY_CODES = ("bq", "bn", "ban", "ca", "cai", "tr", "rg", "reg", "enc")
-_TREASURY_WORDS = ("banque", "caisse", "reglement", "tresorerie", "encaissement", "virement")
+_ROUNDS = 5  # refusing an item may hold back a group, which may refuse another item...
 
 
 @dataclass
@@ -44,11 +47,12 @@ class FecChecked:
     quarantined: pd.DataFrame  # lines: _line, raw, reasons, key
     lines_total: int
     lines_loaded: int  # customer lines behind the items of `good` (or settled by lettering)
-    lines_ignored: int  # not customer lines: sales, VAT, bank...
+    lines_ignored: int  # not customer lines: sales, VAT, bank, the collective account...
     new_debtors: pd.DataFrame  # account, name: customers known only from the FEC
     numbers_seen: set[str] = field(default_factory=set)
     lines_of: dict[str, list[int]] = field(default_factory=dict)  # number -> its line numbers
     validations: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # lines read as no customer's, and why
 
 
 def check_fec(raw: pd.DataFrame, export_date: date, known_accounts: set[str],
@@ -56,26 +60,26 @@ def check_fec(raw: pd.DataFrame, export_date: date, known_accounts: set[str],
     results = [] if results is None else results
     checked = check_lines(raw, export_date, results)
     lines, reasons = checked.lines, checked.reasons
-    _hold_back(lines, reasons)
-    good_lines = lines.loc[~reasons.loc[lines.index].map(bool)]
-
-    items, members = _items(good_lines)
-    _quarantine_items(items.loc[items["mixed"]], members, reasons, lambda item:
-                      f"the piece mixes currencies ({item['currencies']})")
-    items = items.loc[~items["mixed"]]
-    items, clashes = _one_account_per_number(items)
-    _quarantine_items(clashes, members, reasons, lambda item:
-                      f"PieceRef {item['invoice_number']} is open on several customer accounts")
-
-    named = set(good_lines.loc[good_lines["name"].notna(), "account"])
-    typed = mark_known(_typed_items(items, export_date, terms), known_accounts | named)
-    failures = run_expectations("invoices", _invoice_expectations, typed, results=results)
-    failing = typed[LINE].isin(list(failures))
-    for key, item in items.loc[failing.to_numpy()].iterrows():
-        for line_index in members.get(key.removesuffix("/credit"), ()):
-            for reason in failures[int(item["first_line"])]:
-                if reason not in reasons[line_index]:
-                    reasons[line_index].append(reason)
+    invoice_results: list = []
+    for round_ in range(_ROUNDS):
+        _hold_back(lines, reasons)
+        good_lines = lines.loc[~reasons.loc[lines.index].map(bool)]
+        items, members = _items(good_lines)
+        refused = _quarantine_items(items.loc[items["mixed"]], members, reasons, lambda item:
+                                    [f"the piece mixes currencies ({item['currencies']})"])
+        items = items.loc[~items["mixed"]]
+        named = set(good_lines.loc[good_lines["name"].notna(), "account"])
+        typed = mark_known(_typed_items(items, export_date, terms), known_accounts | named)
+        found: list = []
+        failures = run_expectations("invoices", _invoice_expectations, typed, results=found)
+        if round_ == 0:
+            invoice_results = found
+        failing = typed[LINE].isin(list(failures)).to_numpy()
+        refused |= _quarantine_items(items.loc[failing], members, reasons,
+                                     lambda item: failures[int(item["first_line"])])
+        if not refused:
+            break
+    results.extend(invoice_results)
     good = finish_invoices(typed.loc[~failing])
 
     new = good.loc[~good["account"].isin(known_accounts), ["account"]].drop_duplicates()
@@ -88,18 +92,19 @@ def check_fec(raw: pd.DataFrame, export_date: date, known_accounts: set[str],
         good=good, quarantined=quarantined, lines_total=len(raw),
         lines_loaded=int((customer & ~bad).sum()), lines_ignored=int((~customer & ~bad).sum()),
         new_debtors=new.reset_index(drop=True),
-        numbers_seen=set(lines["piece"]) | set(items["invoice_number"]),
-        lines_of=_lines_of(items, members, raw[LINE]), validations=results)
+        numbers_seen=set(lines["invoice_number"]) | set(items["invoice_number"]),
+        lines_of=_lines_of(items, members, raw[LINE]), validations=results,
+        notes=checked.notes)
 
 
 def _lines_of(items: pd.DataFrame, members: dict, line_numbers: pd.Series) -> dict[str, list[int]]:
-    return {number: [int(line_numbers[i]) for i in members.get(key.removesuffix("/credit"), ())]
-            for key, number in zip(items.index, items["invoice_number"])}
+    return {number: [int(line_numbers[i]) for i in members.get(number.removesuffix("/credit"), ())]
+            for number in items["invoice_number"]}
 
 
 def _hold_back(lines: pd.DataFrame, reasons: pd.Series) -> None:
     """Quarantine the lines that net with a quarantined line, until nothing more is caught."""
-    piece_key = lines["account"].fillna("") + _SEP + lines["piece"]
+    piece_key = lines["invoice_number"]
     letter_key = (lines["account"].fillna("") + _SEP + lines["letter"]).where(lines["letter"].ne(""))
     bad = reasons.loc[lines.index].map(bool)
     if not bad.any():
@@ -116,56 +121,77 @@ def _hold_back(lines: pd.DataFrame, reasons: pd.Series) -> None:
         same = first_bad[(piece_key[bad] == piece_key[index]) |
                          (letter_key[bad] == letter_key[index])]
         where = ", ".join(str(n) for n in (same.head(3) if len(same) else first_bad.head(1)))
-        reasons[index].append(f"held back with line {where}, which cannot be read: "
-                              "same piece or lettering")
+        reasons[index].append(f"held back with line {where}, which is quarantined: same piece "
+                              "or lettering group (loaded whole or not at all)")
 
 
 def _items(lines: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """One row per (account, piece): what it was, what is left of it."""
     lines = lines.copy()
-    letter_key = lines["account"] + _SEP + lines["letter"]
-    lettered = lines["letter"].ne("")
+    letter_key = (lines["account"] + _SEP + lines["letter"]).where(lines["letter"].ne(""))
+    lettered = letter_key.notna()
     letter_sums = lines.loc[lettered].groupby(letter_key[lettered])["net_cents"].sum()
     closed = lettered & letter_key.map(letter_sums).eq(0)
     cents = lines["cur_cents"].astype("int64")
     lines["open_part"] = cents.where(~closed, 0)
+    partial = lettered & ~closed
+    if partial.any():
+        lines["open_part"] += _within_groups(lines.loc[partial], letter_key[partial]).reindex(
+            lines.index, fill_value=0)
     debits = lines["cur_debit_cents"].astype("int64")
     lines["debit_part"] = debits
     lines["credit_part"] = cents - debits
     lines["debit_date"] = lines["piece_date"].where(debits > 0)
-    grouped = lines.groupby(["account", "piece"], sort=False)
+    lines["moves_money"] = lines["treasury"] & (cents < 0)
+    grouped = lines.groupby("invoice_number", sort=False)
     items = grouped.agg(
+        account=("account", "first"), piece=("piece", "first"),
         open=("open_part", "sum"), debit=("debit_part", "sum"), credit=("credit_part", "sum"),
         currency=("currency", "first"), currency_count=("currency", "nunique"),
         issue_debit=("debit_date", "min"), issue_any=("piece_date", "min"),
-        journal=("journal", "first"), label=("journal_label", "first"),
-        first_line=(LINE, "min"), from_entry=("piece_from_entry", "first"))
-    currencies = grouped["currency"].agg(lambda c: ", ".join(sorted(set(c))))
-    items["currencies"] = currencies
+        payment=("moves_money", "any"), first_line=(LINE, "min"))
+    items["currencies"] = grouped["currency"].agg(lambda c: ", ".join(sorted(set(c))))
     items["mixed"] = items["currency_count"] > 1
-    members = {_key(*key): list(index) for key, index in grouped.groups.items()}
+    members = {number: list(index) for number, index in grouped.groups.items()}
     items = items.reset_index()
-    items.index = _key(items["account"], items["piece"])
-    # An entry number used as the piece by several accounts (one opening entry
-    # for all customers): the account tells the items apart.
-    entry = items.loc[items["from_entry"]]
-    shared = entry.index[entry.groupby("piece")["account"].transform("nunique") > 1]
-    items["invoice_number"] = items["piece"]
-    items.loc[shared, "invoice_number"] = items.loc[shared, "piece"] + "-" + items.loc[shared, "account"]
+    items.index = items["invoice_number"].to_numpy()
     return _kinds(items), members
 
 
-def _key(account, piece):
-    return account + _SEP + piece
+def _within_groups(lines: pd.DataFrame, groups: pd.Series) -> pd.Series:
+    """A partial lettering: its credits go to its own invoices, the oldest first.
+
+    Returns, per line, what to add to its open part (on the first line of each
+    piece of the group). The group's total is unchanged: what it leaves is open.
+    """
+    delta = pd.Series(0, index=lines.index, dtype="int64")
+    for _group, mine in lines.groupby(groups[lines.index], sort=False):
+        if mine["currency"].nunique() > 1:
+            continue  # amounts are never converted: netted per piece instead
+        per_piece = mine.groupby("invoice_number", sort=False).agg(
+            net=("open_part", "sum"), day=("piece_date", "min"), first=(LINE, "idxmin"))
+        owed = per_piece.loc[per_piece["net"] > 0].sort_values(["day", "first"])
+        credits = per_piece.loc[per_piece["net"] < 0]
+        if owed.empty or credits.empty:
+            continue
+        left = -int(credits["net"].sum())
+        after = {number: 0 for number in credits.index}
+        for number, net in owed["net"].items():
+            take = min(left, int(net))
+            after[number] = int(net) - take
+            left -= take
+        if left:  # paid beyond the group's invoices: the rest stays on its latest credit
+            after[credits.sort_values("day").index[-1]] = -left
+        for number, value in after.items():
+            delta[per_piece.at[number, "first"]] += value - int(per_piece.at[number, "net"])
+    return delta
 
 
 def _kinds(items: pd.DataFrame) -> pd.DataFrame:
     """Invoices keep their gross amount; credit pieces open are credit notes or payments."""
     invoice = items["debit"] > 0
-    treasury = pd.Series([_is_treasury(code, label) for code, label
-                          in zip(items["journal"], items["label"])], index=items.index)
     items["document_type"] = "invoice"
-    items.loc[~invoice, "document_type"] = treasury[~invoice].map(
+    items.loc[~invoice, "document_type"] = items.loc[~invoice, "payment"].map(
         {True: "payment", False: "credit_note"})
     items["amount_cents"] = items["debit"].where(invoice, items["credit"])
     items["open_cents"] = items["open"].where(~invoice | (items["open"] >= 0), 0)
@@ -174,40 +200,25 @@ def _kinds(items: pd.DataFrame) -> pd.DataFrame:
     over = items.loc[invoice & (items["open"] < 0)].copy()
     if len(over):
         over["invoice_number"] = over["invoice_number"] + "/credit"
-        over["document_type"] = "payment"
+        over["document_type"] = over["payment"].map({True: "payment", False: "credit_note"})
         over["amount_cents"] = over["open"]
         over["open_cents"] = over["open"]
-        over.index = over.index + "/credit"
+        over.index = over["invoice_number"].to_numpy()
         items = pd.concat([items, over])
     emitted = (items["document_type"] == "invoice") | (items["open_cents"] != 0)
     return items.loc[emitted]
 
 
-def _is_treasury(code: str, label: str) -> bool:
-    code, label = fold(code), fold(label)
-    return code.startswith(_TREASURY_CODES) or any(w in label for w in _TREASURY_WORDS)
-
-
-def _one_account_per_number(items: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A piece moved to another account is the open one; open on two accounts, it is unclear."""
-    counts = items.groupby("invoice_number")["account"].transform("size")
-    if (counts == 1).all():
-        return items, items.iloc[0:0]
-    shared = items.loc[counts > 1]
-    open_count = shared.groupby("invoice_number")["open_cents"].transform(lambda s: (s != 0).sum())
-    clashes = shared.loc[open_count > 1]
-    keep_open = shared.loc[(open_count == 1) & (shared["open_cents"] != 0)]
-    settled = shared.loc[open_count == 0]
-    keep_settled = settled.loc[settled.groupby("invoice_number")["first_line"].transform("max")
-                               == settled["first_line"]]
-    kept = pd.concat([items.loc[counts == 1], keep_open, keep_settled])
-    return kept, clashes
-
-
-def _quarantine_items(items: pd.DataFrame, members: dict, reasons: pd.Series, why) -> None:
-    for key, item in items.iterrows():
-        for line_index in members.get(key.removesuffix("/credit"), ()):
-            reasons[line_index].append(why(item))
+def _quarantine_items(items: pd.DataFrame, members: dict, reasons: pd.Series, why) -> bool:
+    """Give every line of these items the item's reasons; True when a line got a new one."""
+    added = False
+    for number, item in items.iterrows():
+        for line_index in members.get(number.removesuffix("/credit"), ()):
+            for reason in why(item):
+                if reason not in reasons[line_index]:
+                    reasons[line_index].append(reason)
+                    added = True
+    return added
 
 
 def _typed_items(items: pd.DataFrame, export_date: date, terms: dict[str, int]) -> pd.DataFrame:
@@ -245,7 +256,7 @@ def _quarantined(raw: pd.DataFrame, reasons: pd.Series, bad: pd.Series,
     columns = [c for c in (*FEC_COLUMNS, *VARIANT_COLUMNS)
                if c in raw.columns and (c not in VARIANT_COLUMNS or raw[c].ne("").any())]
     rows = raw.loc[bad]
-    keys = lines["piece"].reindex(rows.index)
+    keys = lines["invoice_number"].reindex(rows.index)
     return pd.DataFrame({
         LINE: rows[LINE].astype(int),
         "raw": [dict(zip(columns, map(clip, values)))

@@ -50,18 +50,23 @@ class IngestReport:
     debtors_without_contact: list[str] = field(default_factory=list)  # created from a FEC
     quarantine_released: int = 0
     quarantine_superseded: int = 0
+    # Credits not lettered to an invoice, set against the oldest ones (Code civil 1342-10).
+    imputations: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # "file: what was read as no customer's"
 
 
 def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | None,
                  today: date, home: Path | None | Any = AUTO, profile: str | None = None,
-                 sheet: str | None = None) -> IngestReport:
+                 sheet: str | None = None, export_date: date | None = None) -> IngestReport:
     """Read every new export of the inbox, then bring what is valid into the ledger.
 
     `home` holds the creditor's own mapping profiles (`profiles/`) and receives
     the validation reports (`reports/validation/`); by default it is the home
     of the settings whose inbox this is, and none for another folder.
     `profile` and `sheet` name the mapping profile and the Excel sheet for
-    every new file instead of choosing them from the header row.
+    every new file instead of choosing them from the header row;
+    `export_date` the day a new FEC was exported, when its name and entries
+    do not tell it.
     """
     home = home_of(inbox) if home is AUTO else home
     profiles = load_profiles(home / "profiles" if home else None)
@@ -73,7 +78,8 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
             report.files.append({"file": export.path.name, "kind": export.kind, "skipped": True})
             continue
         hashes.add(export.sha256)
-        pending.append((export, _read(export, today, profile, sheet, profiles)))  # raises before any write
+        pending.append((export, _read(export, today, profile, sheet, profiles,
+                                      export_date)))  # raises before any write
     if not pending:
         return report
 
@@ -89,7 +95,7 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
             _upsert_debtors(session, item.good, fields, report, actor)
             accounts |= set(item.good["account"])
         elif export.kind == "fec":
-            as_of = export_date_of_fec(export.path, today)
+            as_of = raw.attrs["export_date"]
             terms = dict(session.execute(select(Debtor.account, Debtor.payment_terms_days)).all())
             result = check_fec(raw, as_of, accounts, terms, results)
             _create_fec_debtors(session, result.new_debtors, report, actor)
@@ -97,6 +103,7 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
             item = Checked(export, raw, result.good, result.quarantined, result.lines_total,
                            ignored=result.lines_ignored, export_date=as_of,
                            numbers_seen=result.numbers_seen, lines_of=result.lines_of)
+            report.notes.extend(f"{export.path.name}: {note}" for note in result.notes)
         else:
             result = check_invoices(raw, accounts, results)
             item = Checked(export, raw, result.good, result.quarantined, len(raw),
@@ -116,6 +123,7 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
         for i, conflicts in day.conflicts.items():
             items[i].hold(conflicts)
         good, imputations = impute_credits(day.rows)
+        report.imputations.extend(i.as_dict() for i in imputations)
         seen = set().union(*(i.numbers_seen for i in items))
         _apply_snapshot(session, good, seen, export_date, report, actor, imputations)
 
@@ -140,9 +148,11 @@ def home_of(inbox: Path) -> Path | None:
 
 
 def _read(export: ExportFile, today: date, profile: str | None, sheet: str | None,
-          profiles: dict[str, Profile]) -> pd.DataFrame:
+          profiles: dict[str, Profile], export_date: date | None = None) -> pd.DataFrame:
     if export.kind == "fec":
-        return read_fec(export.path)
+        raw = read_fec(export.path)
+        raw.attrs["export_date"] = export_date_of_fec(export.path, today, raw, export_date)
+        return raw
     return read_export(export, today=today, profile=profile, sheet=sheet, profiles=profiles)
 
 
@@ -217,7 +227,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
     debtor_ids = dict(session.execute(select(Debtor.account, Debtor.id)).all())
     columns = (Invoice.id, Invoice.number, Invoice.debtor_id, Invoice.amount,
                Invoice.open_amount, Invoice.status, Invoice.last_seen_on, Invoice.due_date,
-               Invoice.currency, Invoice.document_type)
+               Invoice.currency, Invoice.document_type, Invoice.set_off)
     set_off = defaultdict(list)  # invoice or credit number -> what was set off against it
     for i in imputations or ():
         set_off[i.invoice].append({"credit": i.credit, "amount": i.amount})
@@ -234,6 +244,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
     events, inserts, updates = [], [], []
     for row in good.itertuples(index=False):
         status = _status(row.open_amount)
+        taken = getattr(row, "set_off", None) or None  # None: no credit set against it
         old = current.get(row.invoice_number)
         if old is None:
             inserts.append({
@@ -242,6 +253,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                 "open_amount": row.open_amount, "currency": row.currency, "status": status,
                 "document_type": row.document_type, "last_seen_on": export_date,
                 "settled_on": export_date if status == "settled" else None,
+                "set_off": taken,
             })
             if row.invoice_number in set_off:
                 events.append(Event("invoice.credit_set_off", row.account, row.invoice_number,
@@ -269,6 +281,8 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                                 {"from": old.amount, "to": row.amount, "export_date": export_date}))
         if row.due_date != old.due_date:
             change["due_date"] = row.due_date
+        if taken != old.set_off:
+            change["set_off"] = taken
         if row.open_amount != old.open_amount:
             change["open_amount"] = row.open_amount
             # A part paid restarts limitation; a credit note set off against it does not.

@@ -15,14 +15,15 @@ from recouvrement.ingest.profiles import load_profiles
 
 
 def ingest_now(settings, as_of: date, *, profile: str | None = None,
-               sheet: str | None = None) -> IngestReport:
+               sheet: str | None = None, export_date: date | None = None) -> IngestReport:
     """One transaction: every new file is read first, and a bad one changes nothing."""
     from recouvrement.db import open_database
 
     database = open_database(settings.database_url)
     with database.session() as session:
         return ingest_inbox(session, Path(settings.inbox), actor=current_actor(), run_id=None,
-                            today=as_of, home=Path(settings.home), profile=profile, sheet=sheet)
+                            today=as_of, home=Path(settings.home), profile=profile, sheet=sheet,
+                            export_date=export_date)
 
 
 def describe(report: IngestReport) -> list[str]:
@@ -42,6 +43,7 @@ def describe(report: IngestReport) -> list[str]:
             lines.append(f"  validation report: {f['report']} (Great Expectations, for engineers)")
     for q in report.quarantined:
         lines.append(f"  quarantined {q['file']} line {q['line']}: {'; '.join(q['reasons'])}")
+    lines.extend(reading_notes(report.notes, report.imputations))
     if report.debtors_without_contact:
         lines.append(f"debtors created from the FEC without contact details (letters, not "
                      f"e-mails, until a customers export completes them): "
@@ -52,6 +54,17 @@ def describe(report: IngestReport) -> list[str]:
     if report.quarantine_released or report.quarantine_superseded:
         lines.append(f"quarantine: {report.quarantine_released} row(s) released, "
                      f"{report.quarantine_superseded} superseded by a file dropped again")
+    return lines
+
+
+def reading_notes(notes: list[str], imputations: list[dict]) -> list[str]:
+    """What the exports held that is no customer's, and the credits set against invoices."""
+    lines = [f"  note {note}" for note in notes]
+    kinds = {"payment": "payment", "credit_note": "credit note"}
+    for i in imputations:
+        lines.append(f"  {i['account']}: {kinds.get(i['credit_type'], i['credit_type'])} "
+                     f"{i['credit']}, not lettered to an invoice, set against {i['invoice']} "
+                     f"(the oldest due, Code civil 1342-10): {i['amount']} {i['currency']}")
     return lines
 
 

@@ -224,19 +224,20 @@ _CATALOGUE: list[tuple[re.Pattern, object]] = [
         "Régénérez le FEC depuis le logiciel comptable sans le retoucher dans un tableur.")),
     (r"(?P<col>EcritureDate|PieceDate) is after the export date",
      lambda m: (f"{_cap(column_label(m['col']))} est postérieure à la date de l'export.",
-                "Vérifiez la date de clôture dans le nom du FEC (SIRENFECAAAAMMJJ) ou la date de "
-                "l'écriture, puis régénérez le FEC.")),
+                "Vérifiez la date de l'écriture, qui dépasse la date du jour, puis régénérez le "
+                "FEC ; ou indiquez le jour de l'export (recouvrement ingest --export-date).")),
     (r"Idevise is not an ISO 4217 code", _fixed(
         "La devise de l'écriture (Idevise) n'est pas un code ISO 4217.",
         "Corrigez le code devise de l'écriture (EUR, USD…) et régénérez le FEC.")),
     (r"Montantdevise is missing for a line in a foreign currency", _fixed(
         "L'écriture est en devise étrangère mais son montant en devise manque.",
         "Renseignez le montant en devise de l'écriture et régénérez le FEC.")),
-    (r"held back with line (?P<lines>[\d, ]+), which cannot be read: same piece or lettering",
+    (r"held back with line (?P<lines>[\d, ]+), which is quarantined: same piece or lettering "
+     r"group \(loaded whole or not at all\)",
      _fixed(
-        "Écriture mise de côté avec la ligne {lines}, illisible, car elle appartient à la même "
-        "pièce ou au même lettrage : une facture et ses règlements sont repris ensemble ou pas "
-        "du tout.",
+        "Écriture mise de côté avec la ligne {lines}, en quarantaine, car elle appartient à la "
+        "même pièce ou au même lettrage : une facture et ses règlements sont repris ensemble ou "
+        "pas du tout.",
         "Corrigez la ligne {lines} (voir son motif) ; celle-ci sera reprise avec elle.")),
     (r"the piece mixes currencies \((?P<currencies>.+)\)", _fixed(
         "La pièce mélange plusieurs devises ({currencies}).",

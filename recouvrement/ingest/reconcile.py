@@ -25,6 +25,14 @@ class Imputation:
     credit: str
     invoice: str
     amount: Decimal
+    account: str = ""
+    credit_type: str = "credit_note"  # or payment
+    currency: str = "EUR"
+
+    def as_dict(self) -> dict:
+        return {"account": self.account, "credit": self.credit, "credit_type": self.credit_type,
+                "invoice": self.invoice, "amount": f"{self.amount:.2f}",
+                "currency": self.currency}
 
 
 @dataclass
@@ -73,14 +81,14 @@ def impute_credits(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[Imputation]]:
     """Lower the open invoices by the open credits of the same debtor and currency."""
     if rows.empty or "document_type" not in rows.columns:
         return rows, []
+    rows = rows.assign(set_off=ZERO)  # what unlettered credits took off each invoice
     credit = rows["document_type"].ne("invoice") & rows["open_amount"].map(lambda v: v < 0)
     if not credit.any():
         return rows, []
-    rows = rows.copy()
     imputations: list[Imputation] = []
     pairs = set(zip(rows.loc[credit, "account"], rows.loc[credit, "currency"]))
     concerned = rows.loc[[pair in pairs for pair in zip(rows["account"], rows["currency"])]]
-    for (_account, _currency), mine in concerned.groupby(["account", "currency"], sort=True):
+    for (account, currency), mine in concerned.groupby(["account", "currency"], sort=True):
         credits = mine.loc[credit[mine.index]].sort_values(["issue_date", "invoice_number"])
         owed = mine.loc[mine["document_type"].eq("invoice")
                         & mine["open_amount"].map(lambda v: v > 0)]
@@ -91,9 +99,11 @@ def impute_credits(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[Imputation]]:
                 i_index = queue[0]
                 take = min(left, rows.at[i_index, "open_amount"])
                 rows.at[i_index, "open_amount"] = rows.at[i_index, "open_amount"] - take
+                rows.at[i_index, "set_off"] = rows.at[i_index, "set_off"] + take
                 left -= take
                 imputations.append(Imputation(rows.at[c_index, "invoice_number"],
-                                              rows.at[i_index, "invoice_number"], take))
+                                              rows.at[i_index, "invoice_number"], take, account,
+                                              rows.at[c_index, "document_type"], currency))
                 if rows.at[i_index, "open_amount"] == 0:
                     queue.pop(0)
             rows.at[c_index, "open_amount"] = -left if left else ZERO

@@ -59,6 +59,8 @@ class InvoiceRow:
     days_late: int
     interest: Decimal | None = None
     fixed_fee: Decimal | None = None
+    # Taken off by a payment or credit note not lettered to any invoice (Code civil 1342-10).
+    set_off: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,13 @@ def language_of(debtor: Debtor) -> str:
     """'en' for an English-speaking debtor ('en', 'EN', 'en-GB'), 'fr' for everyone else."""
     code = re.split(r"[-_]", (debtor.language or "").strip().lower())[0]
     return "en" if code == "en" else "fr"
+
+
+def shown_number(number: str, account: str) -> str:
+    """The piece as the customer knows it, without the account the ledger adds to its number
+    when one reference (an opening entry, a monthly batch) stands for several customers."""
+    suffix = f"-{account}"
+    return number[:-len(suffix)] if number.endswith(suffix) and len(number) > len(suffix) else number
 
 
 def format_amount(amount: Decimal, currency: str, language: str) -> str:
@@ -196,7 +205,8 @@ def _context(level: int, debtor: Debtor, kind: DebtorKind, invoices: Sequence[In
         total[1] += interest
         total[2] += fee
         rows.append({
-            "number": invoice.number,
+            "number": shown_number(invoice.number, debtor.account),
+            "set_off": money(-to_cents(invoice.set_off), currency) if invoice.set_off else None,
             "issue_date": day(invoice.issue_date),
             "due_date": day(invoice.due_date),
             "amount": money(invoice.amount, currency),
@@ -214,7 +224,7 @@ def _context(level: int, debtor: Debtor, kind: DebtorKind, invoices: Sequence[In
                "fees": money(fees, currency),
                "total": money(principal + interest + fees, currency)}
               for currency, (principal, interest, fees) in sums.items()]
-    numbers = [invoice.number for invoice in invoices]
+    numbers = [shown_number(invoice.number, debtor.account) for invoice in invoices]
     return {
         "language": language,
         "level": level,

@@ -110,7 +110,8 @@ def test_bad_lines_are_quarantined_with_what_they_net_with():
     assert list(result.good["invoice_number"]) == ["F2026-0405"]
     reasons = {q._1: q.reasons for q in result.quarantined.itertuples()}
     assert reasons[4][0] == "Credit '40,0O' is not an amount"
-    assert reasons[2] == ["held back with line 4, which cannot be read: same piece or lettering"]
+    assert reasons[2] == ["held back with line 4, which is quarantined: same piece or lettering group "
+                          "(loaded whole or not at all)"]
     assert "Debit/Credit (or Montant) has more than two decimals" in reasons[5]
     assert reasons[6] == ["EcritureDate is after the export date", "PieceDate is after the export date"]
     assert reasons[7][0] == "EcritureDate '2026-13-45' is not a date (YYYYMMDD)"
@@ -150,6 +151,8 @@ def test_a_lettering_that_does_not_net_to_zero_leaves_the_piece_open(tmp_path):
 
 
 def test_an_invoice_moved_to_another_customer_is_open_on_the_new_one_only(tmp_path):
+    # An invoice is (customer, piece): the moved piece is settled on the first
+    # customer and open on the second, each under a number of its own.
     path = write_fec(tmp_path, [
         {"EcritureNum": "1", "EcritureDate": "20261001", "CompAuxNum": "411DUPONT",
          "PieceRef": "F9", "Debit": "100,00"},
@@ -158,7 +161,8 @@ def test_an_invoice_moved_to_another_customer_is_open_on_the_new_one_only(tmp_pa
         {"JournalCode": "OD", "EcritureNum": "2", "EcritureDate": "20261002",
          "CompAuxNum": "411MARTIN", "PieceRef": "F9", "PieceDate": "20261001", "Debit": "100,00"}])
     assert open_items(items_of(path)) == {
-        "F9": ("411MARTIN", "invoice", Decimal("100.00"), Decimal("100.00"), "EUR")}
+        "F9-411DUPONT": ("411DUPONT", "invoice", Decimal("100.00"), Decimal("0.00"), "EUR"),
+        "F9-411MARTIN": ("411MARTIN", "invoice", Decimal("100.00"), Decimal("100.00"), "EUR")}
 
 
 def test_a_piece_paid_beyond_its_amount_is_settled_and_the_excess_is_a_credit(tmp_path):

@@ -47,7 +47,9 @@ def test_the_reasons_built_from_the_values_are_in_the_catalogue():
     assert len(reasons) >= 9
     assert [r for r in reasons if not explain(r).known] == []
     fec_reasons = ["EcritureDate '2026-13-45' is not a date (YYYYMMDD)", "Credit '40,0O' is not an amount",
-                   "Sens 'X' is not D or C", "held back with line 4, which cannot be read: same piece or lettering",
+                   "Sens 'X' is not D or C",
+                   "held back with line 4, which is quarantined: same piece or lettering group "
+                   "(loaded whole or not at all)",
                    "the piece mixes currencies (EUR, USD)", "PieceRef VE 0323 is open on several customer accounts",
                    "invoice_number appears in another export of the same day (invoices_b.csv) with different "
                    "amounts or details"]
@@ -58,7 +60,8 @@ def test_an_explanation_quotes_the_column_and_the_value():
     found = explain("due_date '31/02/2026' is not a date (YYYY-MM-DD or DD/MM/YYYY)")
     assert found.text == "La date d'échéance vaut '31/02/2026', qui n'est pas une date."
     assert "JJ/MM/AAAA" in found.advice and "de nouveau le fichier" in found.advice
-    held = explain("held back with line 4, 7, which cannot be read: same piece or lettering")
+    held = explain("held back with line 4, 7, which is quarantined: same piece or lettering group "
+                   "(loaded whole or not at all)")
     assert "ligne 4, 7" in held.text and "Corrigez la ligne 4, 7" in held.advice
 
 
