@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -63,12 +64,22 @@ class Settings(BaseSettings):
     # leaves it to a person (`recouvrement outbox list`).
     send_max_attempts: int = Field(default=5, ge=1)
 
+    # How long a command waits for its Prefect server to answer (PREFECT_API_URL, the
+    # local server, or a temporary one it starts), and how many times it starts a
+    # temporary one again, each waiting as long again. Prefect's own knob,
+    # PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, is the default when set.
+    prefect_startup_timeout_seconds: float | None = None
+    prefect_startup_retries: int = 1
+
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
         if self.database_url is None:
             self.database_url = f"sqlite:///{self.home / 'recouvrement.db'}"
         if self.inbox is None:
             self.inbox = self.home / "inbox"
+        if self.prefect_startup_timeout_seconds is None:
+            self.prefect_startup_timeout_seconds = float(
+                os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", 120))
         return self
 
     @classmethod
