@@ -103,6 +103,7 @@ def test_server_stop_ends_it_and_status_says_so(tmp_path):
 
 def test_a_run_reports_to_the_local_server_of_its_home(local_server, home, sink, database_url):
     server_home, env, state = local_server
+    (server_home / "inbox").mkdir(exist_ok=True)
     write_customers(server_home / "inbox", [customer("411DUPONT")])
     write_invoices(server_home / "inbox", DAY, [invoice("F1", "411DUPONT", date(2026, 10, 1))])
     result = cli("run", "--as-of", DAY, env=env)
