@@ -131,11 +131,14 @@ def start(home: Path, *, timeout: float, retries: int = 1) -> tuple[LocalServer,
     stop(home)  # a server recorded but not answering: start afresh
     root = prefect_home(home)
     root.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_PROFILE")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PREFECT_API_URL", "PREFECT_PROFILE", "PREFECT_UI_API_URL")}
     env.update(PREFECT_HOME=str(root), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                PREFECT_SERVER_LOGGING_LEVEL=env.get("PREFECT_SERVER_LOGGING_LEVEL", "WARNING"))
     for attempt in range(retries + 1):
         port = _free_port()
+        # The UI asks its API at this address; `--port` alone leaves it at 4200.
+        env["PREFECT_SERVER_UI_API_URL"] = f"http://127.0.0.1:{port}/api"
         with (root / LOG).open("ab") as log:
             log.write(f"--- {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} start on port "
                       f"{port}\n".encode())

@@ -81,6 +81,8 @@ def test_server_start_status_stop_keep_one_server_for_the_home(local_server):
     assert alive(state["pid"])
     assert httpx.get(f"{url}/api/health", timeout=10).status_code == 200
     assert httpx.get(url, timeout=10).status_code == 200  # the UI
+    # ... which asks its API at the server's own port
+    assert httpx.get(f"{url}/ui-settings", timeout=10).json()["api_url"] == f"{url}/api"
 
     status = cli("server", "status", env=env)
     assert status.returncode == 0 and f"UI {url}" in status.stdout
