@@ -20,8 +20,12 @@ ACCOUNTS = [f"411W{i:02d}" for i in range(12)]
 
 
 def submitted(worker) -> set[str]:
-    """The flow runs a worker took, from its own log."""
-    return set(re.findall(r"submitting flow run '([0-9a-f-]{36})'",
+    """The flow runs a worker ran, from its own log: the runs' own "View at …/ID" lines.
+
+    Not its "submitting flow run" lines: two workers may both try to take the
+    same scheduled run, and only one of them gets it.
+    """
+    return set(re.findall(r"/runs/flow-run/([0-9a-f-]{36})",
                           worker.log.read_text(errors="replace")))
 
 
