@@ -6,9 +6,10 @@ shard's steps itself and hands the other N - 1 to runs of the deployment
 waits for them all: N shards need room for N runs at once on the workers. A
 debtor belongs to exactly one shard (`recouvrement/shards.py`) and each step locks
 the debtors it decides about, so a shard, a rerun for one debtor and a retry
-never send the same reminder twice. The shards hand their summaries back as
-persisted flow results: workers on several machines need a shared result
-storage (see README).
+never send the same reminder twice. The shards hand their summaries back
+through the ledger (`shard_results`, keyed by this run's id and the shard),
+so that workers on other machines need only the database, the Prefect API
+and the SMTP relay.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from recouvrement.domain.policy import PolicyError
 from recouvrement.ingest.readers import InputFileError
 from recouvrement.ledger import UnknownDebtor
 from recouvrement.settings import load_settings
-from recouvrement.shards import Shard
+from recouvrement.context import run_context
+from recouvrement.shards import Shard, handed_back
 from tasks.dry_run import dry_run as dry_run_task
 from tasks.dunning import escalate_dossiers, plan, send, without_addresses
-from tasks.ledger import day_figures, ingest_exports, score_debtors
+from tasks.ledger import day_figures, hand_back_summary, ingest_exports, score_debtors
 from tasks.report import write_dashboard
 
 SHARD_DEPLOYMENT = "daily-shard/shard"
@@ -157,15 +159,23 @@ def dunning_steps(as_of: date, actor: str, run_id: str, account: str | None,
             "not_ready": litigation["not_ready"]}
 
 
-@flow(name="daily-shard", flow_run_name=_shard_run_name, log_prints=True, persist_result=True)
-def daily_shard(as_of: date, shard: int, shards: int) -> dict:
-    """One shard of a daily run (started by `daily_dunning` with `shards`)."""
+@flow(name="daily-shard", flow_run_name=_shard_run_name, log_prints=True)
+def daily_shard(as_of: date, shard: int, shards: int, parent: str | None = None) -> dict:
+    """One shard of a daily run (started by `daily_dunning` with `shards`).
+
+    Its summary goes back to the daily run `parent` through the ledger, in the
+    shard's last transaction.
+    """
     run_id = str(runtime.flow_run.id)
-    steps = dunning_steps(as_of, current_actor(run_id), run_id, None, Shard(shard, shards))
-    # The summary is kept as a result file for the daily run: no e-mail address in it.
+    part = Shard(shard, shards)
+    steps = dunning_steps(as_of, current_actor(run_id), run_id, None, part)
+    # The summary goes into the daily run's artifacts: no e-mail address in it.
     for item in steps["send"]["failed"] + steps["send"]["switched"]:
         item["error"] = without_addresses(item["error"])
+    if parent is not None:
+        _step(hand_back_summary, parent, part, run_id, steps)
     return steps
+
 
 
 def _shard_task_name() -> str:
@@ -182,8 +192,9 @@ def run_shard(as_of: date, index: int, shards: int, start_minutes: float) -> dic
     and the mornings queued behind it, waiting forever.
     """
     part = Shard(index, shards)
-    run = run_deployment(SHARD_DEPLOYMENT, timeout=0,
-                         parameters={"as_of": as_of, "shard": index, "shards": shards})
+    parent = str(runtime.flow_run.id)
+    run = run_deployment(SHARD_DEPLOYMENT, timeout=0, parameters={
+        "as_of": as_of, "shard": index, "shards": shards, "parent": parent})
     deadline = time.monotonic() + start_minutes * 60
     with get_client(sync_client=True) as client:
         while not (run.state and run.state.is_final()):
@@ -200,7 +211,12 @@ def run_shard(as_of: date, index: int, shards: int, start_minutes: float) -> dic
     if not run.state.is_completed():
         raise ShardFailed(f"shard {part} ({run.name})",
                           f"ended {run.state.name}: {run.state.message or ''}")
-    return run.state.result()
+    with run_context().db.session() as session:
+        summary = handed_back(session, parent_run_id=parent, shard=part)
+    if summary is None:
+        raise ShardFailed(f"shard {part} ({run.name})", "completed without handing its summary "
+                          "back (a worker of an older version?)")
+    return summary
 
 
 def merge_summaries(parts: list[dict]) -> dict:

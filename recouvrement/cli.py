@@ -145,9 +145,10 @@ def main() -> None:
 @click.option("--debtor", help="run for this account only")
 @click.option("--dry-run", is_flag=True, help="decide and report; send and record nothing")
 def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
-    """Run the daily flow (through Prefect, without a server)."""
+    """Run the daily flow through Prefect: PREFECT_API_URL, else the local server, else a
+    temporary one."""
     from recouvrement.logfile import errors_to_log_file
-    from recouvrement.runner import print_summary, run_daily
+    from recouvrement.runner import connect_or_exit, print_summary, run_daily
 
     settings = load_settings()
     if debtor:
@@ -162,6 +163,7 @@ def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
         _not_after_today(as_of, "run --as-of", "a run sends and escalates for good; "
                          "`--dry-run` may look ahead")
     errors_to_log_file(settings.home)  # the flow's tracebacks: there, not on the screen
+    connect_or_exit(settings)
     summary = run_daily(as_of=as_of, debtor=debtor, dry_run=dry_run, fail=_fail)
     print_summary(summary)
     sys.exit(1 if summary["send"]["failed"] else 0)
@@ -176,6 +178,57 @@ def demo(days: int, n_debtors: int, start: date | None) -> None:
     from recouvrement.demo import run_demo
 
     run_demo(load_settings(), days=days, n_debtors=n_debtors, start=start)
+
+
+@main.group()
+def server() -> None:
+    """The local Prefect server (and its UI) of this RECOUVREMENT_HOME, kept between commands."""
+
+
+@server.command("start")
+def server_start() -> None:
+    """Start it in the background (nothing to do if it is up); print its UI and API."""
+    from recouvrement import orchestrator
+
+    settings = load_settings()
+    try:
+        local, started = orchestrator.start(settings.home,
+                                            timeout=settings.prefect_startup_timeout_seconds,
+                                            retries=settings.prefect_startup_retries)
+    except orchestrator.Unreachable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"Prefect server {'started' if started else 'already up'} (pid {local.pid}): "
+               f"UI {local.url}  API {local.api_url}")
+    click.echo(f"  its data and log: {orchestrator.prefect_home(settings.home)}; "
+               "every recouvrement command of this home reports to it; "
+               "stop it with: recouvrement server stop")
+
+
+@server.command("status")
+def server_status() -> None:
+    """Whether it is up (its process alive and its API answering); exit 3 when it is not."""
+    from recouvrement import orchestrator
+
+    local, up = orchestrator.status(load_settings().home)
+    if up:
+        click.echo(f"up (pid {local.pid}): UI {local.url}  API {local.api_url}")
+        return
+    if local is None:
+        click.echo("not running (recouvrement server start)")
+    else:
+        click.echo(f"not answering: pid {local.pid}, port {local.port} recorded "
+                   "(recouvrement server stop, then start)")
+    sys.exit(3)
+
+
+@server.command("stop")
+def server_stop() -> None:
+    """Stop it; later commands use a temporary server until it is started again."""
+    from recouvrement import orchestrator
+
+    local = orchestrator.stop(load_settings().home)
+    click.echo(f"stopped (pid {local.pid})" if local else "not running")
 
 
 @main.command("smtp-sink")

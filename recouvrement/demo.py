@@ -43,6 +43,7 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
                                    "RECOUVREMENT_DATABASE_URL")
     home = settings.home.resolve()
     _reset_home(home)
+    ui = _start_orchestrator(settings)
     today = today_in(settings.timezone)
     start = start or today - timedelta(days=days)
     ledger = DemoLedger.generate(n_debtors, start, days=days)
@@ -102,7 +103,29 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
     echo("  litigation queue          recouvrement litigation list")
     echo("  audit log                 recouvrement audit show   |   recouvrement audit verify")
     echo("  one more day, by hand     recouvrement run --dry-run")
-    echo("  Prefect UI                prefect server start   (then http://127.0.0.1:4200)")
+    echo(f"  Prefect UI                {ui}")
+
+
+def _start_orchestrator(settings: Settings) -> str:
+    """The local Prefect server of the home, left up for the user: the UI to look at.
+
+    With PREFECT_API_URL set, the demo reports to that server instead.
+    """
+    from recouvrement import orchestrator
+    from recouvrement.runner import connect_or_exit
+
+    if os.environ.get("PREFECT_API_URL"):
+        return f"{connect_or_exit(settings).removesuffix('/api')}  (PREFECT_API_URL)"
+    try:
+        local, started = orchestrator.start(settings.home,
+                                            timeout=settings.prefect_startup_timeout_seconds,
+                                            retries=settings.prefect_startup_retries)
+    except orchestrator.Unreachable as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Prefect server {'started' if started else 'already up'}: UI {local.url} "
+               "(stays up after the demo: recouvrement server stop)")
+    connect_or_exit(settings)
+    return f"{local.url}   (Flow Runs: one run a day; recouvrement server stop to end it)"
 
 
 def _write_report(settings: Settings, start: date, day: date) -> Path:

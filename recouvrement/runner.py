@@ -8,7 +8,22 @@ from typing import Callable
 
 import click
 
+from recouvrement.settings import Settings
 
+
+def connect_or_exit(settings: Settings) -> str:
+    """Point this process at its Prefect server; if there is none, say so in one line, exit 1.
+
+    Called before the run reads or changes anything.
+    """
+    from recouvrement.orchestrator import Unreachable, connect
+
+    try:
+        return connect(settings.home, timeout=settings.prefect_startup_timeout_seconds,
+                       retries=settings.prefect_startup_retries)
+    except Unreachable as exc:
+        click.echo(f"error: no Prefect server to run on: {exc}; nothing was changed", err=True)
+        raise SystemExit(1) from exc
 
 def run_daily(*, as_of: date | None, debtor: str | None, dry_run: bool,
               fail: Callable[[str], None]) -> dict:

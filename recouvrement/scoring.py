@@ -19,13 +19,19 @@ CHUNK = 10_000
 
 def score_ledger(session: Session, *, today: date, actor: str,
                  account: str | None = None, shard: Shard | None = None) -> Counter:
-    """Store each debtor's score, class and factors; audit the changes of class."""
-    rows = session.execute(narrow(select(Debtor.id, Debtor.account, Debtor.risk_class),
+    """Store each debtor's score, class and factors; audit the changes of class.
+
+    Only the debtors whose score, class or factors changed are written: a quiet
+    day rewrites no debtor row (and, on PostgreSQL, leaves no dead row behind).
+    """
+    rows = session.execute(narrow(select(Debtor.id, Debtor.account, Debtor.risk_score,
+                                         Debtor.risk_class, Debtor.risk_factors),
                                   account, shard)).all()
     if not rows:
         return Counter()
     ids = {r.account: r.id for r in rows}
     before = {r.account: r.risk_class for r in rows}
+    stored = {r.account: (r.risk_score, r.risk_class, r.risk_factors) for r in rows}
     invoices = pd.DataFrame(session.execute(narrow(
         select(Debtor.account, Invoice.due_date, Invoice.open_amount)
         .join(Debtor, Debtor.id == Invoice.debtor_id).where(Invoice.status == "open"),
@@ -42,6 +48,8 @@ def score_ledger(session: Session, *, today: date, actor: str,
     updates, events, classes = [], [], Counter()
     for s in scores:
         classes[s.risk_class] += 1
+        if stored[s.account] == (s.score, s.risk_class, s.factors):
+            continue
         updates.append({"id": ids[s.account], "risk_score": s.score, "risk_class": s.risk_class,
                         "risk_factors": s.factors})
         if before.get(s.account) != s.risk_class:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -67,6 +68,12 @@ class Settings(BaseSettings):
     # and the append-only file of signed checkpoints: both outside the database.
     audit_key_file: Path | None = None
     audit_checkpoint_file: Path | None = None
+    # How long a command waits for its Prefect server to answer (PREFECT_API_URL, the
+    # local server, or a temporary one it starts), and how many times it starts a
+    # temporary one again, each waiting as long again. Prefect's own knob,
+    # PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, is the default when set.
+    prefect_startup_timeout_seconds: float | None = None
+    prefect_startup_retries: int = 1
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
@@ -79,6 +86,9 @@ class Settings(BaseSettings):
         if self.audit_checkpoint_file is None:
             self.audit_checkpoint_file = (self.home / "audit"
                                           / f"checkpoints-{database_label(self.database_url)}.log")
+        if self.prefect_startup_timeout_seconds is None:
+            self.prefect_startup_timeout_seconds = float(
+                os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", 120))
         return self
 
     @classmethod

@@ -43,3 +43,24 @@ def narrow(query: Q, account: str | None = None, shard: Shard | None = None) -> 
     if shard is not None and shard.count > 1:
         query = query.where(Debtor.id % shard.count == shard.index)
     return query
+
+
+def hand_back(session, *, parent_run_id: str, shard: Shard, run_id: str, summary: dict) -> None:
+    """Keep a shard's summary for the run that started it (again on a retry: replaced)."""
+    import json
+    from datetime import datetime, timezone
+
+    from recouvrement.db.models import ShardResult
+
+    session.merge(ShardResult(
+        parent_run_id=parent_run_id, shard=shard.index, shards=shard.count, run_id=run_id,
+        summary=json.loads(json.dumps(summary, default=str)),  # dates and amounts as text
+        finished_at=datetime.now(timezone.utc)))
+
+
+def handed_back(session, *, parent_run_id: str, shard: Shard) -> dict | None:
+    """The summary a shard of that run handed back, if it did."""
+    from recouvrement.db.models import ShardResult
+
+    row = session.get(ShardResult, (parent_run_id, shard.index))
+    return None if row is None else row.summary

@@ -13,7 +13,7 @@ from recouvrement.ingest.load import ingest_inbox
 from recouvrement.ledger import require_debtor
 from recouvrement.reports import ledger_kpis
 from recouvrement.scoring import score_ledger
-from recouvrement.shards import Shard
+from recouvrement.shards import Shard, hand_back
 from tasks.retries import SAFE_RETRIES
 
 
@@ -48,3 +48,10 @@ def day_figures(as_of: date) -> dict:
     """The ledger's KPIs at the end of the run."""
     with run_context().db.session() as session:
         return ledger_kpis(session, as_of)
+
+
+@task(name="hand-back-summary", cache_policy=NO_CACHE, **SAFE_RETRIES)
+def hand_back_summary(parent: str, part: Shard, run_id: str, steps: dict) -> None:
+    """Keep a shard's summary in the ledger for the daily run that started it."""
+    with run_context().db.session() as session:
+        hand_back(session, parent_run_id=parent, shard=part, run_id=run_id, summary=steps)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import zlib
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from recouvrement.private import FILE_MODE, private_dir, tighten
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -64,8 +67,10 @@ def _private_sqlite_file(path: Path) -> None:
         tighten(companion)
 
 
-def alembic_config(connection: Connection) -> Config:
+def alembic_config(connection: Connection) -> "Config":
     """Alembic's configuration for our migrations, run on this connection."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -78,8 +83,41 @@ def migrate(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             # Two processes starting on an empty database must not both create it.
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("migrate")})
+        if _at_heads(connection):
+            return  # every command checks this: no need to load Alembic for it
+        from alembic import command
+
         # "heads": independent branches of migrations all apply, whatever their order.
         command.upgrade(alembic_config(connection), "heads")
+
+
+@lru_cache(maxsize=1)
+def _heads() -> frozenset[str]:
+    """The newest migrations: those no other migration revises (read from the files)."""
+    revisions, revised = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                    node.targets[0], ast.Name) and node.targets[0].id in ("revision",
+                                                                           "down_revision"):
+                value = ast.literal_eval(node.value)
+                names = value if isinstance(value, (tuple, list)) else (value,)
+                (revisions if node.targets[0].id == "revision" else revised).update(
+                    n for n in names if n)
+    return frozenset(revisions - revised)
+
+
+def _at_heads(connection: Connection) -> bool:
+    """True when the database already stands at every newest migration."""
+    try:
+        if not inspect(connection).has_table("alembic_version"):
+            return False
+        stamped = set(connection.execute(text("SELECT version_num FROM alembic_version"))
+                      .scalars())
+    except Exception:  # anything unexpected: let Alembic look
+        return False
+    heads = _heads()
+    return bool(heads) and stamped == heads
 
 
 class Database:

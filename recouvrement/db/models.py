@@ -363,3 +363,20 @@ class PaymentPlan(Base):
     status_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class ShardResult(Base):
+    """What a shard of a daily run hands back to the run that started it (migration 0007).
+
+    Kept in the ledger, not in Prefect's result files: a worker on another
+    machine needs only the database, the Prefect API and the SMTP relay.
+    """
+
+    __tablename__ = "shard_results"
+
+    parent_run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shards: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

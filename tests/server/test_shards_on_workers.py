@@ -20,8 +20,12 @@ ACCOUNTS = [f"411W{i:02d}" for i in range(12)]
 
 
 def submitted(worker) -> set[str]:
-    """The flow runs a worker took, from its own log."""
-    return set(re.findall(r"submitting flow run '([0-9a-f-]{36})'",
+    """The flow runs a worker ran, from its own log: the runs' own "View at …/ID" lines.
+
+    Not its "submitting flow run" lines: two workers may both try to take the
+    same scheduled run, and only one of them gets it.
+    """
+    return set(re.findall(r"/runs/flow-run/([0-9a-f-]{36})",
                           worker.log.read_text(errors="replace")))
 
 
@@ -75,3 +79,36 @@ def test_a_shard_no_worker_takes_fails_the_run_and_the_next_run_sends_the_rest_o
     again = server.wait(server.run_deployment("daily-dunning/daily", f"as_of={DAY}"), timeout=300)
     assert again.state.type == StateType.COMPLETED, again.state.message
     assert Counter(m["X-Recouvrement-Debtor"] for m in sink.messages) == {a: 1 for a in ACCOUNTS}
+
+
+def test_a_shard_on_a_machine_of_its_own_hands_its_summary_back_through_the_ledger(
+        home, sink, prefect_server, start_worker, tmp_path):
+    """Two workers sharing only the database URL, the Prefect API URL and the SMTP relay."""
+    import time
+
+    write_customers(home / "inbox", [customer(a) for a in ACCOUNTS])
+    write_invoices(home / "inbox", DAY, [invoice(f"F{i:02d}", a, date(2026, 10, 1))
+                                         for i, a in enumerate(ACCOUNTS)])
+    server = prefect_server
+    here = start_worker(limit=1)  # the machine that receives the exports
+    daily_id = server.run_deployment("daily-dunning/daily", f"as_of={DAY}", "shards=2")
+    deadline = time.monotonic() + 240
+    while str(daily_id) not in submitted(here):  # the daily run is on this machine
+        assert time.monotonic() < deadline, "the first worker never took the daily run"
+        time.sleep(0.5)
+    elsewhere = tmp_path / "other-machine"
+    (elsewhere / "home").mkdir(parents=True)
+    other = start_worker(limit=1, env={"PREFECT_HOME": str(elsewhere / "prefect"),
+                                       "RECOUVREMENT_HOME": str(elsewhere / "home")})
+    daily = server.wait(daily_id, timeout=300)
+    assert daily.state.type == StateType.COMPLETED, daily.state.message
+    with server.client() as client:
+        shards = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[daily.id])))
+    remote = next(s for s in shards if s.name.endswith("2-of-2"))
+    assert str(remote.id) in submitted(other)
+    assert Counter(m["X-Recouvrement-Debtor"] for m in sink.messages) == {a: 1 for a in ACCOUNTS}
+    summary = server.summary_artifact(daily.id)
+    assert "(2 shards)" in summary and "| 1 reminder | 12 |" in summary
+    # Nothing went through the other machine's disk for the daily run to read.
+    assert not list((elsewhere / "prefect").glob("storage/*"))
