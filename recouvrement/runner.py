@@ -39,8 +39,8 @@ def print_ingest(ingest: dict, echo: Callable[[str], None] = click.echo) -> None
     if files:
         echo(f"  exports read: {len(files)}")
     for f in files:
-        state = "HELD BACK, " if f.get("held") else ""
-        echo(f"  {f['file']}: {state}{f['loaded']} ok, {f['quarantined']} quarantined")
+        state = ", HELD BACK (nothing loaded)" if f.get("held") else ""
+        echo(f"  {f['file']}: {f['loaded']} ok, {f['quarantined']} quarantined{state}")
         if control_line(f):
             echo("  " + control_line(f))
         if f.get("confirmed_despite"):

@@ -71,9 +71,9 @@ def describe(report: IngestReport) -> list[str]:
         how = ", ".join(x for x in (f"profile {f['profile']}" if f.get("profile") else "",
                                     f"sheet {f['sheet']!r}" if f.get("sheet") else "") if x)
         ignored = f", {f['ignored']} not customer lines" if f.get("ignored") else ""
-        state = " HELD BACK," if f.get("held") else ""
-        lines.append(f"{f['file']}{f' ({how})' if how else ''}:{state} {f['rows']} rows, "
-                     f"{f['loaded']} loaded, {f['quarantined']} quarantined{ignored}")
+        state = ", HELD BACK (nothing loaded)" if f.get("held") else ""
+        lines.append(f"{f['file']}{f' ({how})' if how else ''}: {f['rows']} rows, "
+                     f"{f['loaded']} loaded, {f['quarantined']} quarantined{ignored}{state}")
         if control_line(f):
             lines.append(control_line(f))
         if f.get("confirmed_despite"):

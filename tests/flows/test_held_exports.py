@@ -53,7 +53,7 @@ def test_a_truncated_export_stops_the_run_with_exit_2_and_the_command_to_confirm
     write_invoices(inbox, day, [invoice("F1", ACCOUNTS[1], date(2026, 10, 1))])
     held = run("run", "--as-of", day)
     assert held.exit_code == 2, held.output
-    assert "invoices_20261103.csv: HELD BACK, 0 ok, 0 quarantined" in held.output
+    assert "invoices_20261103.csv: 0 ok, 0 quarantined, HELD BACK (nothing loaded)" in held.output
     assert "the run stopped before deciding anything" in held.output
     assert ("invoices_20261103.csv: held back, nothing from it was applied and nothing was "
             "settled by its absence: it would settle 7 invoice(s) by their absence") in held.output
