@@ -8,6 +8,7 @@ mistake in building the invoices shows as a difference. See
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -174,7 +175,34 @@ def controls_fr(summary: dict) -> list[tuple[str, str]]:
                       f"registre {format_amount(Decimal(d['ledger']), d['currency'], 'fr')}"))
     if held:
         lines.append(("Fichier retenu : rien n'en est chargé",
-                      "; ".join(summary.get("reasons", []))))
+                      " ; ".join(_reason_fr(r) for r in summary.get("reasons", []))))
         lines.append(("Pour le prendre tel quel",
                       f"recouvrement ingest --confirm {summary['file']}"))
     return lines
+
+
+_REASONS_FR = [
+    (re.compile(r"^(\d+) of its (\d+) customer rows \(([\d.]+) %\) go to quarantine, more than "
+                r"([\d.]+) %$"),
+     "{0} lignes clients sur {1} ({2} %) sont en quarantaine, plus de {3} %"),
+    (re.compile(r"^the ledger would not reconcile with it on (\d+) account\(s\): .*$"),
+     "le registre ne concorderait pas avec le fichier sur {0} compte(s) (écarts ci-dessus)"),
+    (re.compile(r"^it would settle (\d+) invoice\(s\) by their absence, ([\d.]+) (\w+) or "
+                r"([\d.]+) % of the open amount \(more than ([\d.]+) %\)$"),
+     "il solderait par leur absence {0} facture(s), {1} {2}, soit {3} % de l'encours "
+     "(plus de {4} %)"),
+    (re.compile(r"^it would settle by their absence (\d+) invoice\(s\) of dossiers in "
+                r"litigation, closing them as paid: (.*)$"),
+     "il solderait par leur absence {0} facture(s) de dossiers au contentieux, qui seraient "
+     "clos comme payés : {1}"),
+]
+
+
+def _reason_fr(reason: str) -> str:
+    """Why a file is held, in French; as written when not one of the known reasons."""
+    for pattern, french in _REASONS_FR:
+        found = pattern.match(reason)
+        if found:
+            return french.format(*(g.replace(".", ",") if re.fullmatch(r"[\d.]+", g) else g
+                                   for g in found.groups()))
+    return reason

@@ -104,3 +104,17 @@ def test_an_open_items_balance_counts_credits_negative_and_identical_rows_once()
             (5, "F2", "411B", "2026-10-01", "2026-10-31", "50", "50,5", "EUR", "")]
     raw = pd.DataFrame([dict(zip(columns, r)) for r in rows], dtype=str)
     assert invoice_balances(raw) == {("411A", "EUR"): D("70.00"), ("411B", "EUR"): D("50.50")}
+
+
+@pytest.mark.parametrize("english, french", [
+    ("2 of its 5 customer rows (40.0 %) go to quarantine, more than 5 %",
+     "2 lignes clients sur 5 (40,0 %) sont en quarantaine, plus de 5 %"),
+    ("it would settle 21 invoice(s) by their absence, 23670.00 EUR or 88.5 % of the open amount "
+     "(more than 20 %)", "il solderait par leur absence 21 facture(s), 23670,00 EUR, soit 88,5 % "
+     "de l'encours (plus de 20 %)"),
+    ("something new", "something new"),
+])
+def test_why_a_file_is_held_in_french(english, french):
+    from recouvrement.ingest.control import _reason_fr
+
+    assert _reason_fr(english) == french
