@@ -3,6 +3,11 @@
 Every file is read and checked before anything is written; a file known by
 its content hash is skipped; valid rows update the ledger, the others go to
 quarantine; an open invoice missing from a later snapshot is settled.
+
+Each file's control total (its own balances against the ledger's, see
+`domain/reconciliation.py`) and the snapshot's settlements by absence are
+checked on the ledger as it would be, inside a savepoint: a file that fails
+is held back whole and the day is applied again without it.
 """
 
 from __future__ import annotations
