@@ -17,8 +17,52 @@ def _euros(amount) -> str:
     return f"{Decimal(amount):,.2f} €".replace(",", " ")
 
 
+def _amounts(amounts: dict[str, str]) -> str:
+    return " + ".join(f"{Decimal(v):,.2f} {c}".replace(",", " ")
+                      for c, v in amounts.items()) or "0.00"
+
+
+def controls_markdown(ingest: dict) -> list[str]:
+    """Per file read: what the file shows, what the ledger holds, the accounts that differ."""
+    files = [f for f in ingest.get("files", []) if not f["skipped"] and f.get("control")]
+    if not files:
+        return []
+    lines = ["", "## Control totals of the exports read", "",
+             "| file | state | in the file | in the ledger | accounts | differ | quarantined |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for f in files:
+        c = f["control"]
+        state = "held back" if f.get("held") else "confirmed" if f.get("confirmed_despite") \
+            else "loaded"
+        lines.append(f"| {f['file']} | {state} | {_amounts(c['file_balance'])} | "
+                     f"{_amounts(c['ledger_balance'])} | {c['accounts']} | {c['differ']} | "
+                     f"{c['quarantined_rows']} ({c['quarantined_percent']} %) |")
+    return lines
+
+
+def held_markdown(held: list[dict]) -> list[str]:
+    if not held:
+        return []
+    lines = ["", "## Files held back: nothing from them was applied", ""]
+    for h in held:
+        lines.append(f"- **{h['file']}**: {'; '.join(h['reasons'])}")
+        for d in (h.get("control") or {}).get("first_differences", []):
+            lines.append(f"  - {d['account']}: the file shows {d['file']} {d['currency']}, "
+                         f"the ledger would hold {d['ledger']}")
+        lines.append(f"  - fix the export and drop it again, or take it as it is: "
+                     f"`{h['confirm']}`")
+    return lines
+
+
 def summary_markdown(summary: dict) -> str:
-    plan, send, ingest = summary["plan"], summary["send"], summary.get("ingest", {})
+    ingest = summary.get("ingest", {})
+    if summary.get("held"):
+        title = "Dry run" if summary["dry_run"] else "Daily run"
+        return "\n".join([f"# {title} of {summary['as_of']}: stopped, files held back", "",
+                          "Nothing was decided or sent: the ledger is not known to be up to "
+                          "date until these files are fixed or confirmed.",
+                          *held_markdown(summary["held"]), *controls_markdown(ingest)])
+    plan, send = summary["plan"], summary["send"]
     debtors, amounts = Counter(), defaultdict(Decimal)
     for p in plan["planned"]:
         debtors[p["level"]] += 1
@@ -47,6 +91,7 @@ def summary_markdown(summary: dict) -> str:
     if reasons:
         lines += ["", "## Why debtors were skipped", "", "| reason | debtors |", "|---|---|"]
         lines += [f"| {reason} | {count} |" for reason, count in reasons.most_common()]
+    lines += controls_markdown(ingest)
     return "\n".join(lines)
 
 
@@ -80,7 +125,7 @@ def publish_summary(summary: dict) -> None:
             table=[{"file": q["file"], "line": q["line"], "account": q["raw"].get("account", ""),
                     "reasons": "; ".join(q["reasons"])} for q in quarantined],
             description="Rows of the exports that failed validation")
-    if summary["litigation"]:
+    if summary.get("litigation"):
         create_table_artifact(key="litigation-queued", table=summary["litigation"],
                               description="Dossiers added to the litigation queue")
 

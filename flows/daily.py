@@ -29,6 +29,8 @@ from flows.artifacts import publish_dashboard, publish_kpis, publish_summary
 from recouvrement.audit import current_actor
 from recouvrement.domain.calendar import today_in
 from recouvrement.domain.policy import PolicyError
+from recouvrement.ingest.errors import FilesHeld
+from recouvrement.ingest.manual import held_message
 from recouvrement.ingest.readers import InputFileError
 from recouvrement.ledger import UnknownDebtor
 from recouvrement.settings import load_settings
@@ -57,7 +59,7 @@ class ShardFailed(StepFailed):
 
 
 # What the user must fix in the input: reported as such (exit 2), not as a failed step.
-INPUT_ERRORS = (InputFileError, PolicyError, UnknownDebtor)
+INPUT_ERRORS = (InputFileError, PolicyError, UnknownDebtor, FilesHeld)
 
 
 def _step(task_, *args):
@@ -103,10 +105,12 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
         raise ValueError(f"shards must be 1 or more, not {shards}")
     if dry_run:
         result = _step(dry_run_task, as_of, actor, account)
+        _stop_if_held(as_of, account, True, result["ingest"])
         summary = {"as_of": as_of.isoformat(), "debtor": account, "dry_run": True, **result,
                    "send": {"sent": [], "failed": [], "cancelled": []}}
     else:
         ingest = _step(ingest_exports, as_of, actor, run_id, account)
+        _stop_if_held(as_of, account, False, ingest)
         if shards > 1 and account is None:
             # The other shards go to the workers; this run does the first one itself.
             futures = run_shard.map(unmapped(as_of), range(1, shards), unmapped(shards),
@@ -146,6 +150,17 @@ def _dashboard(as_of: date) -> str | None:
         return None
     publish_dashboard(written["markdown"])
     return written["files"][0]
+
+
+def _stop_if_held(as_of: date, account: str | None, dry_run: bool, ingest: dict) -> None:
+    """A file held back stops the run before anything is decided: the ledger is not known to
+    be up to date. The other files are loaded; the summary says which was held, and how to
+    confirm it."""
+    if not ingest.get("held"):
+        return
+    publish_summary({"as_of": as_of.isoformat(), "debtor": account, "dry_run": dry_run,
+                     "ingest": ingest, "held": ingest["held"]})
+    raise FilesHeld(held_message(ingest["held"]), ingest)
 
 
 def dunning_steps(as_of: date, actor: str, run_id: str, account: str | None,

@@ -619,11 +619,18 @@ def retention_purge(as_of: date | None, active_years: int, dry_run: bool) -> Non
 @click.option("--list-profiles", is_flag=True, help="list the mapping profiles and stop")
 @click.option("--export-date", type=DATE, metavar="DAY",
               help="the day a new FEC was exported, when neither its name nor its entries tell it")
+@click.option("--confirm", "confirm", multiple=True, metavar="FILE",
+              help="take this held-back file (its name as listed) as it is; may be repeated")
 def ingest(as_of: date | None, profile: str | None, sheet: str | None,
-           list_profiles: bool, export_date: date | None) -> None:
-    """Read the inbox's new exports now, without running the daily flow."""
+           list_profiles: bool, export_date: date | None, confirm: tuple[str, ...]) -> None:
+    """Read the inbox's new exports now, without running the daily flow.
+
+    A file held back (its control total does not reconcile, too many rows in
+    quarantine, or too much settled by its absence) changes nothing and exits 2.
+    """
     from recouvrement.ingest.errors import InputFileError
-    from recouvrement.ingest.manual import describe, ingest_now, profile_rows
+    from recouvrement.ingest.load import NothingToConfirm
+    from recouvrement.ingest.manual import describe, held_message, ingest_now, profile_rows
 
     settings = load_settings()
     if list_profiles:
@@ -631,11 +638,15 @@ def ingest(as_of: date | None, profile: str | None, sheet: str | None,
         return
     try:
         report = ingest_now(settings, as_of or today_in(settings.timezone), profile=profile,
-                            sheet=sheet, export_date=export_date)
+                            sheet=sheet, export_date=export_date, confirm=confirm)
     except InputFileError as exc:
+        _fail(f"{exc} (nothing was changed)")
+    except NothingToConfirm as exc:
         _fail(f"{exc} (nothing was changed)")
     for line in describe(report):
         click.echo(line)
+    if report.held:
+        _fail(held_message(report.held))
 
 
 @main.group()

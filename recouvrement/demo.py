@@ -34,6 +34,8 @@ def _reset_home(home: Path) -> None:
 def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | None) -> None:
     from flows.daily import daily_dunning
     from recouvrement.db import open_database
+    from recouvrement.ingest.errors import FilesHeld
+    from recouvrement.ingest.manual import ingest_now
     from recouvrement.mail.sink import SmtpSink
     from recouvrement.reports import set_dispute
     from recouvrement.scenario import DemoLedger
@@ -71,7 +73,16 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
             if not is_business_day(day):
                 continue
             ledger.write_exports(day, settings.inbox, style="fr", bad_rows=first)
-            summary = daily_dunning(as_of=day)
+            try:
+                summary = daily_dunning(as_of=day)
+            except FilesHeld as exc:
+                # The demo's exports are complete: confirm them, as the credit manager
+                # would after checking, and run the day again.
+                names = tuple(h["file"] for h in exc.report["held"])
+                echo(f"  {day}  held back, confirmed: recouvrement ingest "
+                     + " ".join(f"--confirm {n}" for n in names))
+                ingest_now(settings, day, confirm=names)
+                summary = daily_dunning(as_of=day)
             first = False
             sent = Counter(s["level"] for s in summary["send"]["sent"])
             totals.update({f"level {k}": v for k, v in sent.items()})

@@ -46,6 +46,7 @@ EVENT_NAMES = {
     "litigation.status_changed": "changement d'état du dossier",
     "litigation.exported": "dossier exporté",
     "litigation.payment_received": "paiement reçu après mise en file",
+    "litigation.reopened": "dossier rouvert : la facture réapparaît impayée",
 }
 
 

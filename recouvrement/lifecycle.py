@@ -89,9 +89,10 @@ def reconcile_payments(session: Session, *, today: date, actor: str, account: st
     query = narrow(query, account, shard)
     if dossier_id is not None:
         query = query.where(LitigationDossier.id == dossier_id)
+    events = _reopen_closed_by_absence(session, today, account, dossier_id, shard)
     dossiers = session.execute(query).all()
     recorded, invoices = _payments_and_invoices(session, [d.id for d, _ in dossiers])
-    found, events = [], []
+    found = []
     for dossier, holder in dossiers:
         principal = principal_by_invoice(dossier)
         paid = sum((recorded.get((dossier.id, n), Decimal(0)) for n in principal), Decimal(0))
@@ -119,13 +120,45 @@ def reconcile_payments(session: Session, *, today: date, actor: str, account: st
             # What the claim counted beyond the ledger's principal: interest, fees, and the
             # part of earlier payments imputed to interest (C. civ. 1343-1).
             unrecovered = dossier.total - sum(principal.values(), Decimal(0))
+            absent = sorted(n for n in principal if invoices.get(n) is not None
+                            and invoices[n].status == "settled"
+                            and invoices[n].settled_how == "absent")
+            before = dossier.status
             events.append(_change(dossier, holder, after_close(dossier.status, "paid"), today,
                                   outcome="paid", why="the exports show the principal paid in full",
-                                  interest_and_fees_not_recovered=f"{unrecovered:.2f}"))
+                                  interest_and_fees_not_recovered=f"{unrecovered:.2f}",
+                                  settled_by_absence=absent or None))
             dossier.outcome, dossier.closed_on = "paid", today
+            # Missing from an export is not proof of payment: back if the invoice comes back.
+            dossier.absence_closed_from = before if absent else None
     session.flush()
     record(session, events, actor)
     return found
+
+
+def _reopen_closed_by_absence(session: Session, today: date, account: str | None,
+                              dossier_id: str | None, shard: Shard | None) -> list[Event]:
+    """Reopen the dossiers closed as paid by an invoice's absence whose invoice is open again."""
+    query = (select(LitigationDossier, Debtor.account)
+             .join(Debtor, Debtor.id == LitigationDossier.debtor_id)
+             .where(LitigationDossier.status == CLOSED,
+                    LitigationDossier.absence_closed_from.is_not(None)))
+    query = narrow(query, account, shard)
+    if dossier_id is not None:
+        query = query.where(LitigationDossier.id == dossier_id)
+    events = []
+    for dossier, holder in session.execute(query).all():
+        back = sorted(i.number for i in session.scalars(select(Invoice).where(
+            Invoice.dossier_id == dossier.id, Invoice.status == "open", Invoice.open_amount > 0)))
+        if not back:
+            continue
+        status = dossier.absence_closed_from
+        events.append(_change(dossier, holder, status, today, event="litigation.reopened",
+                              why="closed as paid when its invoices went missing from an "
+                                  "export; open again in a later one", invoices=back))
+        dossier.outcome, dossier.closed_on, dossier.absence_closed_from = None, None, None
+    session.flush()
+    return events
 
 
 def _payments_and_invoices(session: Session, dossier_ids: list[str]):

@@ -29,9 +29,15 @@ def run_daily(*, as_of: date | None, debtor: str | None, dry_run: bool,
               fail: Callable[[str], None]) -> dict:
     """The flow's summary; bad input goes to `fail` (exit 2) with nothing changed."""
     from flows.daily import INPUT_ERRORS, StepFailed, daily_dunning
+    from recouvrement.ingest.errors import FilesHeld
 
     try:
         return daily_dunning(as_of=as_of, debtor=debtor, dry_run=dry_run)
+    except FilesHeld as exc:
+        print_ingest(exc.report)
+        click.echo("  the run stopped before deciding anything: a file is held back")
+        fail(str(exc))
+        raise
     except INPUT_ERRORS as exc:
         fail(str(exc))
         raise  # fail() exits; this keeps type checkers honest
@@ -43,22 +49,34 @@ def run_daily(*, as_of: date | None, debtor: str | None, dry_run: bool,
         raise SystemExit(1) from exc
 
 
-def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> None:
-    ingest, plan, send = summary.get("ingest", {}), summary["plan"], summary["send"]
-    head = "Dry run (nothing sent or recorded)" if summary["dry_run"] else "Run"
-    scope = f", debtor {summary['debtor']}" if summary.get("debtor") else ""
-    echo(f"{head} of {summary['as_of']}{scope}")
+def print_ingest(ingest: dict, echo: Callable[[str], None] = click.echo) -> None:
+    """The exports read: per file, rows, quarantine and the control total."""
+    from recouvrement.ingest.manual import control_line
+
     files = [f for f in ingest.get("files", []) if not f["skipped"]]
     if files:
-        echo(f"  exports read: {len(files)} ("
-             + ", ".join(f"{f['file']}: {f['loaded']} ok, {f['quarantined']} quarantined"
-                         for f in files) + ")")
+        echo(f"  exports read: {len(files)}")
+    for f in files:
+        state = ", HELD BACK (nothing loaded)" if f.get("held") else ""
+        echo(f"  {f['file']}: {f['loaded']} ok, {f['quarantined']} quarantined{state}")
+        if control_line(f):
+            echo("  " + control_line(f))
+        if f.get("confirmed_despite"):
+            echo(f"    confirmed, applied although {'; '.join(f['confirmed_despite'])}")
     for q in ingest.get("quarantined", []):
         echo(f"  quarantined {q['file']} line {q['line']}: {'; '.join(q['reasons'])}")
     from recouvrement.ingest.manual import reading_notes
 
     for line in reading_notes(ingest.get("notes", []), ingest.get("imputations", [])):
         echo(line)
+
+
+def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> None:
+    ingest, plan, send = summary.get("ingest", {}), summary["plan"], summary["send"]
+    head = "Dry run (nothing sent or recorded)" if summary["dry_run"] else "Run"
+    scope = f", debtor {summary['debtor']}" if summary.get("debtor") else ""
+    echo(f"{head} of {summary['as_of']}{scope}")
+    print_ingest(ingest, echo)
     if ingest.get("invoices_settled"):
         echo(f"  invoices settled since the last export: {len(ingest['invoices_settled'])}")
     verb = "would send" if summary["dry_run"] else "planned"

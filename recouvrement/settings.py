@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -74,6 +75,11 @@ class Settings(BaseSettings):
     # PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, is the default when set.
     prefect_startup_timeout_seconds: float | None = None
     prefect_startup_retries: int = 1
+    # A file is held back whole, until fixed or confirmed (`ingest --confirm`),
+    # when more than this share of its customer rows goes to quarantine, or
+    # when it would settle by absence more than this share of the open amount.
+    hold_quarantined_percent: Decimal = Decimal("5")
+    hold_settled_by_absence_percent: Decimal = Decimal("20")
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
@@ -133,6 +139,12 @@ class Settings(BaseSettings):
     @property
     def report_recipient_list(self) -> list[str]:
         return [a.strip() for a in (self.report_recipients or "").split(",") if a.strip()]
+
+    @property
+    def hold_limits(self):
+        from recouvrement.domain.reconciliation import HoldLimits
+
+        return HoldLimits(self.hold_quarantined_percent, self.hold_settled_by_absence_percent)
 
     @property
     def letters_dir(self) -> Path:

@@ -26,10 +26,20 @@ def ingest_exports(as_of: date, actor: str, run_id: str | None, debtor: str | No
         report = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=run_id, today=as_of,
                               home=ctx.settings.home)
     loaded = [f for f in report.files if not f["skipped"]]
-    get_run_logger().info(
+    logger = get_run_logger()
+    logger.info(
         "Read %d new export(s) (%d already known): %d invoices new, %d settled, %d rows "
         "quarantined", len(loaded), len(report.files) - len(loaded), report.invoices_created,
         len(report.invoices_settled), len(report.quarantined))
+    for f in loaded:
+        if f.get("control"):
+            c = f["control"]
+            logger.info("Control total of %s: file %s, ledger %s, %d account(s), %d differ",
+                        f["file"], c["file_balance"], c["ledger_balance"], c["accounts"],
+                        c["differ"])
+    for held in report.held:
+        logger.warning("%s held back, nothing from it applied: %s. To take it as it is: %s",
+                       held["file"], "; ".join(held["reasons"]), held["confirm"])
     return asdict(report)
 
 

@@ -15,12 +15,15 @@ from tests.factories import write_customers, write_invoices
 POLICY = load_policy()
 
 
-def export(db, home, day, customers, invoices):
+def export(db, home, day, customers, invoices, *, confirmed=False):
+    """The day's exports, read; `confirmed`: as `ingest --confirm` takes the day's invoices."""
     inbox = home / "inbox"
     write_customers(inbox, customers)
-    write_invoices(inbox, day, invoices)
+    path = write_invoices(inbox, day, invoices)
     with db.session() as session:
-        ingest_inbox(session, inbox, actor="test", run_id=None, today=day)
+        report = ingest_inbox(session, inbox, actor="test", run_id=None, today=day,
+                              confirm=[path.name] if confirmed else ())
+    return report
 
 
 def send(db, account, level, numbers, on, message_id=None):

@@ -70,3 +70,38 @@ def at_once(*calls: Callable[[], object], timeout: float = 180) -> None:
         t.join(timeout)
     if errors:
         raise errors[0]
+
+
+FEC_HEADER = ["JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib",
+              "CompAuxNum", "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit",
+              "Credit", "EcritureLet", "DateLet", "ValidDate", "Montantdevise", "Idevise"]
+
+
+def fec_entry(journal: str, number: str, day: date, piece: str, account: str, amount: str, *,
+              letter: str = "", counterpart: str | None = None, day_text: str | None = None
+              ) -> list[list[str]]:
+    """One balanced entry: the customer's line (debit when `amount` > 0) and its counterpart.
+
+    `counterpart` defaults to sales (706) for a debit and the bank (512) for a
+    credit; `day_text` writes the date as given (to write an unreadable one).
+    """
+    ymd = day_text or f"{day:%Y%m%d}"
+    cents = amount.lstrip("-").replace(".", ",")
+    debit = not amount.startswith("-")
+    other = counterpart or ("70600000" if debit else "51200000")
+    label = {"VT": "Ventes", "BQ": "Banque", "OUV": "A nouveaux"}.get(journal, journal)
+    name = f"{account[3:].title()} SARL"
+    customer = [journal, label, number, ymd, "41100000", "Clients", account, name, piece, ymd,
+                f"{piece} {name}", cents if debit else "0,00", "0,00" if debit else cents,
+                letter, ymd if letter else "", ymd, "", ""]
+    contra = [journal, label, number, ymd, other, "Contrepartie", "", "", piece, ymd,
+              f"{piece} {name}", "0,00" if debit else cents, cents if debit else "0,00", "", "",
+              ymd, "", ""]
+    return [customer, contra]
+
+
+def write_fec(path: Path, entries: list[list[list[str]]]) -> Path:
+    """A FEC as accounting software writes it: tab-separated, CRLF, decimal comma."""
+    lines = ["\t".join(FEC_HEADER)] + ["\t".join(line) for entry in entries for line in entry]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    return path

@@ -82,6 +82,12 @@ class ImportBatch(Base):
     sheet: Mapped[str | None] = mapped_column(String(200))
     report_path: Mapped[str | None] = mapped_column(String(1000))
     rows_ignored: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Migration 0007: `loaded`, or `held` back whole (nothing applied, retried by
+    # every ingest until fixed or confirmed); the control total and why it was held.
+    status: Mapped[str] = mapped_column(String(12), default="loaded", server_default="loaded")
+    control: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    held_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
+    confirmed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Debtor(Base):
@@ -127,6 +133,8 @@ class Invoice(Base):
     document_type: Mapped[str] = mapped_column(String(20), default="invoice",
                                                server_default="invoice")
     settled_on: Mapped[date | None] = mapped_column(Date)
+    # Migration 0007: `absent` (missing from a later export) or `export` (open amount 0).
+    settled_how: Mapped[str | None] = mapped_column(String(10))
     last_seen_on: Mapped[date | None] = mapped_column(Date)
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
     dispute_reason: Mapped[str | None] = mapped_column(Text)
@@ -216,6 +224,9 @@ class LitigationDossier(Base):
     handler: Mapped[str | None] = mapped_column(String(300))
     handler_reference: Mapped[str | None] = mapped_column(String(100))
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # Migration 0007: closed as paid because an invoice went missing from the
+    # exports: the status it had then, to go back to if the invoice reappears unpaid.
+    absence_closed_from: Mapped[str | None] = mapped_column(String(20))
 
 
 class LitigationPayment(Base):

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
 from recouvrement.db.models import ImportBatch, QuarantinedRow
+from recouvrement.domain.reconciliation import Control
 from recouvrement.ingest.columns import LINE, SHAPE
 from recouvrement.ingest.readers import ExportFile
 from recouvrement.ingest.validation import clip
@@ -38,6 +39,8 @@ class Checked:
     numbers_seen: set[str] = field(default_factory=set)
     lines_of: dict[str, list[int]] | None = None  # FEC: invoice number -> its lines
     validations: list = field(default_factory=list)
+    control: Control | None = None  # the file's balances against the ledger's, once applied
+    confirmed_despite: list[str] = field(default_factory=list)  # why it would have been held
 
     @property
     def loaded(self) -> int:
@@ -65,24 +68,106 @@ class Checked:
 
 
 def record_batch(session: Session, item: Checked, report: IngestReport, actor: str,
-                 run_id: str | None, quarantine_mark: int, report_path: Path | None) -> None:
-    now = datetime.now(timezone.utc)
+                 run_id: str | None, quarantine_mark: int, report_path: Path | None,
+                 batch_id: int | None = None) -> None:
+    """The file was applied: its batch (`batch_id`: the one it was held under), its quarantine."""
     name = item.export.path.name
     kind = item.export.kind
     attrs = item.raw.attrs
-    batch = ImportBatch(
-        file_name=name, file_kind=kind, sha256=item.export.sha256,
-        export_date=item.export_date, rows_total=item.rows, rows_loaded=item.loaded,
-        rows_quarantined=len(item.quarantined), rows_ignored=item.ignored, imported_at=now,
-        run_id=run_id, profile=attrs.get("profile"), sheet=attrs.get("sheet"),
-        report_path=str(report_path) if report_path else None)
-    session.add(batch)
+    batch = _batch(session, item, batch_id, run_id, report_path)
+    batch.status, batch.rows_loaded, batch.held_reasons = "loaded", item.loaded, None
+    batch.confirmed_by = actor if item.confirmed_despite else None
     session.flush()
+    _replace_held(session, batch)
     resolution = resolve(session, up_to_id=quarantine_mark, batch=batch,
                          good_keys=_good_keys(kind, item.good), actor=actor)
     report.quarantine_released += resolution.released
     report.quarantine_superseded += resolution.superseded
+    rows = _quarantine(session, item, batch)
+    summary = _summary(item, report_path)
+    report.files.append(summary)
+    report.quarantined.extend({"file": name, "line": r["line_number"], "reasons": r["reasons"],
+                               "raw": r["raw"]} for r in rows)
+    events = []
+    if item.confirmed_despite:
+        events.append(Event("import.file_confirmed", subject=name[:200],
+                            details={"sha256": item.export.sha256,
+                                     "held_for": item.confirmed_despite}))
+    events.append(Event("import.file_loaded", subject=name[:200],
+                        details={"sha256": item.export.sha256, "kind": kind, "rows": item.rows,
+                                 "loaded": item.loaded, "quarantined": len(item.quarantined),
+                                 "ignored": item.ignored, "export_date": item.export_date,
+                                 "profile": attrs.get("profile"), "sheet": attrs.get("sheet"),
+                                 "control": summary["control"]}))
+    events += [Event("import.row_quarantined", _account(r["raw"]),
+                     f"{name}:{r['line_number']}"[:200], {"reasons": r["reasons"]}) for r in rows]
+    record(session, events, actor)
 
+
+def record_held(session: Session, item: Checked, reasons: list[str], report: IngestReport,
+                actor: str, run_id: str | None, quarantine_mark: int, report_path: Path | None,
+                batch_id: int | None = None) -> None:
+    """The file was held back whole: nothing of it applied, its quarantined rows kept.
+
+    Its batch (`held`) is not `loaded`, so every ingest reads the file again.
+    Its quarantined rows are recorded the first time it is held, with the
+    batch, and stay listed (`quarantine list --file NAME`) until the file, or
+    a fixed one of the same name, is loaded.
+    """
+    name = item.export.path.name
+    batch = _batch(session, item, batch_id, run_id, report_path)
+    batch.status, batch.rows_loaded, batch.held_reasons = "held", 0, list(reasons)
+    session.flush()
+    rows = []
+    if batch_id is None:  # held for the first time: it replaces an earlier file of its name
+        _replace_held(session, batch)
+        report.quarantine_superseded += resolve(session, up_to_id=quarantine_mark, batch=batch,
+                                                good_keys=(), actor=actor).superseded
+        rows = _quarantine(session, item, batch)
+    summary = {**_summary(item, report_path), "loaded": 0, "held": True, "reasons": reasons}
+    report.files.append(summary)
+    confirm = f"recouvrement ingest --confirm {_quoted(name)}"
+    report.held.append({"file": name, "kind": item.export.kind,
+                        "export_date": summary["export_date"], "reasons": reasons,
+                        "control": summary["control"], "confirm": confirm})
+    report.quarantined.extend({"file": name, "line": r["line_number"], "reasons": r["reasons"],
+                               "raw": r["raw"]} for r in rows)
+    events = [Event("import.file_held", subject=name[:200],
+                    details={"sha256": item.export.sha256, "kind": item.export.kind,
+                             "export_date": item.export_date, "reasons": reasons,
+                             "control": summary["control"], "first_time": batch_id is None})]
+    events += [Event("import.row_quarantined", _account(r["raw"]),
+                     f"{name}:{r['line_number']}"[:200], {"reasons": r["reasons"]}) for r in rows]
+    record(session, events, actor)
+
+
+def _replace_held(session: Session, batch: ImportBatch) -> None:
+    """An earlier version of this file that was held back is replaced by this one."""
+    session.execute(update(ImportBatch).where(
+        ImportBatch.file_name == batch.file_name, ImportBatch.status == "held",
+        ImportBatch.id != batch.id).values(status="replaced"))
+
+
+def _batch(session: Session, item: Checked, batch_id: int | None, run_id: str | None,
+           report_path: Path | None) -> ImportBatch:
+    batch = session.get(ImportBatch, batch_id) if batch_id is not None else None
+    if batch is None:
+        batch = ImportBatch(file_name=item.export.path.name, file_kind=item.export.kind,
+                            sha256=item.export.sha256)
+        session.add(batch)
+    attrs = item.raw.attrs
+    batch.export_date, batch.rows_total = item.export_date, item.rows
+    batch.rows_quarantined, batch.rows_ignored = len(item.quarantined), item.ignored
+    batch.imported_at, batch.run_id = datetime.now(timezone.utc), run_id
+    batch.profile, batch.sheet = attrs.get("profile"), attrs.get("sheet")
+    batch.report_path = str(report_path) if report_path else None
+    batch.control = item.control.as_dict() if item.control is not None else None
+    return batch
+
+
+def _quarantine(session: Session, item: Checked, batch: ImportBatch) -> list[dict]:
+    now = datetime.now(timezone.utc)
+    kind, name = item.export.kind, item.export.path.name
     has_key = "key" in item.quarantined.columns
     rows = [{"batch_id": batch.id, "file_name": name, "line_number": int(q[LINE]),
              "raw": q["raw"], "reasons": q["reasons"], "created_at": now,
@@ -91,21 +176,25 @@ def record_batch(session: Session, item: Checked, report: IngestReport, actor: s
             for q in item.quarantined.sort_values(LINE).to_dict("records")]
     for start in range(0, len(rows), CHUNK):
         session.execute(insert(QuarantinedRow), rows[start:start + CHUNK])
-    summary = {"file": name, "kind": kind, "skipped": False, "rows": item.rows,
-               "loaded": item.loaded, "quarantined": len(item.quarantined),
-               "ignored": item.ignored, "profile": attrs.get("profile"),
-               "sheet": attrs.get("sheet"), "report": str(report_path) if report_path else None}
-    report.files.append(summary)
-    report.quarantined.extend({"file": name, "line": r["line_number"], "reasons": r["reasons"],
-                               "raw": r["raw"]} for r in rows)
-    events = [Event("import.file_loaded", subject=name[:200],
-                    details={"sha256": item.export.sha256, "kind": kind, "rows": item.rows,
-                             "loaded": item.loaded, "quarantined": len(item.quarantined),
-                             "ignored": item.ignored, "export_date": item.export_date,
-                             "profile": attrs.get("profile"), "sheet": attrs.get("sheet")})]
-    events += [Event("import.row_quarantined", _account(r["raw"]),
-                     f"{name}:{r['line_number']}"[:200], {"reasons": r["reasons"]}) for r in rows]
-    record(session, events, actor)
+    return rows
+
+
+def _summary(item: Checked, report_path: Path | None) -> dict[str, Any]:
+    attrs = item.raw.attrs
+    return {"file": item.export.path.name, "kind": item.export.kind, "skipped": False,
+            "rows": item.rows, "loaded": item.loaded, "quarantined": len(item.quarantined),
+            "ignored": item.ignored, "profile": attrs.get("profile"), "sheet": attrs.get("sheet"),
+            "report": str(report_path) if report_path else None,
+            "export_date": item.export_date.isoformat() if item.export_date else None,
+            "control": item.control.as_dict() if item.control is not None else None,
+            "held": False, "confirmed_despite": list(item.confirmed_despite)}
+
+
+def _quoted(name: str) -> str:
+    """The file name as a shell reads it back."""
+    import shlex
+
+    return shlex.quote(name)
 
 
 def _good_keys(kind: str, good: pd.DataFrame) -> set[str]:

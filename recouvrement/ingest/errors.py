@@ -12,3 +12,17 @@ class InputFileError(Exception):
         super().__init__(f"{path}: {problem}")
         self.path = path
         self.problem = problem
+
+
+class FilesHeld(Exception):
+    """Files of the inbox were held back whole: the run stops before deciding anything.
+
+    `report` is the ingest's report (what was read, the control totals, the files held).
+    """
+
+    def __init__(self, message: str, report: dict | None = None):
+        super().__init__(message)
+        self.report = report or {}
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.report))

@@ -3,6 +3,11 @@
 Every file is read and checked before anything is written; a file known by
 its content hash is skipped; valid rows update the ledger, the others go to
 quarantine; an open invoice missing from a later snapshot is settled.
+
+Each file's control total (its own balances against the ledger's, see
+`domain/reconciliation.py`) and the snapshot's settlements by absence are
+checked on the ledger as it would be, inside a savepoint: a file that fails
+is held back whole and the day is applied again without it.
 """
 
 from __future__ import annotations
@@ -11,15 +16,38 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
-from recouvrement.db.models import Debtor, ImportBatch, Invoice, QuarantinedRow
-from recouvrement.ingest.batches import Checked, record_batch
+from recouvrement.domain.dossier import CLOSED
+from recouvrement.db.models import (
+    Debtor,
+    ImportBatch,
+    Invoice,
+    LitigationDossier,
+    QuarantinedRow,
+)
+from recouvrement.domain.reconciliation import (
+    Absence,
+    Control,
+    HoldLimits,
+    absence_hold_reasons,
+    compare,
+    control_hold_reasons,
+)
+from recouvrement.ingest.batches import Checked, record_batch, record_held
+from recouvrement.ingest.columns import LINE
+from recouvrement.ingest.control import (
+    controls_fr,
+    fec_balances,
+    invoice_balances,
+    ledger_balances,
+    quarantined_accounts,
+)
 from recouvrement.ingest.fec import export_date_of_fec, read_fec
 from recouvrement.ingest.fec_items import check_fec
 from recouvrement.ingest.manager_report import report_file
@@ -53,11 +81,25 @@ class IngestReport:
     # Credits not lettered to an invoice, set against the oldest ones (Code civil 1342-10).
     imputations: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # "file: what was read as no customer's"
+    held: list[dict[str, Any]] = field(default_factory=list)  # files held back whole
+
+
+class NothingToConfirm(ValueError):
+    """`--confirm` named a file that is not in the inbox waiting to be read."""
+
+
+@dataclass
+class Held:
+    """A file held back whole in this ingest: nothing of it applied."""
+
+    item: Checked
+    reasons: list[str]
 
 
 def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | None,
                  today: date, home: Path | None | Any = AUTO, profile: str | None = None,
-                 sheet: str | None = None, export_date: date | None = None) -> IngestReport:
+                 sheet: str | None = None, export_date: date | None = None,
+                 confirm: Iterable[str] = (), limits: HoldLimits | None = None) -> IngestReport:
     """Read every new export of the inbox, then bring what is valid into the ledger.
 
     `home` holds the creditor's own mapping profiles (`profiles/`) and receives
@@ -67,26 +109,107 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
     every new file instead of choosing them from the header row;
     `export_date` the day a new FEC was exported, when its name and entries
     do not tell it.
+
+    A file whose control total does not reconcile, whose customer rows go to
+    quarantine above `limits`, or whose snapshot would settle too much by
+    absence is held back whole (`IngestReport.held`): the day is applied
+    without it, inside a savepoint, again, so that nothing of it stays; its
+    quarantined rows are recorded and it is read again by every ingest until
+    it is fixed, or confirmed by naming it in `confirm`.
     """
     home = home_of(inbox) if home is AUTO else home
+    limits = limits or _limits()
     profiles = load_profiles(home / "profiles" if home else None)
     report = IngestReport()
-    known = set(session.scalars(select(ImportBatch.sha256)))
+    batches = {sha: (batch_id, status) for sha, batch_id, status in session.execute(
+        select(ImportBatch.sha256, ImportBatch.id, ImportBatch.status))}
     pending, hashes = [], set()
     for export in discover(inbox):
-        if export.sha256 in known or export.sha256 in hashes:
+        known = batches.get(export.sha256)
+        if (known and known[1] == "loaded") or export.sha256 in hashes:
             report.files.append({"file": export.path.name, "kind": export.kind, "skipped": True})
             continue
         hashes.add(export.sha256)
         pending.append((export, _read(export, today, profile, sheet, profiles,
                                       export_date)))  # raises before any write
+    confirmed = _confirmed(pending, set(confirm), report)
     if not pending:
         return report
 
     quarantine_mark = session.scalar(select(func.max(QuarantinedRow.id))) or 0
+    held: dict[str, Held] = {}
+    balances: dict[str, tuple] = {}  # sha256 -> the file's own balances, read once
+    while True:
+        attempt = IngestReport()
+        savepoint = session.begin_nested()
+        checked, new = _apply_files(session, pending, held, confirmed, today, limits, attempt,
+                                    actor, balances)
+        if not new:
+            savepoint.commit()
+            break
+        savepoint.rollback()  # and again without them: nothing of a held file is applied
+        held.update(new)
+    _merge(report, attempt)
+
+    folder = report_folder(home)
+    for item in checked:
+        path = write_report(item.validations, folder, item.export.path.name, item.export.sha256)
+        existing = batches.get(item.export.sha256)
+        record_batch(session, item, report, actor, run_id, quarantine_mark, path,
+                     batch_id=existing[0] if existing else None)
+        _french_report(item, folder, path, profiles, report.files[-1])
+    for hold in held.values():
+        item = hold.item
+        path = write_report(item.validations, folder, item.export.path.name, item.export.sha256)
+        existing = batches.get(item.export.sha256)
+        record_held(session, item, hold.reasons, report, actor, run_id, quarantine_mark, path,
+                    batch_id=existing[0] if existing else None)
+        _french_report(item, folder, path, profiles, report.files[-1])
+    return report
+
+
+def _french_report(item: Checked, folder, path, profiles, summary: dict) -> None:
+    """The credit manager's page, with the control total and, for a held file, why and how."""
+    summary["controls"] = controls_fr(summary)
+    report_file(item, folder, path, profiles, summary)  # the French page
+    del summary["controls"]  # worded for the page only; the summary keeps the figures
+
+
+def _limits() -> HoldLimits:
+    from recouvrement.settings import load_settings
+
+    return load_settings().hold_limits
+
+
+def _confirmed(pending: list, names: set[str], report: IngestReport) -> set[str]:
+    """The content hashes of the files the user confirmed, by the names listed."""
+    by_name = {export.path.name: export.sha256 for export, _raw in pending}
+    unknown = sorted(names - set(by_name))
+    if unknown:
+        loaded = {f["file"] for f in report.files if f.get("skipped")}
+        why = ", ".join(f"{n} ({'already read' if n in loaded else 'not in the inbox'})"
+                        for n in unknown)
+        waiting = ", ".join(sorted(by_name)) or "none"
+        raise NothingToConfirm(f"nothing to confirm: {why}; files waiting to be read: {waiting}")
+    return {by_name[n] for n in names}
+
+
+def _merge(report: IngestReport, attempt: IngestReport) -> None:
+    skipped = report.files
+    for name in report.__dataclass_fields__:
+        setattr(report, name, getattr(attempt, name))
+    report.files = skipped + attempt.files
+
+
+def _apply_files(session: Session, pending: list, held: dict[str, Held], confirmed: set[str],
+                 today: date, limits: HoldLimits, report: IngestReport, actor: str,
+                 balances: dict[str, tuple]) -> tuple[list[Checked], dict[str, Held]]:
+    """One try at the day: every file but the held ones; the files to hold back, if any."""
     accounts = set(session.scalars(select(Debtor.account)))
     checked: list[Checked] = []
     for export, raw in sorted(pending, key=lambda p: _ORDER[p[0].kind]):
+        if export.sha256 in held:
+            continue
         results: list = []
         if export.kind == "customers":
             result = check_customers(raw, results)
@@ -116,6 +239,8 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
     for item in checked:
         if item.export.kind != "customers":
             by_date[item.export_date].append(item)
+    # What a held file lists is not settled by the absence from the others.
+    kept_open = set().union(*(h.item.numbers_seen for h in held.values()))
     for export_date in sorted(by_date):
         items = by_date[export_date]
         day = merge_same_day([(i, it.export.path.name, it.good, it.export.kind == "fec")
@@ -124,15 +249,49 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
             items[i].hold(conflicts)
         good, imputations = impute_credits(day.rows)
         report.imputations.extend(i.as_dict() for i in imputations)
-        seen = set().union(*(i.numbers_seen for i in items))
-        _apply_snapshot(session, good, seen, export_date, report, actor, imputations)
+        seen = set().union(*(i.numbers_seen for i in items)) | kept_open
+        absence = _apply_snapshot(session, good, seen, export_date, report, actor, imputations)
+        snapshot_reasons = absence_hold_reasons(absence, limits)
+        new: dict[str, Held] = {}
+        shown = [set(_file_balances(item, balances)[0]) for item in items]
+        for index, item in enumerate(items):
+            shared = set().union(*(p for j, p in enumerate(shown) if j != index)) & shown[index]
+            item.control = _control(session, item, balances, shared)
+            reasons = control_hold_reasons(item.control, limits) + snapshot_reasons
+            if reasons and item.export.sha256 in confirmed:
+                item.confirmed_despite = reasons
+            elif reasons:
+                new[item.export.sha256] = Held(item, reasons)
+        if new:
+            return checked, new
+    return checked, {}
 
-    folder = report_folder(home)
-    for item in checked:
-        path = write_report(item.validations, folder, item.export.path.name, item.export.sha256)
-        record_batch(session, item, report, actor, run_id, quarantine_mark, path)
-        report_file(item, folder, path, profiles, report.files[-1])  # the French page
-    return report
+
+def _file_balances(item: Checked, balances: dict[str, tuple]) -> tuple[dict, set[int]]:
+    """The file's own balances and its customer lines, read once per file."""
+    sha = item.export.sha256
+    if sha not in balances:
+        if item.export.kind == "fec":
+            file, customer = fec_balances(item.raw)
+            lines = set(item.raw.loc[customer, LINE])
+        else:
+            file = invoice_balances(item.raw)
+            lines = set(item.raw[LINE])
+        balances[sha] = (file, lines)
+    return balances[sha]
+
+
+def _control(session: Session, item: Checked, balances: dict[str, tuple],
+             shared: set[tuple[str, str]]) -> Control:
+    """The file's own balances against what the ledger now holds for its accounts."""
+    file, lines = _file_balances(item, balances)
+    quarantined_rows = int(item.quarantined[LINE].isin(list(lines)).sum()) \
+        if len(item.quarantined) else 0
+    accounts = {a for a, _ in file}
+    ledger, newer = ledger_balances(session, accounts, item.export_date, item.numbers_seen)
+    return compare(file, ledger, quarantined_accounts(item.raw, item.quarantined,
+                                                      item.export.kind),
+                   newer, len(lines), quarantined_rows, shared)
 
 
 def home_of(inbox: Path) -> Path | None:
@@ -223,11 +382,12 @@ def _status(open_amount) -> str:
 
 def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export_date: date,
                     report: IngestReport, actor: str,
-                    imputations: list[Imputation] | None = None) -> None:
+                    imputations: list[Imputation] | None = None) -> Absence:
+    """Apply one day's snapshot; what it settles by absence, and the open amount before it."""
     debtor_ids = dict(session.execute(select(Debtor.account, Debtor.id)).all())
     columns = (Invoice.id, Invoice.number, Invoice.debtor_id, Invoice.amount,
                Invoice.open_amount, Invoice.status, Invoice.last_seen_on, Invoice.due_date,
-               Invoice.currency, Invoice.document_type, Invoice.set_off)
+               Invoice.currency, Invoice.document_type, Invoice.set_off, Invoice.dossier_id)
     set_off = defaultdict(list)  # invoice or credit number -> what was set off against it
     for i in imputations or ():
         set_off[i.invoice].append({"credit": i.credit, "amount": i.amount})
@@ -254,6 +414,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                 "document_type": row.document_type, "last_seen_on": export_date,
                 "settled_on": export_date if status == "settled" else None,
                 "set_off": taken,
+                "settled_how": "export" if status == "settled" else None,
             })
             if row.invoice_number in set_off:
                 events.append(Event("invoice.credit_set_off", row.account, row.invoice_number,
@@ -296,6 +457,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
         if status != old.status:
             change["status"] = status
             change["settled_on"] = export_date if status == "settled" else None
+            change["settled_how"] = "export" if status == "settled" else None
             if status == "settled":
                 report.invoices_settled.append(row.invoice_number)
                 events.append(Event("invoice.settled", row.account, row.invoice_number,
@@ -309,11 +471,21 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                                     {"open_amount": row.open_amount, "export_date": export_date}))
         updates.append(change)
 
+    absence = Absence()
+    for old in current.values():
+        if old.status == "open":
+            absence.open_before[old.currency] = (absence.open_before.get(old.currency, 0)
+                                                 + old.open_amount)
+    in_litigation = _dossiers_in_litigation(session, current.values())
     for number, old in current.items():
         if (old.status in ("open", "credit") and number not in seen
                 and (old.last_seen_on is None or old.last_seen_on < export_date)):
             updates.append({"id": old.id, "status": "settled", "settled_on": export_date,
-                            "open_amount": 0})
+                            "settled_how": "absent", "open_amount": 0})
+            absence.settled.append({"number": number, "account": accounts.get(old.debtor_id),
+                                    "currency": old.currency, "open_amount": old.open_amount,
+                                    "dossier": old.dossier_id if old.dossier_id in in_litigation
+                                    else None})
             report.invoices_settled.append(number)
             events.append(Event("invoice.settled", accounts.get(old.debtor_id), number,
                                 {"why": "absent from the export", "export_date": export_date,
@@ -326,3 +498,15 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
     report.invoices_created += len(inserts)
     report.invoices_updated += len(updates)
     record(session, events, actor)
+    return absence
+
+
+def _dossiers_in_litigation(session: Session, invoices) -> set[str]:
+    """The dossiers, among these invoices', that are in litigation (not closed)."""
+    ids = sorted({i.dossier_id for i in invoices if i.dossier_id})
+    found: set[str] = set()
+    for start in range(0, len(ids), 1000):
+        found.update(session.scalars(select(LitigationDossier.id).where(
+            LitigationDossier.id.in_(ids[start:start + 1000]),
+            LitigationDossier.status != CLOSED)))
+    return found

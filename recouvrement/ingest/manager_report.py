@@ -109,6 +109,8 @@ def report_file(item, folder: Path | None, engineer_report: Path | None, profile
     `controls` (label, worded value) are shown with the control totals.
     """
     page = summarise(item, profiles, engineer_report, summary.get("controls", ()))
+    if summary.get("held"):  # held back whole: nothing loaded, its own figures in `controls`
+        page.loaded, page.amounts = 0, []
     path = write_manager_report(page, folder, item.export.sha256)
     summary["summary_report"] = str(path) if path else None
     return path

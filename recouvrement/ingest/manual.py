@@ -15,15 +15,53 @@ from recouvrement.ingest.profiles import load_profiles
 
 
 def ingest_now(settings, as_of: date, *, profile: str | None = None,
-               sheet: str | None = None, export_date: date | None = None) -> IngestReport:
-    """One transaction: every new file is read first, and a bad one changes nothing."""
+               sheet: str | None = None, export_date: date | None = None,
+               confirm: tuple[str, ...] = ()) -> IngestReport:
+    """One transaction: every new file is read first, and a bad one changes nothing.
+
+    `confirm` names files (as listed) to take as they are although they would be held back.
+    """
     from recouvrement.db import open_database
 
     database = open_database(settings.database_url)
     with database.session() as session:
         return ingest_inbox(session, Path(settings.inbox), actor=current_actor(), run_id=None,
                             today=as_of, home=Path(settings.home), profile=profile, sheet=sheet,
-                            export_date=export_date)
+                            export_date=export_date, confirm=confirm,
+                            limits=settings.hold_limits)
+
+
+def money(amounts: dict[str, str]) -> str:
+    return " + ".join(f"{v} {c}" for c, v in amounts.items()) or "0.00"
+
+
+def control_line(f: dict) -> str | None:
+    """The control total of a file, as one line; None for a file without balances (customers)."""
+    c = f.get("control")
+    if not c:
+        return None
+    side = "411 balance in the file" if f["kind"] == "fec" else "open amount in the file"
+    ledger = "the ledger would hold" if f.get("held") else "the ledger now holds"
+    line = (f"  control: {side} {money(c['file_balance'])}, {ledger} "
+            f"{money(c['ledger_balance'])}; {c['accounts']} account(s), {c['differ']} "
+            f"account(s) differ")
+    explained = c["differ"] - c["differ_not_explained"]
+    if explained:
+        line += f" ({explained} by rows in quarantine)"
+    if c["not_compared"]:
+        line += (f", {c['not_compared']} not compared (an amount unreadable, a later export "
+                 "in the ledger, or shown by another file of the day too)")
+    return line
+
+
+def held_message(held: list[dict]) -> str:
+    """What the user reads when files are held back: which, why, the command to type."""
+    parts = []
+    for h in held:
+        parts.append(f"{h['file']}: held back, nothing from it was applied and nothing was "
+                     f"settled by its absence: {'; '.join(h['reasons'])}. Fix the export and "
+                     f"drop it again, or if it is right as it is: {h['confirm']}")
+    return "\n".join(parts)
 
 
 def describe(report: IngestReport) -> list[str]:
@@ -35,8 +73,14 @@ def describe(report: IngestReport) -> list[str]:
         how = ", ".join(x for x in (f"profile {f['profile']}" if f.get("profile") else "",
                                     f"sheet {f['sheet']!r}" if f.get("sheet") else "") if x)
         ignored = f", {f['ignored']} not customer lines" if f.get("ignored") else ""
+        state = ", HELD BACK (nothing loaded)" if f.get("held") else ""
         lines.append(f"{f['file']}{f' ({how})' if how else ''}: {f['rows']} rows, "
-                     f"{f['loaded']} loaded, {f['quarantined']} quarantined{ignored}")
+                     f"{f['loaded']} loaded, {f['quarantined']} quarantined{ignored}{state}")
+        if control_line(f):
+            lines.append(control_line(f))
+        if f.get("confirmed_despite"):
+            lines.append(f"  confirmed by you, applied although "
+                         f"{'; '.join(f['confirmed_despite'])}")
         if f.get("summary_report"):
             lines.append(f"  report for the credit manager (French): {f['summary_report']}")
         if f.get("report"):

@@ -292,9 +292,16 @@ def test_payments_after_queueing_show_on_the_dossier_and_close_it_when_nothing_i
         "500.00", "753.58")
 
     day += timedelta(days=1)
-    # F1 gone from the export: paid (another debtor keeps the export from being empty)
+    # F1 gone from the export: paid (another debtor keeps the export from being empty); an
+    # invoice in litigation settled by its absence waits for a person to confirm the export
+    held = export(db, home, day, [customer("411DUPONT"), customer("411MARTIN")],
+                  [invoice("M1", "411MARTIN", date(2026, 12, 1))])
+    assert [h["file"] for h in held.held] == ["invoices_20261106.csv"]
+    escalate_on(db, day)
+    assert json.loads(run("litigation", "show", queued, "--format", "json").output)[
+        "status"] == "exported"
     export(db, home, day, [customer("411DUPONT"), customer("411MARTIN")],
-           [invoice("M1", "411MARTIN", date(2026, 12, 1))])
+           [invoice("M1", "411MARTIN", date(2026, 12, 1))], confirmed=True)
     escalate_on(db, day)
     shown = json.loads(run("litigation", "show", queued, "--format", "json").output)
     assert (shown["status"], shown["outcome"], shown["closed_on"]) == ("closed", "paid",
@@ -306,6 +313,7 @@ def test_payments_after_queueing_show_on_the_dossier_and_close_it_when_nothing_i
             .order_by(AuditEntry.id.desc()).limit(1))
         assert closing.details["to"] == "closed" and closing.actor == "flow-run:test"
         assert closing.details["interest_and_fees_not_recovered"] == "53.58"
+        assert closing.details["settled_by_absence"] == ["F1"]
 
 
 # --- the exported dossier ------------------------------------------------------------------

@@ -45,7 +45,9 @@ def closed_debtors(db, home):
     ladder(db, "411DUPONT", ["F1"], NOTICE)
     ladder(db, "411PETIT", ["P1"], NOTICE)
     escalate_on(db, DAY)
-    export(db, home, PAID_ON, customers, [invoice("A1", "411ACTIF", date(2026, 10, 1))])
+    # F1 and P1 paid: gone from the export, which a person confirms (F1 is in litigation)
+    export(db, home, PAID_ON, customers, [invoice("A1", "411ACTIF", date(2026, 10, 1))],
+           confirmed=True)
     escalate_on(db, PAID_ON)  # F1's payment closes its dossier
     with db.session() as session:
         assert session.scalar(select(LitigationDossier.status)) == "closed"

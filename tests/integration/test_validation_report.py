@@ -34,7 +34,9 @@ def test_a_file_with_bad_rows_gets_a_french_report_listing_each_row(home):
     shutil.copy(EXPORTS / "broken/customers_html.csv", inbox / "customers.csv")
     shutil.copy(EXPORTS / "csv/invoices_20261102_sage100.csv", inbox)
     result = run("ingest", "--as-of", "2026-11-02")
-    assert result.exit_code == 0, result.output
+    # 2 of the export's 5 rows in quarantine: held back whole, and still reported
+    assert result.exit_code == 2, result.output
+    assert "invoices_20261102_sage100.csv: held back, nothing from it was applied" in result.output
     reports = reports_of(result.output)
     assert set(reports) == {"customers.csv", "invoices_20261102_sage100.csv"}
     for path in reports.values():
@@ -58,6 +60,9 @@ def test_a_file_with_bad_rows_gets_a_french_report_listing_each_row(home):
     assert "Le montant d&#39;une facture est négatif." in invoices
     assert "exportez-le comme avoir" in invoices
     assert "FA26-0104" in text and "-80,00" in text  # the raw values, as the file has them
+    assert "Fichier retenu : rien n&#39;en est chargé" in invoices
+    assert "recouvrement ingest --confirm invoices_20261102_sage100.csv" in text
+    assert "Reste dû selon le fichier" in text and "5\u202f504,56" in text
 
 
 def test_the_report_of_a_clean_file_says_nothing_is_in_quarantine(home):
