@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session
 from recouvrement.audit import Event, record
 from recouvrement.db import Database
 from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
-from recouvrement.mail.mailer import (Mailer, PermanentSendError, SendError, TransientSendError,
-                                      Wire)
+from recouvrement.mail.mailer import (Mailer, PermanentSendError, RelayRefused, SendError,
+                                      TransientSendError, Wire)
 from recouvrement.mail.letters import PrintQueue, merge_pdfs
 from recouvrement.mail.render import RenderedReminder, build_email, dated, from_line
 from recouvrement.pdf import PdfRenderer
@@ -165,6 +165,9 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
 
     A reminder the relay refuses for good (5xx, a refused or unusable
     address) goes out as a letter instead, when a print queue is given.
+    A relay that refuses the session itself (`RelayRefused`: a wrong password,
+    authentication demanded) is nobody's address: sending stops there, the
+    reminder in hand is given back as it was, and `RelayRefused` is raised.
     `progress(done, total)` is called as each reminder's outcome is recorded.
     A reminder tried `max_attempts` times without going out is given up.
     """
@@ -216,6 +219,9 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                     last_sent = pacing.wait_turn(last_sent)
                     pacing.deliver(mailer, message)
                     done.update(email=row.recipient, message_id=row.message_id)
+            except RelayRefused:  # the relay's settings, not this reminder: change nothing
+                claims.release(reminder_id, row)
+                raise
             except (SendError, ValueError) as exc:
                 permanent = isinstance(exc, (PermanentSendError, ValueError))
                 if not (permanent and post is not None):
@@ -444,12 +450,23 @@ class _Claims:
             values.update(last_error=details.get("error"))
         self._outcome = values, Event(f"reminder.{status}", account, key, details)
 
+    def release(self, reminder_id: int, row: Reminder) -> None:
+        """Give the row back unsent, as it was before this run claimed it (no audit entry:
+        nothing happened to it). A row taken over from a dead run is left claimable."""
+        assert self._outcome is None, "the outcome before was not written"
+        before = row.attempts - 1
+        values = {"reminder_id": reminder_id, "status": "planned" if before == 0 else "failed",
+                  "attempts": before}
+        if before == 0:
+            values.update(claimed_at=None, claimed_by=None)
+        self._outcome = values, None
+
     def _write_outcome(self, session) -> list[Event]:
         if self._outcome is None:
             return []
         values, event = self._outcome
         session.execute(_SETTLE, values)
-        return [event]
+        return [] if event is None else [event]
 
 
 def _no_longer_due(session, reminder_id: int) -> str | None:
