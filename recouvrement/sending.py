@@ -180,14 +180,16 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     lease = timedelta(minutes=lease_minutes)
     _give_up_exhausted(db, report, lease, max_attempts, actor, account, shard)
     with db.session() as session:
-        query = (select(Reminder.id, Debtor.account).join(Debtor, Debtor.id == Reminder.debtor_id)
+        # The debtor's address of today, not the one of the day it was planned.
+        query = (select(Reminder.id, Debtor.account, Debtor.email)
+                 .join(Debtor, Debtor.id == Reminder.debtor_id)
                  .where(_claimable(datetime.now(timezone.utc) - lease, max_attempts))
                  .order_by(Reminder.id))
         candidates = session.execute(narrow(query, account, shard)).all()
     if not candidates:
         return report
     with mailer_factory() as mailer, _Claims(db, run_id, lease, actor, max_attempts) as claims:
-        for handled, (reminder_id, debtor_account) in enumerate(candidates):
+        for handled, (reminder_id, debtor_account, address) in enumerate(candidates):
             row = claims.take(reminder_id, debtor_account)  # also marks the one before
             if progress is not None and handled:
                 progress(handled, len(candidates))
@@ -199,9 +201,11 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 report.cancelled.append(item)
                 continue
             channels = row.channel.split(",")
-            by_email = "email" in channels and bool(row.recipient)
+            address = (address or "").strip() or None
+            by_email = "email" in channels and address is not None
             by_post = "letter" in channels or not by_email
             done: dict[str, Any] = {"level": row.level, "invoices": row.invoice_numbers}
+            readdressed = _readdressed(row, address, channels, done, report, item)
             try:
                 letter = post.letter(db, row) if post is not None and "letter" in channels else None
             except MissingLetter as exc:  # nothing goes out without its enclosures
@@ -215,10 +219,10 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 continue
             try:
                 if by_email:
-                    message = _built(row, debtor_account, sender, sender_line, letter)
+                    message = _built(row, address, debtor_account, sender, sender_line, letter)
                     last_sent = pacing.wait_turn(last_sent)
                     pacing.deliver(mailer, message)
-                    done.update(email=row.recipient, message_id=row.message_id)
+                    done.update(email=address, message_id=row.message_id)
             except RelayRefused:  # the relay's settings, not this reminder: change nothing
                 claims.release(reminder_id, row)
                 raise
@@ -233,7 +237,8 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
             except _Unbuildable as exc:
                 _fail(claims, report, row, item, str(exc), False, today)
                 continue
-            values: dict[str, Any] = {}
+            # The address it went to; the wire form planned for the old one is dropped.
+            values: dict[str, Any] = {"recipient": address, "mime": None} if readdressed else {}
             if by_post:
                 if post is None:
                     _fail(claims, report, row, item,
@@ -259,8 +264,8 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                     _fail(claims, report, row, item, _after(done, _unexpected(
                         "its letter could not be written to the print queue", exc)), False, today)
                     continue
-                values = {"letter_file": str(path),
-                          "channel": ",".join(dict.fromkeys([*channels, "letter"]))}
+                values.update(letter_file=str(path),
+                              channel=",".join(dict.fromkeys([*channels, "letter"])))
                 done["letter"] = path.name
                 report.letters.append({**item, "file": str(path)})
             claims.finish(reminder_id, "sent", debtor_account, row.key, done, today, values)
@@ -327,26 +332,42 @@ class _Unbuildable(Exception):
     """The reminder's e-mail could not be built, for another reason than its address."""
 
 
-def _built(row: Reminder, account: str, sender: str, sender_line: bytes | None,
+def _built(row: Reminder, to: str, account: str, sender: str, sender_line: bytes | None,
            letter: tuple[bytes, list[tuple[str, bytes]]] | None) -> EmailMessage | Wire:
     """`_email`, its unexpected errors made this reminder's (ValueError: an unusable address)."""
     try:
-        return _email(row, account, sender, sender_line, letter)
+        return _email(row, to, account, sender, sender_line, letter)
     except (ValueError, SQLAlchemyError):
         raise
     except Exception as exc:
         raise _Unbuildable(_unexpected("its e-mail could not be built", exc)) from exc
 
 
-def _email(row: Reminder, account: str, sender: str, sender_line: bytes | None,
+def _readdressed(row: Reminder, address: str | None, channels: list[str], done: dict[str, Any],
+                 report: SendReport, item: dict[str, Any]) -> bool:
+    """Whether the debtor's e-mail address changed since the reminder was planned, said in
+    its audit entry; an address gone cancels the e-mail, and the letter goes instead."""
+    if address == row.recipient or "email" not in channels:
+        return False
+    if address is None:
+        why = "the debtor has no e-mail address any more (a customers export removed it)"
+        done["email_cancelled"] = why
+        report.switched.append({**item, "error": why})
+    else:
+        done["address_changed"] = {"planned": row.recipient, "now": address}
+    return True
+
+
+def _email(row: Reminder, to: str, account: str, sender: str, sender_line: bytes | None,
            letter: tuple[bytes, list[tuple[str, bytes]]] | None) -> EmailMessage | Wire:
-    """The reminder's e-mail: as planned, or built now when a letter goes with it, the
-    sender changed since it was planned, or it was planned without one."""
+    """The reminder's e-mail, to the debtor's address of today: as planned, or built now
+    when a letter goes with it, the address or the sender changed since it was planned,
+    or it was planned without one."""
     if (row.mime is not None and letter is None and sender_line is not None
-            and row.mime.startswith(sender_line)):
-        return Wire(parseaddr(sender)[1], (row.recipient,), dated(row.mime))
+            and to == row.recipient and row.mime.startswith(sender_line)):
+        return Wire(parseaddr(sender)[1], (to,), dated(row.mime))
     message = build_email(RenderedReminder(row.subject, row.body_text, row.body_html),
-                          sender=sender, to=row.recipient, debtor_account=account,
+                          sender=sender, to=to, debtor_account=account,
                           level=row.level, invoice_numbers=row.invoice_numbers,
                           message_id=row.message_id)
     if letter is not None:
