@@ -35,6 +35,8 @@ def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> No
         echo(f"  exports read: {len(files)} ("
              + ", ".join(f"{f['file']}: {f['loaded']} ok, {f['quarantined']} quarantined"
                          for f in files) + ")")
+    for r in ingest.get("refused", []):
+        echo(f"  not read {r['file']}: {r['reason']}")
     for q in ingest.get("quarantined", []):
         echo(f"  quarantined {q['file']} line {q['line']}: {'; '.join(q['reasons'])}")
     if ingest.get("invoices_settled"):

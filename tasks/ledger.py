@@ -26,7 +26,10 @@ def ingest_exports(as_of: date, actor: str, run_id: str | None, debtor: str | No
         report = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=run_id, today=as_of,
                               home=ctx.settings.home)
     loaded = [f for f in report.files if not f["skipped"]]
-    get_run_logger().info(
+    logger = get_run_logger()
+    for refused in report.refused:
+        logger.warning("Not read: %s (%s)", refused["file"], refused["reason"])
+    logger.info(
         "Read %d new export(s) (%d already known): %d invoices new, %d settled, %d rows "
         "quarantined", len(loaded), len(report.files) - len(loaded), report.invoices_created,
         len(report.invoices_settled), len(report.quarantined))

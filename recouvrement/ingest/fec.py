@@ -20,6 +20,7 @@ import pandas as pd
 from recouvrement.ingest.columns import LINE, MAX_LENGTH, SHAPE
 from recouvrement.ingest.dialect import decode, read_rows, sniff_separator
 from recouvrement.ingest.errors import InputFileError
+from recouvrement.ingest.inbox import read_regular
 from recouvrement.ingest.parsing import decimals, parse_amounts, parse_dates
 from recouvrement.ingest.profiles import fold
 from recouvrement.ingest.readers import file_date
@@ -80,7 +81,7 @@ def _column_of(name: str) -> str | None:
 
 def read_fec(path: Path) -> pd.DataFrame:
     """Every line of the FEC as text, under the decree's column names, with its line number."""
-    text = decode(path, path.read_bytes())
+    text = decode(path, read_regular(path))
     rows, lines = read_rows(path, text, sniff_separator(path, text))
     header = [_column_of(c) for c in rows[0]]
     if _usable(header):

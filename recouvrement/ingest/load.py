@@ -50,6 +50,8 @@ class IngestReport:
     debtors_without_contact: list[str] = field(default_factory=list)  # created from a FEC
     quarantine_released: int = 0
     quarantine_superseded: int = 0
+    # Entries named like exports that are not regular files (links, pipes...): never read.
+    refused: list[dict[str, str]] = field(default_factory=list)
 
 
 def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | None,
@@ -67,8 +69,10 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
     profiles = load_profiles(home / "profiles" if home else None)
     report = IngestReport()
     known = set(session.scalars(select(ImportBatch.sha256)))
-    pending, hashes = [], set()
-    for export in discover(inbox):
+    pending, hashes, skipped = [], set(), []
+    exports = discover(inbox, skipped)
+    report.refused = [{"file": s.name, "reason": s.reason} for s in skipped]
+    for export in exports:
         if export.sha256 in known or export.sha256 in hashes:
             report.files.append({"file": export.path.name, "kind": export.kind, "skipped": True})
             continue

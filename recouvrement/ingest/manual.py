@@ -40,6 +40,8 @@ def describe(report: IngestReport) -> list[str]:
             lines.append(f"  report for the credit manager (French): {f['summary_report']}")
         if f.get("report"):
             lines.append(f"  validation report: {f['report']} (Great Expectations, for engineers)")
+    for r in report.refused:
+        lines.append(f"{r['file']}: not read, {r['reason']}")
     for q in report.quarantined:
         lines.append(f"  quarantined {q['file']} line {q['line']}: {'; '.join(q['reasons'])}")
     if report.debtors_without_contact:
