@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     # leaves it to a person (`recouvrement outbox list`).
     send_max_attempts: int = Field(default=5, ge=1)
 
+    # A workbook beyond these is refused unread (a zip bomb, a sheet a million rows wide).
+    xlsx_max_uncompressed_mb: PositiveInt = 256
+    xlsx_max_rows: PositiveInt = 300_000
+    xlsx_max_columns: PositiveInt = 200
+
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
         if self.database_url is None:
@@ -113,6 +118,13 @@ class Settings(BaseSettings):
     @property
     def report_recipient_list(self) -> list[str]:
         return [a.strip() for a in (self.report_recipients or "").split(",") if a.strip()]
+
+    @property
+    def workbook_limits(self):
+        from recouvrement.ingest.sheets import WorkbookLimits
+
+        return WorkbookLimits(self.xlsx_max_uncompressed_mb, self.xlsx_max_rows,
+                              self.xlsx_max_columns)
 
     @property
     def letters_dir(self) -> Path:

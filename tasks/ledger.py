@@ -24,7 +24,7 @@ def ingest_exports(as_of: date, actor: str, run_id: str | None, debtor: str | No
     with ctx.db.session() as session:
         require_debtor(session, debtor)
         report = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=run_id, today=as_of,
-                              home=ctx.settings.home)
+                              home=ctx.settings.home, limits=ctx.settings.workbook_limits)
     loaded = [f for f in report.files if not f["skipped"]]
     logger = get_run_logger()
     for refused in report.refused:

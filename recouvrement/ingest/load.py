@@ -25,6 +25,7 @@ from recouvrement.ingest.fec_items import check_fec
 from recouvrement.ingest.manager_report import report_file
 from recouvrement.ingest.profiles import Profile, load_profiles
 from recouvrement.ingest.readers import ExportFile, discover, read_export
+from recouvrement.ingest.sheets import WorkbookLimits
 from recouvrement.ingest.reconcile import Imputation, impute_credits, merge_same_day
 from recouvrement.ingest.report import report_folder, write_report
 from recouvrement.ingest.validation import check_customers, check_invoices, export_date_of
@@ -56,14 +57,16 @@ class IngestReport:
 
 def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | None,
                  today: date, home: Path | None | Any = AUTO, profile: str | None = None,
-                 sheet: str | None = None) -> IngestReport:
+                 sheet: str | None = None, limits: WorkbookLimits = WorkbookLimits()
+                 ) -> IngestReport:
     """Read every new export of the inbox, then bring what is valid into the ledger.
 
     `home` holds the creditor's own mapping profiles (`profiles/`) and receives
     the validation reports (`reports/validation/`); by default it is the home
     of the settings whose inbox this is, and none for another folder.
     `profile` and `sheet` name the mapping profile and the Excel sheet for
-    every new file instead of choosing them from the header row.
+    every new file instead of choosing them from the header row. `limits` are
+    the sizes beyond which a workbook is refused unread.
     """
     home = home_of(inbox) if home is AUTO else home
     profiles = load_profiles(home / "profiles" if home else None)
@@ -77,7 +80,8 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
             report.files.append({"file": export.path.name, "kind": export.kind, "skipped": True})
             continue
         hashes.add(export.sha256)
-        pending.append((export, _read(export, today, profile, sheet, profiles)))  # raises before any write
+        pending.append((export, _read(export, today, profile, sheet, profiles,
+                                      limits)))  # raises before any write
     if not pending:
         return report
 
@@ -144,10 +148,11 @@ def home_of(inbox: Path) -> Path | None:
 
 
 def _read(export: ExportFile, today: date, profile: str | None, sheet: str | None,
-          profiles: dict[str, Profile]) -> pd.DataFrame:
+          profiles: dict[str, Profile], limits: WorkbookLimits) -> pd.DataFrame:
     if export.kind == "fec":
         return read_fec(export.path)
-    return read_export(export, today=today, profile=profile, sheet=sheet, profiles=profiles)
+    return read_export(export, today=today, profile=profile, sheet=sheet, profiles=profiles,
+                       limits=limits)
 
 
 def _create_fec_debtors(session: Session, new: pd.DataFrame, report: IngestReport,

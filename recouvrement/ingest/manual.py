@@ -22,7 +22,8 @@ def ingest_now(settings, as_of: date, *, profile: str | None = None,
     database = open_database(settings.database_url)
     with database.session() as session:
         return ingest_inbox(session, Path(settings.inbox), actor=current_actor(), run_id=None,
-                            today=as_of, home=Path(settings.home), profile=profile, sheet=sheet)
+                            today=as_of, home=Path(settings.home), profile=profile, sheet=sheet,
+                            limits=settings.workbook_limits)
 
 
 def describe(report: IngestReport) -> list[str]:

@@ -37,7 +37,7 @@ from recouvrement.ingest.profiles import (
     load_profiles,
     resolve_header,
 )
-from recouvrement.ingest.sheets import sheet_names, sheet_rows
+from recouvrement.ingest.sheets import WorkbookLimits, sheet_names, sheet_rows
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 HEADER_SEARCH = 20  # rows of title block tolerated above the header
@@ -113,8 +113,8 @@ def file_date(path: Path) -> date | None:
 
 
 def read_export(export: ExportFile, *, today: date | None = None, profile: str | None = None,
-                sheet: str | None = None,
-                profiles: dict[str, Profile] | None = None) -> pd.DataFrame:
+                sheet: str | None = None, profiles: dict[str, Profile] | None = None,
+                limits: WorkbookLimits = WorkbookLimits()) -> pd.DataFrame:
     """The file's rows as text in canonical columns (absent optional ones empty), with line numbers.
 
     `frame.attrs` tells what was read: `present` (the canonical columns the
@@ -125,7 +125,7 @@ def read_export(export: ExportFile, *, today: date | None = None, profile: str |
     profiles = load_profiles() if profiles is None else profiles
     if path.suffix.lower() == ".xlsx":
         rows, lines, header_at, mapping, sheet = _locate_in_workbook(path, kind, profiles,
-                                                                     profile, sheet)
+                                                                     profile, sheet, limits)
         check_shape, separator = False, None
     else:
         text = decode(path, read_regular(path))
@@ -174,15 +174,16 @@ def _missing_columns(kind: str, row: list[str], profiles, named: str | None) -> 
     return message
 
 
-def _locate_in_workbook(path: Path, kind: str, profiles, named: str | None, sheet: str | None):
-    names = sheet_names(path)
+def _locate_in_workbook(path: Path, kind: str, profiles, named: str | None, sheet: str | None,
+                        limits: WorkbookLimits):
+    names = sheet_names(path, limits)
     wanted = sheet or (profiles[named].kinds[kind].sheet
                        if named in profiles and kind in profiles[named].kinds else None)
     if wanted is not None and wanted not in names:
         raise InputFileError(path, f"no sheet named {wanted!r} (sheets: {', '.join(names)})")
     first_problem = None
     for name in [wanted] if wanted else names:
-        rows, lines = sheet_rows(path, name)
+        rows, lines = sheet_rows(path, name, limits)
         if not rows:
             first_problem = first_problem or InputFileError(path, f"sheet {name!r} is empty")
             continue
