@@ -160,7 +160,8 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 account: str | None = None, pacing: Pacing = Pacing(),
                 post: Post | None = None, shard: Shard | None = None,
                 progress: Callable[[int, int], None] | None = None,
-                max_attempts: int = MAX_ATTEMPTS) -> SendReport:
+                max_attempts: int = MAX_ATTEMPTS,
+                is_dead: Callable[[str], bool] | None = None) -> SendReport:
     """Send every claimable reminder: by e-mail, by letter, or both, as its channels say.
 
     A reminder the relay refuses for good (5xx, a refused or unusable
@@ -170,6 +171,8 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     reminder in hand is given back as it was, and `RelayRefused` is raised.
     `progress(done, total)` is called as each reminder's outcome is recorded.
     A reminder tried `max_attempts` times without going out is given up.
+    `is_dead(run_id)` tells a run that is provably gone (see `relay_slots`):
+    what it left in `sending` is taken up at once rather than after its lease.
     """
     report = SendReport()
     last_sent = None
@@ -178,6 +181,8 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     except ValueError:  # every e-mail is built, and refused, as it goes
         sender_line = None
     lease = timedelta(minutes=lease_minutes)
+    if is_dead is not None:
+        _release_dead_claims(db, datetime.now(timezone.utc) - lease, is_dead, actor)
     _give_up_exhausted(db, report, lease, max_attempts, actor, account, shard)
     with db.session() as session:
         # The debtor's address of today, not the one of the day it was planned.
@@ -273,6 +278,37 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     if progress is not None:
         progress(len(candidates), len(candidates))
     return report
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _release_dead_claims(db: Database, cutoff: datetime, is_dead: Callable[[str], bool],
+                         actor: str) -> None:
+    """Reminders left in `sending` by runs that died: claimable now, each release audited.
+
+    The reminder may have reached the relay before its run died; it goes again
+    under the same Message-ID, as after a lease that ran out.
+    """
+    with db.session() as session:
+        claimers = session.scalars(select(Reminder.claimed_by).distinct().where(
+            Reminder.status == "sending", Reminder.claimed_at >= cutoff,
+            Reminder.claimed_by.is_not(None))).all()
+        dead = [claimer for claimer in claimers if is_dead(claimer)]
+        if not dead:
+            return
+        rows = session.execute(
+            select(Reminder.id, Reminder.key, Reminder.claimed_by, Debtor.account)
+            .join(Debtor, Debtor.id == Reminder.debtor_id)
+            .where(Reminder.status == "sending", Reminder.claimed_by.in_(dead))).all()
+        session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_([r.id for r in rows]),
+                                              _OUTBOX.c.status == "sending")
+                        .values(claimed_at=_EPOCH))
+        record(session, [Event("reminder.claim_released", r.account, r.key,
+                               {"claimed_by": r.claimed_by,
+                                "why": "the run sending it stopped (killed or crashed); "
+                                       "sent again with the same Message-ID"})
+                         for r in rows], actor)
 
 
 def _fail(claims: "_Claims", report: SendReport, row: Reminder, item: dict[str, Any],

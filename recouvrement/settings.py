@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     smtp_retries: int = 3  # transient errors (4xx, disconnects) retried within a run
     smtp_backoff_seconds: float = 1.0
     smtp_rate_per_second: float = 0.0  # 0: no limit
+    smtp_connections: PositiveInt = 1  # runs (shards) that may talk to the relay at once
     sender: str = "relances@example.invalid"
 
     timezone: str = "Europe/Paris"

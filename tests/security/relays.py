@@ -39,7 +39,7 @@ class Relay:
         self.require_auth, self.stall_after = require_auth, stall_after
         self.auth_lines: list[str] = []
         self.received: list[bytes] = []
-        self.stalled = threading.Event()
+        self.stalled, self._unstall = threading.Event(), threading.Event()
         self.port = free_port()
         self._controller: Controller | None = None
 
@@ -50,7 +50,13 @@ class Relay:
         self._controller.start()
         return self
 
+    def unstall(self) -> None:
+        """Answer the stalled DATA (421, nothing kept) and accept the next messages."""
+        self.stall_after = None
+        self._unstall.set()
+
     def __exit__(self, *exc_info) -> None:
+        self.unstall()
         self._controller.stop()
 
     async def handle_AUTH(self, server, session, envelope, args):
@@ -80,7 +86,9 @@ class Relay:
         if self.data_reply is not None:
             return self.data_reply.format(arg=self.auth_lines[-1] if self.auth_lines else "")
         if self.stall_after is not None and len(self.received) >= self.stall_after:
-            self.stalled.set()
-            await asyncio.sleep(3600)  # a relay that hangs mid-conversation
+            self.stalled.set()  # a relay that hangs mid-conversation, until told to stop
+            while not self._unstall.is_set():
+                await asyncio.sleep(0.05)
+            return "421 4.3.2 Shutting down, message not accepted"
         self.received.append(envelope.original_content)
         return "250 Message accepted"
