@@ -45,6 +45,15 @@ def cli_env(home, database_url, relay, prefect_home) -> dict:
     return env
 
 
+def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the process and everything it started (its temporary Prefect server)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=60)
+
+
 def test_a_run_killed_mid_send_leaves_nothing_held_and_the_next_sends_the_rest_once(
         tmp_path, database_url, monkeypatch):
     home = tmp_path / "home"
@@ -62,9 +71,7 @@ def test_a_run_killed_mid_send_leaves_nothing_held_and_the_next_sends_the_rest_o
         try:
             stalled = relay.stalled.wait(timeout=MINUTES)
         finally:
-            # The whole process group, its temporary Prefect server included: a crash.
-            os.killpg(first.pid, signal.SIGKILL)
-            first.wait(timeout=60)
+            _kill_group(first)  # the run and its temporary Prefect server: a crash
         assert stalled, "the first run never reached the relay"
         assert len(relay.received) == BEFORE_THE_STALL
         db = Database(database_url)
@@ -74,10 +81,14 @@ def test_a_run_killed_mid_send_leaves_nothing_held_and_the_next_sends_the_rest_o
                           "planned": DEBTORS - BEFORE_THE_STALL - 1}
 
         relay.unstall()
-        second = subprocess.run(command, env=env, cwd=repo, capture_output=True, text=True,
-                                timeout=MINUTES, start_new_session=True)
-        assert second.returncode == 0, second.stdout + second.stderr
-        assert f"sent: {DEBTORS - BEFORE_THE_STALL}" in second.stdout
+        second = subprocess.Popen(command, env=env, cwd=repo, start_new_session=True, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            out, err = second.communicate(timeout=MINUTES)
+        finally:
+            _kill_group(second)
+        assert second.returncode == 0, out + err
+        assert f"sent: {DEBTORS - BEFORE_THE_STALL}" in out
 
     arrivals = Counter(message_from_bytes(m)["X-Recouvrement-Debtor"] for m in relay.received)
     assert arrivals == Counter(accounts)  # every reminder, each once
