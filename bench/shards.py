@@ -139,7 +139,6 @@ def main() -> None:
         stack.callback(server.stop)
         server.cli("work-pool", "create", POOL, "--type", "process")
         server.cli("deploy", "--all")
-        server.cli("gcl", "create", "smtp-relay", "--limit", str(max(args.shards)))
         sink = stack.enter_context(SmtpSink(port=0, keep_in_memory=False))
         for shards in args.shards:
             with database(args.postgres, "recouvrement_bench", "postgresql+psycopg") as app_url:
@@ -148,7 +147,9 @@ def main() -> None:
                 creditor = {"RECOUVREMENT_HOME": str(home), "RECOUVREMENT_DATABASE_URL": app_url,
                             "RECOUVREMENT_SMTP_HOST": "127.0.0.1",
                             "RECOUVREMENT_SMTP_PORT": str(sink.port),
-                            "RECOUVREMENT_SENDER": "relances@bench.example.com"}
+                            "RECOUVREMENT_SENDER": "relances@bench.example.com",
+                            # every shard may send at once (relay slots, recouvrement/relay_slots.py)
+                            "RECOUVREMENT_SMTP_CONNECTIONS": str(max(args.shards))}
                 # One run at a time each: the daily run does the first shard itself, the
                 # other workers one shard each.
                 workers = [server.start_worker(work / "workers", f"s{shards}-worker-{n + 1}",

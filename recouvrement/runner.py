@@ -63,6 +63,8 @@ def print_ingest(ingest: dict, echo: Callable[[str], None] = click.echo) -> None
             echo("  " + control_line(f))
         if f.get("confirmed_despite"):
             echo(f"    confirmed, applied although {'; '.join(f['confirmed_despite'])}")
+    for r in ingest.get("refused", []):
+        echo(f"  not read {r['file']}: {r['reason']}")
     for q in ingest.get("quarantined", []):
         echo(f"  quarantined {q['file']} line {q['line']}: {'; '.join(q['reasons'])}")
     from recouvrement.ingest.manual import reading_notes

@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session
 from recouvrement.audit import Event, record
 from recouvrement.db import Database
 from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
-from recouvrement.mail.mailer import (Mailer, PermanentSendError, SendError, TransientSendError,
-                                      Wire)
+from recouvrement.mail.mailer import (Mailer, PermanentSendError, RelayRefused, SendError,
+                                      TransientSendError, Wire)
 from recouvrement.mail.letters import PrintQueue, merge_pdfs
 from recouvrement.mail.render import RenderedReminder, build_email, dated, from_line
 from recouvrement.pdf import PdfRenderer
@@ -160,13 +160,19 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 account: str | None = None, pacing: Pacing = Pacing(),
                 post: Post | None = None, shard: Shard | None = None,
                 progress: Callable[[int, int], None] | None = None,
-                max_attempts: int = MAX_ATTEMPTS) -> SendReport:
+                max_attempts: int = MAX_ATTEMPTS,
+                is_dead: Callable[[str], bool] | None = None) -> SendReport:
     """Send every claimable reminder: by e-mail, by letter, or both, as its channels say.
 
     A reminder the relay refuses for good (5xx, a refused or unusable
     address) goes out as a letter instead, when a print queue is given.
+    A relay that refuses the session itself (`RelayRefused`: a wrong password,
+    authentication demanded) is nobody's address: sending stops there, the
+    reminder in hand is given back as it was, and `RelayRefused` is raised.
     `progress(done, total)` is called as each reminder's outcome is recorded.
     A reminder tried `max_attempts` times without going out is given up.
+    `is_dead(run_id)` tells a run that is provably gone (see `relay_slots`):
+    what it left in `sending` is taken up at once rather than after its lease.
     """
     report = SendReport()
     last_sent = None
@@ -175,16 +181,20 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     except ValueError:  # every e-mail is built, and refused, as it goes
         sender_line = None
     lease = timedelta(minutes=lease_minutes)
+    if is_dead is not None:
+        _release_dead_claims(db, datetime.now(timezone.utc) - lease, is_dead, actor)
     _give_up_exhausted(db, report, lease, max_attempts, actor, account, shard)
     with db.session() as session:
-        query = (select(Reminder.id, Debtor.account).join(Debtor, Debtor.id == Reminder.debtor_id)
+        # The debtor's address of today, not the one of the day it was planned.
+        query = (select(Reminder.id, Debtor.account, Debtor.email)
+                 .join(Debtor, Debtor.id == Reminder.debtor_id)
                  .where(_claimable(datetime.now(timezone.utc) - lease, max_attempts))
                  .order_by(Reminder.id))
         candidates = session.execute(narrow(query, account, shard)).all()
     if not candidates:
         return report
     with mailer_factory() as mailer, _Claims(db, run_id, lease, actor, max_attempts) as claims:
-        for handled, (reminder_id, debtor_account) in enumerate(candidates):
+        for handled, (reminder_id, debtor_account, address) in enumerate(candidates):
             row = claims.take(reminder_id, debtor_account)  # also marks the one before
             if progress is not None and handled:
                 progress(handled, len(candidates))
@@ -196,9 +206,11 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 report.cancelled.append(item)
                 continue
             channels = row.channel.split(",")
-            by_email = "email" in channels and bool(row.recipient)
+            address = (address or "").strip() or None
+            by_email = "email" in channels and address is not None
             by_post = "letter" in channels or not by_email
             done: dict[str, Any] = {"level": row.level, "invoices": row.invoice_numbers}
+            readdressed = _readdressed(row, address, channels, done, report, item)
             try:
                 letter = post.letter(db, row) if post is not None and "letter" in channels else None
             except MissingLetter as exc:  # nothing goes out without its enclosures
@@ -212,10 +224,13 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 continue
             try:
                 if by_email:
-                    message = _built(row, debtor_account, sender, sender_line, letter)
+                    message = _built(row, address, debtor_account, sender, sender_line, letter)
                     last_sent = pacing.wait_turn(last_sent)
                     pacing.deliver(mailer, message)
-                    done.update(email=row.recipient, message_id=row.message_id)
+                    done.update(email=address, message_id=row.message_id)
+            except RelayRefused:  # the relay's settings, not this reminder: change nothing
+                claims.release(reminder_id, row)
+                raise
             except (SendError, ValueError) as exc:
                 permanent = isinstance(exc, (PermanentSendError, ValueError))
                 if not (permanent and post is not None):
@@ -227,7 +242,8 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
             except _Unbuildable as exc:
                 _fail(claims, report, row, item, str(exc), False, today)
                 continue
-            values: dict[str, Any] = {}
+            # The address it went to; the wire form planned for the old one is dropped.
+            values: dict[str, Any] = {"recipient": address, "mime": None} if readdressed else {}
             if by_post:
                 if post is None:
                     _fail(claims, report, row, item,
@@ -253,8 +269,8 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                     _fail(claims, report, row, item, _after(done, _unexpected(
                         "its letter could not be written to the print queue", exc)), False, today)
                     continue
-                values = {"letter_file": str(path),
-                          "channel": ",".join(dict.fromkeys([*channels, "letter"]))}
+                values.update(letter_file=str(path),
+                              channel=",".join(dict.fromkeys([*channels, "letter"])))
                 done["letter"] = path.name
                 report.letters.append({**item, "file": str(path)})
             claims.finish(reminder_id, "sent", debtor_account, row.key, done, today, values)
@@ -262,6 +278,37 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     if progress is not None:
         progress(len(candidates), len(candidates))
     return report
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _release_dead_claims(db: Database, cutoff: datetime, is_dead: Callable[[str], bool],
+                         actor: str) -> None:
+    """Reminders left in `sending` by runs that died: claimable now, each release audited.
+
+    The reminder may have reached the relay before its run died; it goes again
+    under the same Message-ID, as after a lease that ran out.
+    """
+    with db.session() as session:
+        claimers = session.scalars(select(Reminder.claimed_by).distinct().where(
+            Reminder.status == "sending", Reminder.claimed_at >= cutoff,
+            Reminder.claimed_by.is_not(None))).all()
+        dead = [claimer for claimer in claimers if is_dead(claimer)]
+        if not dead:
+            return
+        rows = session.execute(
+            select(Reminder.id, Reminder.key, Reminder.claimed_by, Debtor.account)
+            .join(Debtor, Debtor.id == Reminder.debtor_id)
+            .where(Reminder.status == "sending", Reminder.claimed_by.in_(dead))).all()
+        session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_([r.id for r in rows]),
+                                              _OUTBOX.c.status == "sending")
+                        .values(claimed_at=_EPOCH))
+        record(session, [Event("reminder.claim_released", r.account, r.key,
+                               {"claimed_by": r.claimed_by,
+                                "why": "the run sending it stopped (killed or crashed); "
+                                       "sent again with the same Message-ID"})
+                         for r in rows], actor)
 
 
 def _fail(claims: "_Claims", report: SendReport, row: Reminder, item: dict[str, Any],
@@ -321,26 +368,42 @@ class _Unbuildable(Exception):
     """The reminder's e-mail could not be built, for another reason than its address."""
 
 
-def _built(row: Reminder, account: str, sender: str, sender_line: bytes | None,
+def _built(row: Reminder, to: str, account: str, sender: str, sender_line: bytes | None,
            letter: tuple[bytes, list[tuple[str, bytes]]] | None) -> EmailMessage | Wire:
     """`_email`, its unexpected errors made this reminder's (ValueError: an unusable address)."""
     try:
-        return _email(row, account, sender, sender_line, letter)
+        return _email(row, to, account, sender, sender_line, letter)
     except (ValueError, SQLAlchemyError):
         raise
     except Exception as exc:
         raise _Unbuildable(_unexpected("its e-mail could not be built", exc)) from exc
 
 
-def _email(row: Reminder, account: str, sender: str, sender_line: bytes | None,
+def _readdressed(row: Reminder, address: str | None, channels: list[str], done: dict[str, Any],
+                 report: SendReport, item: dict[str, Any]) -> bool:
+    """Whether the debtor's e-mail address changed since the reminder was planned, said in
+    its audit entry; an address gone cancels the e-mail, and the letter goes instead."""
+    if address == row.recipient or "email" not in channels:
+        return False
+    if address is None:
+        why = "the debtor has no e-mail address any more (a customers export removed it)"
+        done["email_cancelled"] = why
+        report.switched.append({**item, "error": why})
+    else:
+        done["address_changed"] = {"planned": row.recipient, "now": address}
+    return True
+
+
+def _email(row: Reminder, to: str, account: str, sender: str, sender_line: bytes | None,
            letter: tuple[bytes, list[tuple[str, bytes]]] | None) -> EmailMessage | Wire:
-    """The reminder's e-mail: as planned, or built now when a letter goes with it, the
-    sender changed since it was planned, or it was planned without one."""
+    """The reminder's e-mail, to the debtor's address of today: as planned, or built now
+    when a letter goes with it, the address or the sender changed since it was planned,
+    or it was planned without one."""
     if (row.mime is not None and letter is None and sender_line is not None
-            and row.mime.startswith(sender_line)):
-        return Wire(parseaddr(sender)[1], (row.recipient,), dated(row.mime))
+            and to == row.recipient and row.mime.startswith(sender_line)):
+        return Wire(parseaddr(sender)[1], (to,), dated(row.mime))
     message = build_email(RenderedReminder(row.subject, row.body_text, row.body_html),
-                          sender=sender, to=row.recipient, debtor_account=account,
+                          sender=sender, to=to, debtor_account=account,
                           level=row.level, invoice_numbers=row.invoice_numbers,
                           message_id=row.message_id)
     if letter is not None:
@@ -444,12 +507,23 @@ class _Claims:
             values.update(last_error=details.get("error"))
         self._outcome = values, Event(f"reminder.{status}", account, key, details)
 
+    def release(self, reminder_id: int, row: Reminder) -> None:
+        """Give the row back unsent, as it was before this run claimed it (no audit entry:
+        nothing happened to it). A row taken over from a dead run is left claimable."""
+        assert self._outcome is None, "the outcome before was not written"
+        before = row.attempts - 1
+        values = {"reminder_id": reminder_id, "status": "planned" if before == 0 else "failed",
+                  "attempts": before}
+        if before == 0:
+            values.update(claimed_at=None, claimed_by=None)
+        self._outcome = values, None
+
     def _write_outcome(self, session) -> list[Event]:
         if self._outcome is None:
             return []
         values, event = self._outcome
         session.execute(_SETTLE, values)
-        return [event]
+        return [] if event is None else [event]
 
 
 def _no_longer_due(session, reminder_id: int) -> str | None:

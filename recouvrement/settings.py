@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     smtp_retries: int = 3  # transient errors (4xx, disconnects) retried within a run
     smtp_backoff_seconds: float = 1.0
     smtp_rate_per_second: float = 0.0  # 0: no limit
+    smtp_connections: PositiveInt = 1  # runs (shards) that may talk to the relay at once
     sender: str = "relances@example.invalid"
 
     timezone: str = "Europe/Paris"
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
     # when it would settle by absence more than this share of the open amount.
     hold_quarantined_percent: Decimal = Decimal("5")
     hold_settled_by_absence_percent: Decimal = Decimal("20")
+    # A workbook beyond these is refused unread (a zip bomb, a sheet a million rows wide).
+    xlsx_max_uncompressed_mb: PositiveInt = 256
+    xlsx_max_rows: PositiveInt = 300_000
+    xlsx_max_columns: PositiveInt = 200
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
@@ -145,6 +150,11 @@ class Settings(BaseSettings):
         from recouvrement.domain.reconciliation import HoldLimits
 
         return HoldLimits(self.hold_quarantined_percent, self.hold_settled_by_absence_percent)
+    def workbook_limits(self):
+        from recouvrement.ingest.sheets import WorkbookLimits
+
+        return WorkbookLimits(self.xlsx_max_uncompressed_mb, self.xlsx_max_rows,
+                              self.xlsx_max_columns)
 
     @property
     def letters_dir(self) -> Path:

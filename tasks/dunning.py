@@ -8,11 +8,11 @@ from datetime import date
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.concurrency.sync import concurrency
 
 from recouvrement.context import run_context
 from recouvrement.litigation import count_not_ready, escalate
 from recouvrement.planning import plan_reminders
+from recouvrement.relay_slots import RelaySlot
 from recouvrement.mail.letters import PrintQueue
 from recouvrement.pdf import default_renderer
 from recouvrement.sending import Pacing, Post, send_outbox
@@ -51,28 +51,10 @@ def _described(what: str, shard: Shard | None) -> str:
     return f"{what}, shard {shard}" if shard is not None and shard.count > 1 else what
 
 
-# One run at a time talks to the relay, whatever the number of runs and
-# workers (a Prefect global concurrency limit; raise it with
-# `prefect gcl update smtp-relay --limit N` if the relay allows more).
-SMTP_LIMIT = "smtp-relay"
-
-
-def _ensure_smtp_limit() -> None:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(SMTP_LIMIT)
-            return  # made by an earlier run, or set by the operator: keep it as it is
-        except ObjectNotFound:
-            pass
-        try:
-            client.create_global_concurrency_limit(
-                GlobalConcurrencyLimitCreate(name=SMTP_LIMIT, limit=1))
-        except ObjectAlreadyExists:
-            pass  # another run made it in between
+# How many runs talk to the relay at once (RECOUVREMENT_SMTP_CONNECTIONS, 1 by
+# default) is kept by locks that die with their run, on the ledger's database
+# (recouvrement/relay_slots.py), not by a Prefect global concurrency limit,
+# whose slot a killed run kept for ever.
 
 
 @task(name="send-reminders", cache_policy=NO_CACHE, **SAFE_RETRIES)
@@ -81,8 +63,9 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
     """Send the outbox over one SMTP connection; never twice the same reminder."""
     ctx = run_context()
     s = ctx.settings
-    _ensure_smtp_limit()
-    with concurrency(SMTP_LIMIT, occupy=1, strict=True):
+    logger = get_run_logger()
+    with RelaySlot(ctx.db, slots=s.smtp_connections, run_id=run_id,
+                   on_wait=logger.warning) as slot:
         report = send_outbox(ctx.db, ctx.mailer, today=as_of, sender=s.sender, actor=actor,
                              run_id=run_id, lease_minutes=s.sending_lease_minutes,
                              account=debtor, shard=shard, max_attempts=s.send_max_attempts,
@@ -90,13 +73,13 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
                                            s.smtp_rate_per_second),
                              post=Post(PrintQueue(s.letters_dir),
                                        default_renderer(ctx.template_dirs)),
-                             progress=progress_reporter(_described("Reminders sent", shard)))
-    logger = get_run_logger()
+                             progress=progress_reporter(_described("Reminders sent", shard)),
+                             is_dead=slot.is_dead)
     logger.info("Sent %d reminder(s) (%d letter(s) in the print queue), %d failed, %d cancelled",
                 len(report.sent), len(report.letters), len(report.failed), len(report.cancelled))
     for switched in report.switched:
-        logger.warning("E-mail to %s refused for good, sent as a letter instead",
-                       switched["account"])
+        logger.warning("E-mail to %s not sent (%s): a letter instead", switched["account"],
+                       without_addresses(switched["error"]))
     for failure in report.failed:
         logger.warning("Reminder for %s (level %s) not sent: %s", failure["account"],
                        failure["level"], without_addresses(failure["error"]))

@@ -24,9 +24,11 @@ def ingest_exports(as_of: date, actor: str, run_id: str | None, debtor: str | No
     with ctx.db.session() as session:
         require_debtor(session, debtor)
         report = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=run_id, today=as_of,
-                              home=ctx.settings.home)
+                              home=ctx.settings.home, workbook_limits=ctx.settings.workbook_limits)
     loaded = [f for f in report.files if not f["skipped"]]
     logger = get_run_logger()
+    for refused in report.refused:
+        logger.warning("Not read: %s (%s)", refused["file"], refused["reason"])
     logger.info(
         "Read %d new export(s) (%d already known): %d invoices new, %d settled, %d rows "
         "quarantined", len(loaded), len(report.files) - len(loaded), report.invoices_created,

@@ -29,6 +29,7 @@ from recouvrement.ingest.fec_accounts import (
     pieces,
     treasury_lines,
 )
+from recouvrement.ingest.inbox import read_regular
 from recouvrement.ingest.parsing import decimals, parse_amounts, parse_dates
 from recouvrement.ingest.profiles import fold
 from recouvrement.ingest.readers import file_date
@@ -90,7 +91,7 @@ def _column_of(name: str) -> str | None:
 
 def read_fec(path: Path) -> pd.DataFrame:
     """Every line of the FEC as text, under the decree's column names, with its line number."""
-    text = decode(path, path.read_bytes())
+    text = decode(path, read_regular(path))
     rows, lines = read_rows(path, text, sniff_separator(path, text))
     header = [_column_of(c) for c in rows[0]]
     if _usable(header):

@@ -53,6 +53,7 @@ from recouvrement.ingest.fec_items import check_fec
 from recouvrement.ingest.manager_report import report_file
 from recouvrement.ingest.profiles import Profile, load_profiles
 from recouvrement.ingest.readers import ExportFile, discover, read_export
+from recouvrement.ingest.sheets import WorkbookLimits
 from recouvrement.ingest.reconcile import Imputation, impute_credits, merge_same_day
 from recouvrement.ingest.report import report_folder, write_report
 from recouvrement.ingest.validation import check_customers, check_invoices, export_date_of
@@ -94,12 +95,15 @@ class Held:
 
     item: Checked
     reasons: list[str]
+    # Entries named like exports that are not regular files (links, pipes...): never read.
+    refused: list[dict[str, str]] = field(default_factory=list)
 
 
 def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | None,
                  today: date, home: Path | None | Any = AUTO, profile: str | None = None,
                  sheet: str | None = None, export_date: date | None = None,
-                 confirm: Iterable[str] = (), limits: HoldLimits | None = None) -> IngestReport:
+                 confirm: Iterable[str] = (), limits: HoldLimits | None = None,
+                 workbook_limits: WorkbookLimits = WorkbookLimits()) -> IngestReport:
     """Read every new export of the inbox, then bring what is valid into the ledger.
 
     `home` holds the creditor's own mapping profiles (`profiles/`) and receives
@@ -116,6 +120,7 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
     without it, inside a savepoint, again, so that nothing of it stays; its
     quarantined rows are recorded and it is read again by every ingest until
     it is fixed, or confirmed by naming it in `confirm`.
+    `workbook_limits` are the sizes beyond which a workbook is refused unread.
     """
     home = home_of(inbox) if home is AUTO else home
     limits = limits or _limits()
@@ -123,15 +128,17 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
     report = IngestReport()
     batches = {sha: (batch_id, status) for sha, batch_id, status in session.execute(
         select(ImportBatch.sha256, ImportBatch.id, ImportBatch.status))}
-    pending, hashes = [], set()
-    for export in discover(inbox):
+    pending, hashes, skipped = [], set(), []
+    exports = discover(inbox, skipped)
+    report.refused = [{"file": s.name, "reason": s.reason} for s in skipped]
+    for export in exports:
         known = batches.get(export.sha256)
         if (known and known[1] == "loaded") or export.sha256 in hashes:
             report.files.append({"file": export.path.name, "kind": export.kind, "skipped": True})
             continue
         hashes.add(export.sha256)
         pending.append((export, _read(export, today, profile, sheet, profiles,
-                                      export_date)))  # raises before any write
+                                      export_date, workbook_limits)))  # raises before any write
     confirmed = _confirmed(pending, set(confirm), report)
     if not pending:
         return report
@@ -307,12 +314,14 @@ def home_of(inbox: Path) -> Path | None:
 
 
 def _read(export: ExportFile, today: date, profile: str | None, sheet: str | None,
-          profiles: dict[str, Profile], export_date: date | None = None) -> pd.DataFrame:
+          profiles: dict[str, Profile], export_date: date | None = None,
+          workbook_limits: WorkbookLimits = WorkbookLimits()) -> pd.DataFrame:
     if export.kind == "fec":
         raw = read_fec(export.path)
         raw.attrs["export_date"] = export_date_of_fec(export.path, today, raw, export_date)
         return raw
-    return read_export(export, today=today, profile=profile, sheet=sheet, profiles=profiles)
+    return read_export(export, today=today, profile=profile, sheet=sheet, profiles=profiles,
+                       limits=workbook_limits)
 
 
 def _create_fec_debtors(session: Session, new: pd.DataFrame, report: IngestReport,

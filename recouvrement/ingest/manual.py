@@ -28,7 +28,8 @@ def ingest_now(settings, as_of: date, *, profile: str | None = None,
         return ingest_inbox(session, Path(settings.inbox), actor=current_actor(), run_id=None,
                             today=as_of, home=Path(settings.home), profile=profile, sheet=sheet,
                             export_date=export_date, confirm=confirm,
-                            limits=settings.hold_limits)
+                            limits=settings.hold_limits,
+                            workbook_limits=settings.workbook_limits)
 
 
 def money(amounts: dict[str, str]) -> str:
@@ -85,6 +86,8 @@ def describe(report: IngestReport) -> list[str]:
             lines.append(f"  report for the credit manager (French): {f['summary_report']}")
         if f.get("report"):
             lines.append(f"  validation report: {f['report']} (Great Expectations, for engineers)")
+    for r in report.refused:
+        lines.append(f"{r['file']}: not read, {r['reason']}")
     for q in report.quarantined:
         lines.append(f"  quarantined {q['file']} line {q['line']}: {'; '.join(q['reasons'])}")
     lines.extend(reading_notes(report.notes, report.imputations))

@@ -28,6 +28,7 @@ from recouvrement.ingest.columns import (  # noqa: F401  (re-exported)
 )
 from recouvrement.ingest.dialect import SEPARATORS, decode, read_rows, sniff_separator  # noqa: F401
 from recouvrement.ingest.errors import InputFileError
+from recouvrement.ingest.inbox import RULE, Skipped, entries, read_regular
 from recouvrement.ingest.profiles import (
     HeaderMap,
     Profile,
@@ -36,7 +37,7 @@ from recouvrement.ingest.profiles import (
     load_profiles,
     resolve_header,
 )
-from recouvrement.ingest.sheets import sheet_names, sheet_rows
+from recouvrement.ingest.sheets import WorkbookLimits, sheet_names, sheet_rows
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 HEADER_SEARCH = 20  # rows of title block tolerated above the header
@@ -67,18 +68,38 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
-def discover(inbox: Path) -> list[ExportFile]:
-    """The exports in the inbox: customers first, then invoices and FEC by name."""
+def discover(inbox: Path, skipped: list[Skipped] | None = None) -> list[ExportFile]:
+    """The exports in the inbox: customers first, then invoices and FEC by name.
+
+    Only regular files are read; an entry named like an export that is a
+    symbolic link, a pipe, a device or a folder is added to `skipped`, unread.
+    """
     found = []
     if not inbox.is_dir():
         return found
-    for path in sorted(inbox.iterdir()):
-        if not path.is_file():
-            continue
+    regular, others = entries(inbox)
+    for path, what in others:
+        if skipped is not None and _export_like(path):
+            skipped.append(Skipped(path.name, f"{what}: {RULE}"))
+    for path in regular:
         kind = kind_of(path)
-        if kind:
-            found.append(ExportFile(path, kind, hashlib.sha256(path.read_bytes()).hexdigest()))
+        if not kind:
+            continue
+        try:
+            data = read_regular(path)
+        except InputFileError as exc:  # swapped for a link or a pipe since it was listed
+            if skipped is not None:
+                skipped.append(Skipped(path.name, exc.problem))
+            continue
+        found.append(ExportFile(path, kind, hashlib.sha256(data).hexdigest()))
     return sorted(found, key=lambda f: (f.kind != "customers", f.path.name))
+
+
+def _export_like(path: Path) -> bool:
+    try:
+        return kind_of(path) is not None
+    except InputFileError:  # an .xls or .ods named like an export
+        return True
 
 
 def file_date(path: Path) -> date | None:
@@ -92,8 +113,8 @@ def file_date(path: Path) -> date | None:
 
 
 def read_export(export: ExportFile, *, today: date | None = None, profile: str | None = None,
-                sheet: str | None = None,
-                profiles: dict[str, Profile] | None = None) -> pd.DataFrame:
+                sheet: str | None = None, profiles: dict[str, Profile] | None = None,
+                limits: WorkbookLimits = WorkbookLimits()) -> pd.DataFrame:
     """The file's rows as text in canonical columns (absent optional ones empty), with line numbers.
 
     `frame.attrs` tells what was read: `present` (the canonical columns the
@@ -104,10 +125,10 @@ def read_export(export: ExportFile, *, today: date | None = None, profile: str |
     profiles = load_profiles() if profiles is None else profiles
     if path.suffix.lower() == ".xlsx":
         rows, lines, header_at, mapping, sheet = _locate_in_workbook(path, kind, profiles,
-                                                                     profile, sheet)
+                                                                     profile, sheet, limits)
         check_shape, separator = False, None
     else:
-        text = decode(path, path.read_bytes())
+        text = decode(path, read_regular(path))
         separator = sniff_separator(path, text)
         rows, lines = read_rows(path, text, separator)
         header_at, mapping = _locate_header(path, kind, rows, profiles, profile)
@@ -153,15 +174,16 @@ def _missing_columns(kind: str, row: list[str], profiles, named: str | None) -> 
     return message
 
 
-def _locate_in_workbook(path: Path, kind: str, profiles, named: str | None, sheet: str | None):
-    names = sheet_names(path)
+def _locate_in_workbook(path: Path, kind: str, profiles, named: str | None, sheet: str | None,
+                        limits: WorkbookLimits):
+    names = sheet_names(path, limits)
     wanted = sheet or (profiles[named].kinds[kind].sheet
                        if named in profiles and kind in profiles[named].kinds else None)
     if wanted is not None and wanted not in names:
         raise InputFileError(path, f"no sheet named {wanted!r} (sheets: {', '.join(names)})")
     first_problem = None
     for name in [wanted] if wanted else names:
-        rows, lines = sheet_rows(path, name)
+        rows, lines = sheet_rows(path, name, limits)
         if not rows:
             first_problem = first_problem or InputFileError(path, f"sheet {name!r} is empty")
             continue

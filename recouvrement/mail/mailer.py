@@ -2,11 +2,16 @@
 
 A transient error (4xx reply, dropped connection, timeout) leaves the reminder
 to be retried on the next run; a permanent one (5xx reply, refused recipient)
-needs someone to fix the address or the relay settings first.
+needs someone to fix the address first. A relay that refuses the session
+itself (a wrong password, authentication demanded, a certificate not trusted,
+the sender refused) is `RelayRefused`: no message can go through it, whoever
+the recipient, so the run's sending stops there and nothing is changed.
+No error text carries the credentials, even when the relay echoes them.
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from collections import defaultdict, deque
@@ -19,6 +24,8 @@ from email.utils import getaddresses
 from typing import Literal, Protocol
 
 import yagmail
+
+from recouvrement.mail.redaction import Redactor
 
 Security = Literal["none", "starttls", "ssl"]
 SECURITIES = ("none", "starttls", "ssl")
@@ -34,6 +41,21 @@ class TransientSendError(SendError):
 
 class PermanentSendError(SendError):
     """Retrying will not help until something is fixed: 5xx reply, refused recipient."""
+
+
+class RelayRefused(SendError):
+    """The relay refuses this account or these settings: no recipient is at fault.
+
+    Authentication refused (535, 534, 538) or demanded (530, at AUTH, MAIL or
+    RCPT; "relay access denied"), the sender refused, the TLS certificate not
+    trusted, a needed extension missing. Fixing the settings is the only cure.
+    """
+
+
+# Reply codes of a refused or missing authentication (RFC 4954 section 6).
+AUTH_CODES = (530, 534, 535, 538)
+_RELAY_DENIED = re.compile(r"(?i)relay(ing)? (access )?(denied|not permitted)|"
+                           r"authentication required|must (issue|authenticate)")
 
 
 @dataclass(frozen=True)
@@ -90,6 +112,7 @@ class SmtpMailer:
         self.host, self.port = host, int(port)
         self.user = user or None
         self._password = password
+        self._redact = Redactor(self.user, password)
         self.security = security
         self.timeout = float(timeout)
         self._ssl_context = ssl_context
@@ -113,39 +136,77 @@ class SmtpMailer:
     def send(self, message: EmailMessage | Wire) -> None:
         if not self._entered:
             raise RuntimeError("SmtpMailer.send outside `with mailer:`")
+        # Errors are raised `from None`: the original carries the relay's reply
+        # unredacted, and a traceback would print it.
+        error = None
         try:
-            smtp = self._session()
+            smtp = self._open()
             if isinstance(message, Wire):
                 refused = smtp.sendmail(message.sender, list(message.recipients), message.data)
             else:
                 refused = smtp.send_message(message)
+        except SendError as exc:
+            error = exc
         except smtplib.SMTPServerDisconnected as exc:
             self._drop()
-            raise TransientSendError(self._describe("connection lost", exc)) from exc
+            error = TransientSendError(self._describe("connection lost", exc))
         except smtplib.SMTPRecipientsRefused as exc:
-            raise _refused(exc.recipients) from exc
-        except smtplib.SMTPResponseException as exc:
-            # MAIL, DATA, HELO, AUTH or connect refused with a reply code.
-            reply = exc.smtp_error.decode("utf-8", "replace") if isinstance(
-                exc.smtp_error, bytes) else str(exc.smtp_error)
-            error = _by_code(exc.smtp_code, self._describe(f"{exc.smtp_code} {reply}"))
-            if isinstance(exc, smtplib.SMTPConnectError) or self._lost():
+            error = self._refused(exc.recipients)
+            if isinstance(error, RelayRefused):
                 self._drop()
-            raise error from exc
+        except smtplib.SMTPResponseException as exc:
+            # MAIL or DATA refused with a reply code.
+            reply = _text(exc.smtp_error)
+            if isinstance(exc, smtplib.SMTPSenderRefused) and exc.smtp_code >= 500 and (
+                    exc.smtp_code != 552):  # 552 at MAIL: this message is too big
+                error = RelayRefused(self._describe(f"the relay refuses the sender or the "
+                                                    f"account: {exc.smtp_code} {reply}"))
+            elif exc.smtp_code in AUTH_CODES or _RELAY_DENIED.search(reply):
+                error = RelayRefused(self._describe(f"the relay demands another login: "
+                                                    f"{exc.smtp_code} {reply}"))
+            else:
+                error = _by_code(exc.smtp_code, self._describe(f"{exc.smtp_code} {reply}"))
+            if isinstance(error, RelayRefused) or self._lost():
+                self._drop()
         except smtplib.SMTPNotSupportedError as exc:
             self._drop()
-            raise PermanentSendError(self._describe("relay lacks a needed extension", exc)) from exc
+            error = PermanentSendError(self._describe("relay lacks a needed extension", exc))
         except smtplib.SMTPException as exc:
             self._drop()
-            raise PermanentSendError(self._describe("SMTP error", exc)) from exc
-        except ssl.SSLCertVerificationError as exc:
-            self._drop()
-            raise PermanentSendError(self._describe("TLS certificate not trusted", exc)) from exc
+            error = PermanentSendError(self._describe("SMTP error", exc))
         except OSError as exc:  # timeouts, refused or reset connections, TLS failures
             self._drop()
-            raise TransientSendError(self._describe("network error", exc)) from exc
+            error = TransientSendError(self._describe("network error", exc))
+        if error is not None:
+            raise error from None
         if refused:  # some recipients refused, others accepted
-            raise _refused(refused)
+            raise self._refused(refused) from None
+
+    def _open(self) -> smtplib.SMTP:
+        """The session, opened if need be; a relay that will not have us is `RelayRefused`."""
+        try:
+            return self._session()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise RelayRefused(self._describe(
+                f"the relay refused the login of {self.user!r} ({exc.smtp_code} "
+                f"{_text(exc.smtp_error)}): check RECOUVREMENT_SMTP_USER and the password"))
+        except smtplib.SMTPNotSupportedError as exc:
+            raise RelayRefused(self._describe("the relay lacks an extension the settings need "
+                                              "(AUTH or STARTTLS: check RECOUVREMENT_SMTP_USER "
+                                              "and RECOUVREMENT_SMTP_SECURITY)", exc))
+        except ssl.SSLCertVerificationError as exc:
+            raise RelayRefused(self._describe("TLS certificate not trusted", exc))
+        except smtplib.SMTPServerDisconnected as exc:
+            raise TransientSendError(self._describe("connection lost", exc))
+        except smtplib.SMTPResponseException as exc:  # refused at connect, EHLO, STARTTLS
+            reply = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+            if exc.smtp_code >= 500:
+                raise RelayRefused(self._describe(f"the relay refuses the session: {reply}"))
+            raise TransientSendError(self._describe(reply))
+        except smtplib.SMTPException as exc:
+            raise RelayRefused(self._describe("SMTP error while opening the session", exc))
+        except OSError as exc:
+            raise TransientSendError(self._describe("network error", exc))
 
     # --- the session ------------------------------------------------------------
 
@@ -213,9 +274,22 @@ class SmtpMailer:
         text = f"SMTP {self.host}:{self.port}: {what}"
         if exc is not None:
             text += f" ({type(exc).__name__}: {exc})"
-        if self._password:
-            text = text.replace(self._password, "***")
-        return text
+        return self._redact(text)
+
+    def _refused(self, recipients: Mapping[str, tuple[int, bytes]]) -> SendError:
+        error = _refused(recipients)
+        text = self._redact(str(error))
+        if any(code in AUTH_CODES or _RELAY_DENIED.search(_text(reply))
+               for code, reply in recipients.values()):
+            # "Relay access denied" to every recipient: the login is missing or wrong.
+            return RelayRefused(self._redact(
+                f"SMTP {self.host}:{self.port}: the relay will not take mail from this "
+                f"account ({text}): check RECOUVREMENT_SMTP_USER and the password"))
+        return type(error)(text)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
 def _by_code(code: int, text: str) -> SendError:

@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from recouvrement.domain.model import Debtor
-from recouvrement.mail.mailer import PermanentSendError, SmtpMailer, TransientSendError
+from recouvrement.mail.mailer import (PermanentSendError, RelayRefused, SmtpMailer,
+                                      TransientSendError)
 from recouvrement.mail.render import (
     Creditor,
     InvoiceRow,
@@ -134,7 +135,8 @@ def test_login_without_an_address_and_the_password_never_shown(tmp_path, caplog)
         wrong = "wr0ng-" + PASSWORD
         with SmtpMailer("127.0.0.1", sink.port, user="relances", password=wrong,
                         timeout=5.0) as smtp:
-            with pytest.raises(PermanentSendError, match="535") as refused:
+            # The relay's account, not the recipient: no letter instead (tests/security).
+            with pytest.raises(RelayRefused, match="535") as refused:
                 smtp.send(reminder(key="k2")[1])
         assert wrong not in str(refused.value) and wrong not in repr(smtp)
     assert PASSWORD not in caplog.text
