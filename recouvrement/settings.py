@@ -150,6 +150,8 @@ class Settings(BaseSettings):
         from recouvrement.domain.reconciliation import HoldLimits
 
         return HoldLimits(self.hold_quarantined_percent, self.hold_settled_by_absence_percent)
+
+    @property
     def workbook_limits(self):
         from recouvrement.ingest.sheets import WorkbookLimits
 

@@ -36,7 +36,8 @@ def fec_balances(raw: pd.DataFrame) -> tuple[Balances, pd.Series]:
     `Montantdevise` with the line's sign, as the ledger keeps it.
     """
     # The reader's own rule: collective 411 lines and till accounts are no customer's.
-    customer, _notes = customers(raw)
+    labels = {c: "" for c in ("CompteLib", "CompAuxLib") if c not in raw.columns}
+    customer, _notes = customers(raw.assign(**labels) if labels else raw)
     lines = raw.loc[customer]
     account = lines["CompAuxNum"].mask(lines["CompAuxNum"].eq(""), lines["CompteNum"])
     if raw.attrs.get("amounts", "debit_credit") == "debit_credit":

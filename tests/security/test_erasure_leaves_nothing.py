@@ -64,7 +64,8 @@ def erased(home, database_url):
                 key=key, message_id=make_message_id(key, DOMAIN), letter_file=str(letter)))
     queued = {d["debtor"]: d["id"] for d in escalate_on(db, DAY)}
     run("litigation", "export", queued["411DUPONT"], "--out", home / "dossiers")
-    export(db, home, PAID_ON, customers, [invoice("A1", "411ACTIF", date(2026, 10, 1))])
+    export(db, home, PAID_ON, customers, [invoice("A1", "411ACTIF", date(2026, 10, 1))],
+           confirmed=True)
     escalate_on(db, PAID_ON)
     # Before: the copies are there to be found.
     assert any("=Dupont SARL" in p.read_text() for p in (home / "reports").rglob("*.html"))

@@ -35,7 +35,7 @@ def ledger(home, database_url):
     export(db, home, DAY, customers, [invoice("F1", "411DUPONT", date(2026, 10, 1)),
                                       invoice("P1", "411PAYE", date(2026, 10, 1))])
     export(db, home, DAY + timedelta(days=1), customers,
-           [invoice("F1", "411DUPONT", date(2026, 10, 1))])
+           [invoice("F1", "411DUPONT", date(2026, 10, 1))], confirmed=True)
     with db.session() as session:
         assert session.scalar(select(Invoice.status).where(Invoice.number == "P1")) == "settled"
     return db
