@@ -98,8 +98,11 @@ def test_a_shard_on_a_machine_of_its_own_hands_its_summary_back_through_the_ledg
         time.sleep(0.5)
     elsewhere = tmp_path / "other-machine"
     (elsewhere / "home").mkdir(parents=True)
+    # The audit key is what a second machine gets from the first, beside the URLs: every
+    # worker signs the same log (README, "More than one worker").
     other = start_worker(limit=1, env={"PREFECT_HOME": str(elsewhere / "prefect"),
-                                       "RECOUVREMENT_HOME": str(elsewhere / "home")})
+                                       "RECOUVREMENT_HOME": str(elsewhere / "home"),
+                                       "RECOUVREMENT_AUDIT_KEY_FILE": str(home / "keys" / "audit.key")})
     daily = server.wait(daily_id, timeout=300)
     assert daily.state.type == StateType.COMPLETED, daily.state.message
     with server.client() as client:
