@@ -99,7 +99,7 @@ EXPECTED_LITIGATION = [
 
 
 @pytest.fixture(autouse=True)
-def _lift_the_hold_share(monkeypatch):
+def _lift_the_hold_share(home, monkeypatch):  # after `home`, which clears the settings
     # These exports carry a few bad rows on purpose, to see them quarantined while the rest
     # is read: the share that holds a real export back whole (5 %) is lifted here; the
     # hold itself is tested in tests/integration/test_ingest_guards.py and test_held_exports.py.
