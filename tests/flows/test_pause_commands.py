@@ -112,7 +112,8 @@ def test_an_acknowledgement_restarts_the_limitation_of_a_prescribed_claim(home, 
         invoice("V1", "411VIEUX", date(2021, 6, 1), "800.00", issued=date(2021, 5, 1))])
     out = run("run", "--as-of", "2026-10-01", "--dry-run").output
     assert "nothing for 411VIEUX: V1 prescribed: never chased" in out
-    assert "note 411VIEUX: V1 prescribed since 2026-05-01" in out
+    # five years from the due date, 1 June 2021 (Code civil 2233), not from the issue date
+    assert "note 411VIEUX: V1 prescribed since 2026-06-01" in out
     run("run", "--as-of", "2026-10-01")
     assert sink.messages == []
     assert run("acknowledge", "V1", "--on", "2024-02-01").exit_code == 0
