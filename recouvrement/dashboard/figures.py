@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-
 from recouvrement.dashboard.history import LedgerHistory, euros, read_history
 from recouvrement.domain import kpi
 from recouvrement.domain.legal import limitation_date, limitation_start, limitation_status
@@ -38,19 +37,20 @@ def _sum(values) -> Decimal:
 
 def compute_report(session: Session, policy: Policy, *, as_of: date, start: date) -> dict[str, Any]:
     """The whole report for the period `start`..`as_of`."""
-    history = read_history(session)
-    euro = history.invoices["currency"].str.upper().eq("EUR")
-    other = history.invoices.loc[~euro]
-    history.invoices = history.invoices.loc[euro].reset_index(drop=True)
+    everything = read_history(session)
+    euro = everything.invoices["currency"].str.upper().eq("EUR")
+    other = everything.invoices.loc[~euro]
+    history = everything.restricted(euro)
     inv = history.invoices.assign(open=history.open_on(as_of))
+    sales = _Sales(history)
     weeks = kpi.week_ends(start, as_of)
-    dso_series = [{"day": day, "dso": _dso(history, day)} for day in weeks]
+    dso_series = [{"day": day, "dso": _dso(history, sales, day)} for day in weeks]
     trend = kpi.weekly_trend([p["dso"] for p in dso_series])
     aged = _aged(inv, policy, as_of)
     live = inv["open"] > 0
     late = live & (pd.to_datetime(inv["due_date"]) < pd.Timestamp(as_of))
     overdue, receivables = euros(inv.loc[late, "open"].sum()), euros(inv.loc[live, "open"].sum())
-    cei = _cei_by_month(history, start, as_of)
+    cei = _cei_by_month(history, sales, start, as_of)
     # The headline's CEI is the last whole month's: a month two days old says little.
     whole = [m for m in cei if m["complete"]]
     headline_cei = whole[-1] if whole else (cei[-1] if cei else None)
@@ -80,20 +80,28 @@ def compute_report(session: Session, policy: Policy, *, as_of: date, start: date
     }
 
 
-def _dso(history: LedgerHistory, day: date) -> Decimal | None:
+class _Sales:
+    """What was invoiced between two days, from the invoices sorted once by issue date."""
+
+    def __init__(self, history: LedgerHistory) -> None:
+        issued = history.invoices["issue_date"].to_numpy()
+        order = np.argsort(issued, kind="stable")
+        self._dates = issued[order]
+        self._running = np.concatenate(
+            [[0], np.cumsum(history.invoices["amount_c"].to_numpy()[order])])
+
+    def between(self, first: date, last: date) -> Decimal:
+        low = np.searchsorted(self._dates, np.datetime64(first, "us"), side="left")
+        high = np.searchsorted(self._dates, np.datetime64(last, "us"), side="right")
+        return euros(self._running[high] - self._running[low])
+
+
+def _dso(history: LedgerHistory, sales: _Sales, day: date) -> Decimal | None:
     """Countback DSO on `day`: the receivables explained by the latest months' sales."""
     owed = history.open_on(day)
     receivables = euros(owed[owed > 0].sum())
-    issued = history.invoices["issue_date"].to_numpy()
-    order = np.argsort(issued, kind="stable")
-    dates, running = issued[order], np.concatenate([[0], np.cumsum(
-        history.invoices["amount_c"].to_numpy()[order])])
-    sales = []
-    for first, last in kpi.month_windows(day, DSO_MONTHS):
-        low = np.searchsorted(dates, np.datetime64(first, "us"), side="left")
-        high = np.searchsorted(dates, np.datetime64(last, "us"), side="right")
-        sales.append(((last - first).days + 1, euros(running[high] - running[low])))
-    return kpi.countback_dso(receivables, sales)
+    return kpi.countback_dso(receivables, [((last - first).days + 1, sales.between(first, last))
+                                           for first, last in kpi.month_windows(day, DSO_MONTHS)])
 
 
 def _aged(inv: pd.DataFrame, policy: Policy, day: date) -> dict[str, Any]:
@@ -123,24 +131,22 @@ def _segment(policy: Policy, account: str, kind: str, risk_class: str | None,
     return "base"
 
 
-def _cei_by_month(history: LedgerHistory, start: date, as_of: date) -> list[dict[str, Any]]:
-    issued = history.invoices["issue_date"].to_numpy()
+def _cei_by_month(history: LedgerHistory, sales: _Sales, start: date,
+                  as_of: date) -> list[dict[str, Any]]:
     due = pd.to_datetime(history.invoices["due_date"]).to_numpy()
-    amounts = history.invoices["amount_c"].to_numpy()
     months = []
     for first, last in kpi.months_between(start, as_of):
         before = history.open_on(first - timedelta(days=1))
         after = history.open_on(last)
         not_due = due > np.datetime64(last, "us")
-        in_month = (issued >= np.datetime64(first, "us")) & (issued <= np.datetime64(last, "us"))
         opening, closing = euros(before[before > 0].sum()), euros(after[after > 0].sum())
         current = euros(after[(after > 0) & not_due].sum())
-        sales = euros(amounts[in_month].sum())
+        invoiced = sales.between(first, last)
         complete = (last + timedelta(days=1)).day == 1
         months.append({"month": first.strftime("%Y-%m"), "first": first, "last": last,
-                       "complete": complete, "opening": opening, "sales": sales,
+                       "complete": complete, "opening": opening, "sales": invoiced,
                        "closing": closing, "closing_current": current,
-                       "cei": kpi.collection_effectiveness(opening, sales, closing, current)})
+                       "cei": kpi.collection_effectiveness(opening, invoiced, closing, current)})
     return months
 
 

@@ -10,7 +10,7 @@ the GDPR purge say nothing any more: those debtors had nothing open for years.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -47,7 +47,12 @@ class LedgerHistory:
     promises: pd.DataFrame  # debtor_id, created_on, until
     plans: pd.DataFrame  # debtor_id, created_on, status, status_on
     dossiers: pd.DataFrame  # id, account, queued_on, total, principal, status_changes, paid
-    _sorted: pd.DataFrame | None = None
+    _sorted: pd.DataFrame | None = None  # changes by day, made once for every look-up
+    _facts: pd.DataFrame | None = None  # invoices by key, made once for every look-up
+
+    def restricted(self, rows: pd.Series) -> "LedgerHistory":
+        """The same history for the invoices where `rows` is true."""
+        return replace(self, invoices=self.invoices.loc[rows].reset_index(drop=True), _facts=None)
 
     def open_on(self, day: date) -> np.ndarray:
         """Each invoice's open amount on `day`, in cents, in the order of `invoices`."""
@@ -61,12 +66,17 @@ class LedgerHistory:
         asked["_row"] = np.arange(len(asked))
         found = pd.merge_asof(asked.sort_values("on"), self._changes_by_day, on="on", by="key",
                               direction="backward").sort_values("_row")
-        facts = self.invoices.set_index("key")
-        initial = facts["initial_c"].reindex(asked["key"]).to_numpy()
-        issued = facts["issue_date"].reindex(asked["key"]).to_numpy()
+        facts = self._by_key.reindex(asked["key"])
+        initial, issued = facts["initial_c"].to_numpy(), facts["issue_date"].to_numpy()
         after = found["after_c"].to_numpy()
         values = np.where(np.isnan(after), initial, after)
         return np.where(asked["on"].to_numpy() < issued, 0, values).astype(np.int64)
+
+    @property
+    def _by_key(self) -> pd.DataFrame:
+        if self._facts is None:
+            self._facts = self.invoices.set_index("key")[["initial_c", "issue_date"]]
+        return self._facts
 
     @property
     def _changes_by_day(self) -> pd.DataFrame:
