@@ -62,9 +62,10 @@ from sqlalchemy.orm import Session, aliased
 from recouvrement.audit_key import AuditKey, AuditKeyError
 from recouvrement.db import lock
 from recouvrement.db.models import AuditEntry, AuditErasure, Debtor
+from recouvrement.domain.events import EventKind, event_kind, event_label
 
 GENESIS = "0" * 64
-PURGE_EVENT = "retention.purged"
+PURGE_EVENT = EventKind.PURGED.value
 PURGED_NAME = "(erased)"  # the name a debtor erased by a retention purge keeps
 _REDACTION = "recouvrement_audit_redaction"
 _WRITES_TO_LOG = re.compile(r"\b(update\s+audit_log|delete\s+from\s+audit_log|truncate\b[^;]*"
@@ -83,7 +84,7 @@ class AuditLogIsAppendOnly(RuntimeError):
 
 @dataclass(frozen=True)
 class Event:
-    event: str
+    event: str | EventKind  # a kind of the catalogue (domain/events.py), or its code
     account: str | None = None
     subject: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -154,11 +155,14 @@ def record(session: Session, events: Iterable[Event], actor: str) -> int:
     """Append events to the chain inside the caller's transaction.
 
     Ids are given here, one after the other under the log's lock, so that a
-    gap in them means an entry was deleted.
+    gap in them means an entry was deleted. Only the kinds of the catalogue
+    (`domain/events.py`) are written: any other raises `UnknownEventKind`
+    before anything is.
     """
     events = list(events)
     if not events:
         return 0
+    kinds = [event_kind(e.event).value for e in events]  # the stored code, a plain str
     from recouvrement.checkpoints import keyring_for, note_appended
 
     lock(session, "audit-log")
@@ -167,12 +171,12 @@ def record(session: Session, events: Iterable[Event], actor: str) -> int:
     last_id, prev = (head.id, head.hash) if head else (0, GENESIS)
     at = datetime.now(timezone.utc)
     rows = []
-    for offset, e in enumerate(events, start=1):
+    for offset, (e, kind) in enumerate(zip(events, kinds), start=1):
         details = _plain(e.details)
         salt = secrets.token_hex(16)
         digest = payload_digest(e.account, e.subject, details, salt)
-        entry = chain_hash(prev, at, actor, e.event, digest)
-        rows.append({"id": last_id + offset, "at": at, "actor": actor, "event": e.event,
+        entry = chain_hash(prev, at, actor, kind, digest)
+        rows.append({"id": last_id + offset, "at": at, "actor": actor, "event": kind,
                      "account": e.account, "subject": e.subject, "details": details,
                      "prev_hash": prev, "hash": entry, "payload_digest": digest, "salt": salt,
                      "mac": key.mac("entry", entry)})
@@ -530,8 +534,9 @@ def read_log(session: Session, *, account: str | None = None, subject: str | Non
     return [entry_row(e) for e in list(session.scalars(query))[::-1]]
 
 
-def entry_row(e: AuditEntry) -> dict[str, Any]:
+def entry_row(e: AuditEntry, language: str = "fr") -> dict[str, Any]:
     return {"id": e.id, "at": _utc_text(e.at)[:19] + "Z", "actor": e.actor, "event": e.event,
+            "label": event_label(e.event, language),
             "account": e.account, "subject": e.subject, "details": e.details,
             "prev_hash": e.prev_hash, "hash": e.hash, "payload_digest": e.payload_digest,
             "salt": e.salt, "mac": e.mac, "redacted": e.redacted_at is not None}

@@ -423,7 +423,7 @@ def audit_verify(expected_head: str | None) -> None:
 @click.option("--limit", default=200, show_default=True, help="the newest N entries (0: all)")
 @FORMAT
 def audit_show(debtor: str | None, dossier: str | None, limit: int, fmt: str) -> None:
-    """Read the log, newest last: when, who acted, what, about whom."""
+    """Read the log, newest last: when, who acted, what (its label, then its code), about whom."""
     from recouvrement.audit import read_log
 
     with _session() as session:
@@ -434,7 +434,9 @@ def audit_show(debtor: str | None, dossier: str | None, limit: int, fmt: str) ->
     for r in rows:
         details = "[erased by retention purge]" if r["redacted"] else json.dumps(
             r["details"], ensure_ascii=False)
-        click.echo(f"{r['id']:>7}  {r['at']}  {r['actor']:<28}  {r['event']:<26}  "
+        # The label of the catalogue first, then the code the log stores (and scripts grep).
+        what = f"{r['label']} [{r['event']}]" if r["label"] != r["event"] else r["event"]
+        click.echo(f"{r['id']:>7}  {r['at']}  {r['actor']:<28}  {what:<60}  "
                    f"{r['account'] or '-':<14}  {r['subject'] or ''}  {details}")
 
 

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from recouvrement.mail.render import DEFAULT_TEMPLATES, NBSP, format_amount, format_date
+from recouvrement.domain.events import event_label
 from recouvrement.domain.rates import load_rates
 from recouvrement.pdf import PdfRenderer
 
@@ -33,21 +34,6 @@ STATUS_NAMES = {"queued": "en file d'attente", "exported": "exporté",
 OUTCOME_NAMES = {"paid": "payé", "settled": "transigé", "judgment": "jugement",
                  "abandoned": "abandonné"}
 KIND_NAMES = {"B2B": "professionnel", "B2C": "consommateur", "PUBLIC": "personne publique"}
-EVENT_NAMES = {
-    "invoice.dispute_opened": "contestation ouverte",
-    "invoice.dispute_closed": "contestation close",
-    "invoice.open_amount_changed": "reste dû modifié (paiement partiel)",
-    "invoice.settled": "facture soldée", "invoice.reopened": "facture rouverte",
-    "invoice.debt_acknowledged": "reconnaissance de dette",
-    "promise.recorded": "promesse de paiement", "plan.agreed": "échéancier accordé",
-    "litigation.not_ready": "dossier non prêt pour le contentieux",
-    "litigation.hold_lifted": "dossier de nouveau examiné",
-    "litigation.queued": "mis en file contentieux",
-    "litigation.status_changed": "changement d'état du dossier",
-    "litigation.exported": "dossier exporté",
-    "litigation.payment_received": "paiement reçu après mise en file",
-    "litigation.reopened": "dossier rouvert : la facture réapparaît impayée",
-}
 
 
 def eur(value: str | Decimal | None) -> str:
@@ -124,7 +110,7 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
                       "ceiling": eur(load_rates().small_claims_ceiling)},
         "request": data["payment_order_request"],
         # The contacts are the letters' table; the chronology adds what else happened.
-        "events": [{"date": day(i["date"]), "what": EVENT_NAMES.get(i["what"], i["what"]),
+        "events": [{"date": day(i["date"]), "what": event_label(i["what"]),
                     "proof": i["proof"], "invoices": ", ".join(i["invoices"])}
                    for i in data["chronology"] if i["kind"] == "event"],
         "letters": [{"date": day(x["sent_on"]), "level": x["level"],
@@ -154,7 +140,7 @@ def _audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Long run ids and keys are cut here; audit_trail.json has them whole.
         rows.append({"id": e["id"], "last_id": e["id"],
                      "at": day(e["at"]), "time": e["at"][11:16], "until": day(e["at"]),
-                     "actor": _cut(e["actor"], 18), "event": e["event"],
+                     "actor": _cut(e["actor"], 18), "event": event_label(e["event"]),
                      "subject": _cut(e["subject"] or "", 20), "details": details, "count": 1,
                      "hash": e["hash"][:16]})
     return rows

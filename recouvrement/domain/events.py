@@ -1,0 +1,121 @@
+"""Every kind of audit event the pipeline writes, with its label in each language.
+
+The audit log stores the kind's code (``invoice.settled``): that text is part
+of each entry's hash and never changes. Readers — the litigation dossier,
+``audit show`` — print the label instead, so no raw code reaches a bailiff.
+``record`` accepts only the kinds listed here: a new event needs its labels
+first.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class UnknownEventKind(ValueError):
+    """An audit event whose kind is not in the catalogue."""
+
+
+class EventKind(str, Enum):
+    """The code stored in the log, and its French and English labels."""
+
+    def __new__(cls, code: str, fr: str, en: str) -> "EventKind":
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.labels = {"fr": fr, "en": en}
+        return member
+
+    # Imports of the accounting exports
+    FILE_LOADED = ("import.file_loaded", "export comptable chargé", "accounting export loaded")
+    FILE_CONFIRMED = ("import.file_confirmed", "export comptable confirmé",
+                      "accounting export confirmed")
+    FILE_HELD = ("import.file_held", "export comptable mis en attente",
+                 "accounting export held")
+    ROW_QUARANTINED = ("import.row_quarantined", "ligne d'export mise en quarantaine",
+                       "export row quarantined")
+    QUARANTINE_RELEASED = ("quarantine.released", "ligne de quarantaine réintégrée",
+                           "quarantined row released")
+    QUARANTINE_SUPERSEDED = ("quarantine.superseded", "ligne de quarantaine remplacée",
+                             "quarantined row superseded")
+    # The ledger
+    DEBTOR_CREATED = ("debtor.created", "débiteur créé", "debtor created")
+    DEBTOR_UPDATED = ("debtor.updated", "fiche du débiteur modifiée", "debtor updated")
+    INVOICE_SETTLED = ("invoice.settled", "facture soldée", "invoice settled")
+    INVOICE_REOPENED = ("invoice.reopened", "facture rouverte", "invoice reopened")
+    OPEN_AMOUNT_CHANGED = ("invoice.open_amount_changed", "reste dû modifié (paiement partiel)",
+                           "open amount changed (part payment)")
+    AMOUNT_CHANGED = ("invoice.amount_changed", "montant de la facture modifié",
+                      "invoice amount changed")
+    CURRENCY_CHANGED = ("invoice.currency_changed", "devise de la facture modifiée",
+                        "invoice currency changed")
+    DEBTOR_CHANGED = ("invoice.debtor_changed", "facture rattachée à un autre débiteur",
+                      "invoice moved to another debtor")
+    CREDIT_OPEN = ("invoice.credit_open", "avoir ou paiement non lettré en compte",
+                   "unmatched credit on the account")
+    CREDIT_SET_OFF = ("invoice.credit_set_off", "avoir ou paiement imputé (compensation)",
+                      "credit set off")
+    DISPUTE_OPENED = ("invoice.dispute_opened", "contestation ouverte", "dispute opened")
+    DISPUTE_CLOSED = ("invoice.dispute_closed", "contestation close", "dispute closed")
+    DEBT_ACKNOWLEDGED = ("invoice.debt_acknowledged", "reconnaissance de dette",
+                         "debt acknowledged")
+    # Pauses agreed with the debtor
+    PROMISE_RECORDED = ("promise.recorded", "promesse de paiement", "promise to pay")
+    PLAN_AGREED = ("plan.agreed", "échéancier accordé", "payment plan agreed")
+    PLAN_BROKEN = ("plan.broken", "échéancier non respecté", "payment plan broken")
+    PLAN_COMPLETED = ("plan.completed", "échéancier exécuté", "payment plan completed")
+    # Risk, decisions and reminders
+    RISK_CLASS_CHANGED = ("risk.class_changed", "classe de risque modifiée",
+                          "risk class changed")
+    NOTHING_DUE = ("decision.nothing_due", "aucune relance due", "nothing due")
+    SKIPPED = ("decision.skipped", "relance écartée", "reminder skipped")
+    REMINDER_PLANNED = ("reminder.planned", "relance programmée", "reminder planned")
+    REMINDER_SENT = ("reminder.sent", "relance envoyée", "reminder sent")
+    REMINDER_FAILED = ("reminder.failed", "échec d'envoi d'une relance", "reminder failed")
+    REMINDER_GIVEN_UP = ("reminder.given_up", "envoi de relance abandonné", "reminder given up")
+    REMINDER_RETRIED = ("reminder.retried", "relance remise en envoi", "reminder retried")
+    REMINDER_CANCELLED = ("reminder.cancelled", "relance annulée", "reminder cancelled")
+    REMINDER_CLAIM_RELEASED = ("reminder.claim_released", "relance rendue à la file d'envoi",
+                               "reminder released unsent")
+    # The litigation queue
+    NOT_READY = ("litigation.not_ready", "dossier non prêt pour le contentieux",
+                 "dossier not ready for litigation")
+    HOLD_LIFTED = ("litigation.hold_lifted", "dossier de nouveau examiné",
+                   "dossier hold lifted")
+    QUEUED = ("litigation.queued", "mis en file contentieux", "queued for litigation")
+    STATUS_CHANGED = ("litigation.status_changed", "changement d'état du dossier",
+                      "dossier status changed")
+    EXPORTED = ("litigation.exported", "dossier exporté", "dossier exported")
+    PAYMENT_RECEIVED = ("litigation.payment_received", "paiement reçu après mise en file",
+                        "payment received after queueing")
+    PAYMENT_REVERSED = ("litigation.payment_reversed", "paiement annulé après mise en file",
+                        "payment reversed after queueing")
+    DOSSIER_REOPENED = ("litigation.reopened",
+                        "dossier rouvert : la facture réapparaît impayée",
+                        "dossier reopened: the invoice is unpaid again")
+    # Retention (GDPR)
+    ARCHIVED = ("retention.archived", "dossier archivé (RGPD)", "archived (GDPR)")
+    REACTIVATED = ("retention.reactivated", "débiteur de nouveau actif (RGPD)",
+                   "debtor active again (GDPR)")
+    PURGED = ("retention.purged", "données personnelles effacées (RGPD)",
+              "personal data erased (GDPR)")
+
+    def label(self, language: str = "fr") -> str:
+        return self.labels.get(language, self.labels["fr"])
+
+
+def event_kind(code: str) -> EventKind:
+    """The catalogued kind of ``code``, or UnknownEventKind."""
+    try:
+        return EventKind(code)
+    except ValueError:
+        raise UnknownEventKind(
+            f"audit event {code!r} is not in the catalogue (recouvrement/domain/events.py): "
+            "add it there with its labels") from None
+
+
+def event_label(code: str, language: str = "fr") -> str:
+    """What a reader sees for a stored code; an entry older than the catalogue keeps its code."""
+    try:
+        return EventKind(code).label(language)
+    except ValueError:
+        return code
