@@ -132,7 +132,7 @@ def _audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for e in entries:
         details = "[effacé]" if e["redacted"] else json.dumps(e["details"], ensure_ascii=False)
         last = rows[-1] if rows else None
-        if (last and e["event"].startswith("decision.") and last["event"] == e["event"]
+        if (last and e["event"].startswith("decision.") and last["code"] == e["event"]
                 and last["details"] == details):
             last["count"] += 1
             last["last_id"], last["until"] = e["id"], day(e["at"])
@@ -140,7 +140,7 @@ def _audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Long run ids and keys are cut here; audit_trail.json has them whole.
         rows.append({"id": e["id"], "last_id": e["id"],
                      "at": day(e["at"]), "time": e["at"][11:16], "until": day(e["at"]),
-                     "actor": _cut(e["actor"], 18), "event": event_label(e["event"]),
+                     "actor": _cut(e["actor"], 18), "event": event_label(e["event"]), "code": e["event"],
                      "subject": _cut(e["subject"] or "", 20), "details": details, "count": 1,
                      "hash": e["hash"][:16]})
     return rows
