@@ -475,17 +475,24 @@ def litigation_not_ready(fmt: str) -> None:
             for r in rows], ["debtor", "since", "invoices", "reasons"])
 
 
+AS_OF = click.option("--as-of", type=DATE,
+                     help="state the claim on this day (default: today; not before queued_on)")
+
+
 @litigation.command("show")
 @click.argument("dossier_id")
+@AS_OF
 @FORMAT
-def litigation_show(dossier_id: str, fmt: str) -> None:
-    """One dossier: where it stands, payments received since it was queued, balance."""
+def litigation_show(dossier_id: str, as_of: date | None, fmt: str) -> None:
+    """One dossier: where it stands, what happened since it was queued, the claim today."""
+    from recouvrement.context import run_context
     from recouvrement.lifecycle import dossier_detail, find_dossier
 
     found = {}
 
-    def show(session, _actor, _today):
-        found.update(dossier_detail(session, find_dossier(session, dossier_id)))
+    def show(session, _actor, today):
+        found.update(dossier_detail(session, find_dossier(session, dossier_id),
+                                    as_of=as_of or today, policy=run_context().policy))
 
     _dossier_command(show)
     if fmt == "json":
@@ -499,6 +506,22 @@ def litigation_show(dossier_id: str, fmt: str) -> None:
     click.echo(f"{'invoices':<18} {', '.join(found['invoices'])}")
     for p in found["payments"]:
         click.echo(f"{'payment':<18} {p['received_on']}  {p['invoice']}  {p['amount']}")
+    now = found["as_of"]
+    click.echo(f"{'on ' + now['as_of']:<18} principal {now['principal']}  interest "
+               f"{now['interest']}  fixed_fees {now['fixed_fees']}  total {now['total']}")
+    for e in found["since_queued"]:
+        click.echo(f"{'since queued':<18} {e['on']}  {e['label']} [{e['event']}]"
+                   f"{'  ' + e['invoice'] if e['invoice'] else ''}"
+                   f"{''.join(f'  {k}={v}' for k, v in e['details'].items())}")
+    for w in found["warnings"]:
+        click.echo(f"WARNING: {_warning_text(w)}", err=True)
+
+
+def _warning_text(warning: dict) -> str:
+    since = f" since {warning['since']}" if warning.get("since") else ""
+    reason = f" ({warning['reason']})" if warning.get("reason") else ""
+    return (f"invoice {warning['invoice']} is disputed{since}{reason}: the claim is contested; "
+            "close the dispute or take the invoice out before filing")
 
 
 @litigation.command("export")
@@ -506,27 +529,31 @@ def litigation_show(dossier_id: str, fmt: str) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="folder to write the dossier into")
 @click.option("--zip", "as_zip", is_flag=True, help="one zip file instead of a folder")
-def litigation_export(dossier_id: str, out: Path, as_zip: bool) -> None:
-    """Write the dossier: statement of claim, letters, invoices, audit trail (JSON + PDF)."""
+@AS_OF
+def litigation_export(dossier_id: str, out: Path, as_zip: bool, as_of: date | None) -> None:
+    """Write the dossier: statement of claim to the day, letters, invoices, audit trail."""
     from recouvrement.context import run_context
     from recouvrement.dossier import export_dossier
     from recouvrement.pdf import default_renderer
 
     ctx = run_context()
-    written = []
+    written, warnings = [], []
 
     def export(session, actor, today):
         written.append(export_dossier(
             session, dossier_id, out, today=today, actor=actor, creditor=ctx.settings.creditor,
             creditor_is_trader=ctx.settings.creditor_is_trader,
             renderer=default_renderer(ctx.template_dirs),
-            as_zip=as_zip, templates=[ctx.settings.templates] if ctx.settings.templates else None))
+            as_zip=as_zip, templates=[ctx.settings.templates] if ctx.settings.templates else None,
+            as_of=as_of, policy=ctx.policy, warnings=warnings))
 
     _dossier_command(export)
     path, missing = written[0]
     click.echo(f"dossier written to {path}")
     for item in missing:
         click.echo(f"  to complete before filing: {item}")
+    for warning in warnings:
+        click.echo(f"WARNING: {_warning_text(warning)}", err=True)
 
 
 @litigation.command("handover")

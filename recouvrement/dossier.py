@@ -36,9 +36,14 @@ from sqlalchemy.orm import Session
 
 from recouvrement.audit import check_chain, read_log
 from recouvrement.db.models import Debtor, Invoice, LitigationDossier, Reminder
+from recouvrement.domain.events import disputed_since_queueing, since_queueing
+from recouvrement.domain.legal import Payment, note_text, payments_since_queueing
 from recouvrement.domain.model import DebtorKind, to_cents
+from recouvrement.domain.model import Invoice as DomainInvoice
+from recouvrement.domain.policy import Policy
+from recouvrement.ledger import to_domain_debtor
 from recouvrement.lifecycle import payments_of
-from recouvrement.litigation import notice_proof
+from recouvrement.litigation import notice_proof, statement_line
 from recouvrement.mail.render import Creditor
 from recouvrement.private import private_dir, write_private
 
@@ -99,22 +104,28 @@ def where_to_file(procedure: str, kind: DebtorKind, creditor_is_trader: bool) ->
 
 
 def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Creditor,
-                  creditor_is_trader: bool, today: date) -> dict[str, Any]:
-    """Everything about one dossier, as plain JSON-ready data."""
+                  creditor_is_trader: bool, today: date, as_of: date | None = None,
+                  policy: Policy | None = None) -> dict[str, Any]:
+    """Everything about one dossier, as plain JSON-ready data, its claim restated to
+    ``as_of`` (default ``today``): interest to that day, every payment seen since the
+    queueing imputed interest first (Code civil 1343-1).
+
+    ``policy``: its contractual rate serves a dossier queued before its statement kept
+    the rate it was computed at.
+    """
+    as_of = as_of or today
     debtor = session.get(Debtor, dossier.debtor_id)
     kind = DebtorKind(debtor.kind)
-    invoices = {i.number: i for i in session.scalars(
-        select(Invoice).where(Invoice.number.in_(list(dossier.invoice_numbers))))}
-    payments = payments_of(session, dossier.id)
-    claim = _claim(dossier, invoices, payments, kind)
+    trail = read_log(session, account=debtor.account, limit=None)
+    claim, since, warnings = claim_on(session, dossier, as_of, policy, trail)
     letters = _letters(session, dossier)
     chain = check_chain(session)
-    trail = read_log(session, account=debtor.account, limit=None)
     procedure = {"recommended": dossier.procedure, "reasons": list(dossier.reasons),
                  **where_to_file(dossier.procedure, kind, creditor_is_trader)}
     data = {
         "format": FORMAT,
         "generated_on": today.isoformat(),
+        "as_of": as_of.isoformat(),
         "dossier": {"id": dossier.id, "status": dossier.status,
                     "queued_on": dossier.queued_on.isoformat(),
                     "exported_on": dossier.exported_on.isoformat() if dossier.exported_on else None,
@@ -131,6 +142,9 @@ def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Cre
                        debtor.collective_proceedings_since.isoformat()
                        if debtor.collective_proceedings_since else None)},
         "claim": claim,
+        # What happened to the claim after it was queued, and what the claim is contested for.
+        "since_queued": since,
+        "warnings": warnings,
         "procedure": procedure,
         "chronology": _chronology(letters, trail, dossier),
         "letters": letters,
@@ -151,33 +165,82 @@ def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Cre
     return data
 
 
-def _claim(dossier: LitigationDossier, invoices: dict[str, Invoice], payments: list,
-           kind: DebtorKind) -> dict[str, Any]:
+def claim_on(session: Session, dossier: LitigationDossier, as_of: date, policy: Policy | None,
+             trail: list[dict] | None = None) -> tuple[dict, list[dict], list[dict]]:
+    """The claim stated on ``as_of``, what happened to it since it was queued, and the
+    warnings the reader must see (`litigation show` and the export share it)."""
+    debtor = session.get(Debtor, dossier.debtor_id)
+    invoices = {i.number: i for i in session.scalars(
+        select(Invoice).where(Invoice.number.in_(list(dossier.invoice_numbers))))}
+    who = to_domain_debtor(debtor)
+    claim = restated_claim(dossier, who, invoices, payments_of(session, dossier.id), as_of=as_of,
+                           contractual_rate=policy.for_debtor(who).contractual_rate_for(who)
+                           if policy is not None else None)
+    if trail is None:
+        trail = read_log(session, account=debtor.account, limit=None)
+    since = since_queueing(trail, dossier.id, set(dossier.invoice_numbers),
+                           dossier.queued_on.isoformat())
+    return claim, since, claim_warnings(since, invoices)
+
+
+def restated_claim(dossier: LitigationDossier, debtor, invoices: dict[str, Invoice],
+                   payments: list, *, as_of: date,
+                   contractual_rate: Decimal | None = None) -> dict[str, Any]:
+    """The statement of claim on ``as_of``: each invoice computed again by the ledger's rules
+    (`litigation.statement_line`), from its amount and the payments imputed when it was
+    queued plus those the exports showed since, up to ``as_of``."""
     count = max(len(dossier.statement), 1)
     fee_each = to_cents(dossier.fixed_fees / count)
-    lines, paid_total = [], Decimal(0)
+    queued_on = dossier.queued_on.isoformat()
+    lines, paid_total, excess_total = [], Decimal(0), Decimal(0)
+    principal_total, interest_total = Decimal(0), Decimal(0)
     for line in dossier.statement:
         number = line["invoice"]
         ledger = invoices.get(number)
         amount = Decimal(line.get("amount") or (ledger.amount if ledger else line["principal"]))
-        principal, interest = Decimal(line["principal"]), Decimal(line["interest"])
-        periods = [dict(p) for p in line["periods"]]
+        ledger_open = Decimal(line.get("ledger_open_amount") or line["principal"])
+        due = date.fromisoformat(line["due_date"])
+        before = [Payment(date.fromisoformat(i["on"]), Decimal(i["payment"]),
+                          i.get("date_known", True)) for i in line.get("imputations", [])]
+        if not before and ledger_open < amount:
+            # Queued before the statement kept its imputations: the day is not known.
+            before = [Payment(due, amount - ledger_open, date_known=False)]
+        after = [p for p in payments if p.invoice_number == number and p.received_on <= as_of]
+        restated = DomainInvoice(
+            number=number, account=debtor.account, due_date=due, amount=amount,
+            open_amount=ledger_open, issue_date=date.fromisoformat(line["issue_date"]),
+            payments=payments_since_queueing(before, [(p.received_on, p.amount) for p in after]))
+        rate = line.get("contractual_rate", contractual_rate)
+        fresh = statement_line(
+            restated, debtor, today=as_of,
+            notice=date.fromisoformat(line["formal_notice_on"]) if line.get(
+                "formal_notice_on") else None,
+            contractual_rate=Decimal(rate) if rate is not None else None,
+            limitation_ends_on=date.fromisoformat(line["limitation_ends_on"]) if line.get(
+                "limitation_ends_on") else None)
+        principal, interest = Decimal(fresh["principal"]), Decimal(fresh["interest"])
+        imputations = [{**i, "after_queueing": i["on"] > queued_on}
+                       for i in fresh["imputations"]]
+        excess = sum((Decimal(i["payment"]) - Decimal(i["to_interest"])
+                      - Decimal(i["to_principal"]) for i in imputations), Decimal(0))
+        periods = fresh["periods"]
         shown = sum((Decimal(p["amount"]) for p in periods), Decimal(0))
-        paid_to_interest = sum((Decimal(i["to_interest"]) for i in line.get("imputations", [])),
-                               Decimal(0))
+        paid_to_interest = sum((Decimal(i["to_interest"]) for i in imputations), Decimal(0))
         paid = [{"received_on": p.received_on.isoformat(), "amount": _money(p.amount)}
-                for p in payments if p.invoice_number == number]
-        paid_sum = sum((Decimal(p["amount"]) for p in paid), Decimal(0))
-        paid_total += paid_sum
-        ledger_open = Decimal(line.get("ledger_open_amount") or principal)
+                for p in after]
+        paid_total += sum((p.amount for p in after), Decimal(0))
+        excess_total += excess
+        principal_total += principal
+        interest_total += interest
         lines.append({
             "invoice": number, "issue_date": line["issue_date"], "due_date": line["due_date"],
             "amount": _money(amount), "paid_before_queueing": _money(max(amount - ledger_open, 0)),
-            # Each payment before queueing: to the interest accrued, then the principal.
-            "imputations": [dict(i) for i in line.get("imputations", [])],
+            # Each payment, before and after queueing: to the interest accrued, then the
+            # principal (Code civil 1343-1).
+            "imputations": imputations,
             "principal": _money(principal),
             "interest_from": periods[0]["start"] if periods else None,
-            "interest_until": line.get("interest_until") or dossier.queued_on.isoformat(),
+            "interest_until": fresh["interest_until"],
             "periods": periods, "interest": _money(interest),
             "interest_paid_by_imputation": _money(paid_to_interest),
             # Periods are shown to the cent; the interest is rounded once, on their exact sum
@@ -185,21 +248,41 @@ def _claim(dossier: LitigationDossier, invoices: dict[str, Invoice], payments: l
             "rounding": _money(interest - (shown - paid_to_interest)),
             "fixed_fee": _money(fee_each),
             "payments_after_queueing": paid,
-            "balance": _money(principal + interest + fee_each - paid_sum),
+            "balance": _money(principal + interest + fee_each - excess),
             "formal_notice_on": line.get("formal_notice_on"),
             "limitation_ends_on": line.get("limitation_ends_on"),
-            "notes": list(line.get("notes", [])),
+            "at_queueing": {"principal": _money(Decimal(line["principal"])),
+                            "interest": _money(Decimal(line["interest"])),
+                            "interest_until": line.get("interest_until") or queued_on},
+            "notes": [note_text(n) for n in fresh["notes"]],
         })
+    total = to_cents(principal_total) + to_cents(interest_total) + dossier.fixed_fees
     return {
-        "currency": "EUR", "invoices": lines,
-        "principal": _money(dossier.principal), "interest": _money(dossier.interest),
-        "fixed_fees": _money(dossier.fixed_fees), "total": _money(dossier.total),
+        "currency": "EUR", "as_of": as_of.isoformat(), "invoices": lines,
+        "principal": _money(principal_total), "interest": _money(interest_total),
+        "fixed_fees": _money(dossier.fixed_fees), "total": _money(total),
+        # Already imputed in the figures above; shown for the record.
         "payments_after_queueing": _money(paid_total),
-        "balance": _money(dossier.total - paid_total),
-        "interest_basis": INTEREST_BASIS[kind], "fee_basis": FEE_BASIS[kind],
+        "overpaid": _money(excess_total),
+        "balance": _money(total - excess_total),
+        "at_queueing": {"queued_on": queued_on, "principal": _money(dossier.principal),
+                        "interest": _money(dossier.interest),
+                        "fixed_fees": _money(dossier.fixed_fees),
+                        "total": _money(dossier.total)},
+        "interest_basis": INTEREST_BASIS[DebtorKind(debtor.kind)],
+        "fee_basis": FEE_BASIS[DebtorKind(debtor.kind)],
         "interest_after": "interest keeps running on the principal still due, at the rate of "
                           "each half-year, from the day after the interest_until date",
     }
+
+
+def claim_warnings(since: list[dict], invoices: dict[str, Invoice]) -> list[dict[str, Any]]:
+    """What the reader must know before filing: an invoice of the claim disputed now."""
+    opened = disputed_since_queueing(since)
+    return [{"warning": "disputed", "invoice": number,
+             "since": opened[number]["on"] if number in opened else None,
+             "reason": invoices[number].dispute_reason}
+            for number in sorted(invoices) if invoices[number].disputed]
 
 
 def _letters(session: Session, dossier: LitigationDossier) -> list[dict[str, Any]]:
@@ -338,6 +421,14 @@ class ExportRefused(ValueError):
     """The dossier cannot go where it was asked to: nothing was written."""
 
 
+def check_as_of(dossier: LitigationDossier, as_of: date) -> date:
+    """The day a claim is stated on: not before the dossier was queued."""
+    if as_of < dossier.queued_on:
+        raise ExportRefused(f"--as-of {as_of.isoformat()} is before the dossier was queued "
+                            f"({dossier.queued_on.isoformat()}): give that day or a later one")
+    return as_of
+
+
 def _refuse_target(out: Path, target: Path, *, as_zip: bool) -> None:
     if out.is_symlink():
         raise ExportRefused(f"--out {out} is a symbolic link: give the folder itself")
@@ -391,20 +482,27 @@ def write_dossier(files: dict[str, bytes], out: Path, name: str, *, as_zip: bool
 
 def export_dossier(session: Session, ref: str, out: Path, *, today: date, actor: str,
                    creditor: Creditor, creditor_is_trader: bool, renderer,
-                   as_zip: bool = False,
-                   templates: list[Path] | None = None) -> tuple[Path, list[str]]:
+                   as_zip: bool = False, templates: list[Path] | None = None,
+                   as_of: date | None = None, policy: Policy | None = None,
+                   warnings: list | None = None) -> tuple[Path, list[str]]:
     """`litigation export`: payments brought up to date, files written, the export audited.
 
-    Returns where it went and what the request still lacks (see `to_complete`).
+    The claim is stated on ``as_of`` (default ``today``), never before the queueing day.
+    Returns where it went and what the request still lacks (see `to_complete`);
+    ``warnings``, when given, receives what the reader must know (a claim disputed).
     """
     from recouvrement.dossier_view import render_pdf
     from recouvrement.domain.dossier import after_export
     from recouvrement.lifecycle import find_dossier, mark_exported, reconcile_payments
 
     dossier = find_dossier(session, ref)
+    as_of = check_as_of(dossier, as_of or today)
     reconcile_payments(session, today=today, actor=actor, dossier_id=dossier.id)
     data = build_dossier(session, dossier, creditor=creditor,
-                         creditor_is_trader=creditor_is_trader, today=today)
+                         creditor_is_trader=creditor_is_trader, today=today, as_of=as_of,
+                         policy=policy)
+    if warnings is not None:
+        warnings.extend(data["warnings"])
     # The files show the dossier as it stands once this export is recorded.
     data["dossier"].update(status=after_export(dossier.status), exported_on=today.isoformat())
     files = dossier_files(data, render_pdf(data, renderer, templates))

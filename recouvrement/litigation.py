@@ -194,6 +194,8 @@ def statement_line(invoice: DomainInvoice, debtor, *, today: date, notice: date 
         "ledger_open_amount": f"{invoice.open_amount:.2f}",
         "interest_until": until.isoformat(),
         "formal_notice_on": notice.isoformat() if notice else None,
+        # Kept so that a later export computes the interest again at the same rate.
+        "contractual_rate": str(contractual_rate) if contractual_rate is not None else None,
         "limitation_ends_on": limitation_ends_on.isoformat() if limitation_ends_on else None,
         "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(),
                      "days": p.days, "year_days": p.year_days, "rate": str(p.rate),

@@ -119,3 +119,79 @@ def event_label(code: str, language: str = "fr") -> str:
         return EventKind(code).label(language)
     except ValueError:
         return code
+
+
+# --- what happened to a queued claim ------------------------------------------------------
+
+# The events that change what a dossier's claim is, or whether it can be pursued, once
+# queued: the dossier shows them on its first page, and `litigation show` lists them.
+SINCE_QUEUEING = (
+    EventKind.DISPUTE_OPENED, EventKind.DISPUTE_CLOSED, EventKind.PROMISE_RECORDED,
+    EventKind.PLAN_AGREED, EventKind.PLAN_BROKEN, EventKind.PLAN_COMPLETED,
+    EventKind.PAYMENT_RECEIVED, EventKind.PAYMENT_REVERSED, EventKind.CREDIT_SET_OFF,
+    EventKind.DEBT_ACKNOWLEDGED, EventKind.DOSSIER_REOPENED,
+)
+_DEBTOR_WIDE = ("promise.", "plan.")
+
+
+def since_queueing(entries: list[dict], dossier_id: str, claimed: set[str],
+                   queued_on: str) -> list[dict]:
+    """The entries of the debtor's audit trail (``audit.entry_row`` rows, oldest first)
+    written after the dossier was queued that concern its claim, as plain rows.
+
+    After the dossier's own `litigation.queued` entry; for a dossier without one, after
+    the day it was queued. An invoice's event counts for the claimed invoices only, a
+    dossier's for this dossier only; promises and payment plans concern the whole debtor.
+    """
+    codes = {k.value for k in SINCE_QUEUEING}
+    mark = next((e["id"] for e in entries if e["event"] == EventKind.QUEUED.value
+                 and e["subject"] == dossier_id), None)
+    found = []
+    for e in entries:
+        if (e["id"] <= mark) if mark is not None else (e["at"][:10] <= queued_on):
+            continue
+        if e["event"] not in codes or e.get("redacted"):
+            continue
+        details = e["details"] or {}
+        if e["event"].startswith("invoice."):
+            if e["subject"] not in claimed:
+                continue
+            invoice = e["subject"]
+        elif e["event"].startswith("litigation."):
+            if e["subject"] != dossier_id:
+                continue
+            invoice = details.get("invoice")
+        elif e["event"].startswith(_DEBTOR_WIDE):
+            invoice = None
+        else:
+            continue
+        found.append({"entry": e["id"], "on": e["at"][:10], "event": e["event"],
+                      "label": event_label(e["event"]), "invoice": invoice,
+                      "details": {k: details[k] for k in _SHOWN.get(e["event"], ())
+                                  if details.get(k) is not None}})
+    return found
+
+
+# The details each of them shows (the audit trail keeps them all).
+_SHOWN = {
+    "invoice.dispute_opened": ("reason",),
+    "promise.recorded": ("until",),
+    "plan.agreed": ("invoices", "total", "instalments"),
+    "plan.broken": ("reason",), "plan.completed": ("reason",),
+    "litigation.payment_received": ("amount", "received_on"),
+    "litigation.payment_reversed": ("amount", "received_on"),
+    "invoice.credit_set_off": ("set_off", "export_date"),
+    "invoice.debt_acknowledged": ("on",),
+    "litigation.reopened": ("invoices",),
+}
+
+
+def disputed_since_queueing(rows: list[dict]) -> dict[str, dict]:
+    """Invoice -> the dispute opened after queueing and not closed since (its row)."""
+    open_: dict[str, dict] = {}
+    for row in rows:
+        if row["event"] == EventKind.DISPUTE_OPENED.value:
+            open_[row["invoice"]] = row
+        elif row["event"] == EventKind.DISPUTE_CLOSED.value:
+            open_.pop(row["invoice"], None)
+    return open_

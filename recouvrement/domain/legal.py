@@ -26,6 +26,42 @@ LimitationStatus = Literal["ok", "urgent", "prescribed"]
 _PRECISION = 50
 
 
+class Note(str):
+    """A remark of a computation. It reads as its English text (logs, the run's report);
+    ``text("fr")`` gives the French one, for what a French reader gets (the dossier)."""
+
+    fr: str
+
+    def __new__(cls, en: str, fr: str) -> "Note":
+        note = str.__new__(cls, en)
+        note.fr = fr
+        return note
+
+    def text(self, language: str = "fr") -> str:
+        return self.fr if language == "fr" else str(self)
+
+
+def note_text(note: str, language: str = "fr") -> str:
+    """A note in ``language``; a plain string (an older dossier's) stays as written."""
+    return note.text(language) if isinstance(note, Note) else note
+
+
+def _eur_fr(amount: Decimal) -> str:
+    return f"{to_cents(amount):,.2f}".replace(",", "\u202f").replace(".", ",") + "\u00a0€"
+
+
+def _day_fr(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _pct_fr(rate: Decimal) -> str:
+    return f"{Decimal(rate).normalize():f}".replace(".", ",") + "\u00a0%"
+
+
+def _half_fr(day: date) -> str:
+    return f"{'1er' if day.month <= 6 else '2d'} semestre {day.year}"
+
+
 @dataclass(frozen=True)
 class InterestPeriod:
     """Interest for the days start..end, both included, at one rate and one year length."""
@@ -141,16 +177,18 @@ def late_interest(
 
     if kind is DebtorKind.B2C:
         if formal_notice_on is None:
-            notes.append(
+            notes.append(Note(
                 "No formal notice: interest on a consumer's debt runs only from the "
-                "mise en demeure (Code civil 1231-6, 1344-1)."
-            )
+                "mise en demeure (Code civil 1231-6, 1344-1).",
+                "Pas de mise en demeure : les intérêts dus par un consommateur ne courent "
+                "qu'à compter de la mise en demeure (Code civil, art. 1231-6 et 1344-1)."))
             first = None
         else:
             if formal_notice_on < due_date:
-                notes.append(
-                    "Formal notice sent before the due date: interest counted from the due date."
-                )
+                notes.append(Note(
+                    "Formal notice sent before the due date: interest counted from the due date.",
+                    "Mise en demeure envoyée avant l'échéance : intérêts comptés à partir de "
+                    "l'échéance."))
             first = max(formal_notice_on, due_date) + timedelta(days=1)
     else:
         first = due_date + timedelta(days=1)
@@ -196,19 +234,27 @@ def late_interest(
                                           to_principal, base, payment.date_known,
                                           to_cents(excess)))
             if not payment.date_known:
-                notes.append(
+                notes.append(Note(
                     f"{to_cents(payment.amount)} EUR paid before the first export that listed "
                     f"the invoice, on a day the ledger does not know: counted on "
-                    f"{payment.on.isoformat()}, with no interest claimed on that part."
-                )
+                    f"{payment.on.isoformat()}, with no interest claimed on that part.",
+                    f"{_eur_fr(payment.amount)} réglés avant le premier export comptable qui "
+                    f"mentionne la facture, à une date que la comptabilité ne connaît pas : "
+                    f"comptés au {_day_fr(payment.on)}, sans intérêts réclamés sur cette part."))
             if excess > 0:
-                notes.append(f"Payment of {payment.on.isoformat()} exceeds the interest and "
-                             f"principal due by {to_cents(excess)} EUR.")
+                notes.append(Note(
+                    f"Payment of {payment.on.isoformat()} exceeds the interest and "
+                    f"principal due by {to_cents(excess)} EUR.",
+                    f"Le paiement du {_day_fr(payment.on)} dépasse de {_eur_fr(excess)} les "
+                    f"intérêts et le principal dus."))
         accrued += accrue(until)
         total = to_cents(unpaid + accrued)
 
     if first is not None and not periods and not imputations:
-        notes.append("No interest yet: the first day bearing interest is after the end date.")
+        notes.append(Note(
+            "No interest yet: the first day bearing interest is after the end date.",
+            "Pas encore d'intérêts : le premier jour productif d'intérêts est postérieur à la "
+            "date d'arrêté du décompte."))
     return InterestStatement(principal, first, until, tuple(periods), total, _unique(notes),
                              tuple(imputations), base if counted else None)
 
@@ -249,10 +295,11 @@ def _public_rate(kind: DebtorKind, first: date | None, rates: RateTables,
         return None
     rate, provisional = rates.late_interest_rate(kind, first)
     if provisional:
-        notes.append(
+        notes.append(Note(
             f"Rate for {half_year_label(first)} is provisional: the published figure is not "
-            f"recorded in rates.yaml yet, the last known one was used."
-        )
+            f"recorded in rates.yaml yet, the last known one was used.",
+            f"Taux du {_half_fr(first)} provisoire : le taux publié n'est pas encore "
+            f"enregistré, le dernier taux connu a été appliqué."))
     return rate, provisional
 
 
@@ -267,10 +314,11 @@ def _rate_for(
     if contractual_rate is None:
         rate, provisional = rates.late_interest_rate(kind, day)
         if provisional:
-            notes.append(
+            notes.append(Note(
                 f"Rate for {label} is provisional: the published figure is not recorded "
-                f"in rates.yaml yet, the last known one was used."
-            )
+                f"in rates.yaml yet, the last known one was used.",
+                f"Taux du {_half_fr(day)} provisoire : le taux publié n'est pas encore "
+                f"enregistré, le dernier taux connu a été appliqué."))
         return rate, provisional
     if kind is DebtorKind.B2C:
         # The L441-10 floor concerns commercial relations only.
@@ -282,16 +330,20 @@ def _rate_for(
     rate = contractual_rate
     if contractual_rate < floor:
         rate = floor
-        notes.append(
+        notes.append(Note(
             f"Contractual rate {contractual_rate} % is below the legal minimum for {label}: "
             f"{rates.contractual_rate_floor_multiple} x taux légal {legal} % = {floor} % "
-            f"applied for that half-year (Code de commerce L441-10)."
-        )
+            f"applied for that half-year (Code de commerce L441-10).",
+            f"Taux contractuel de {_pct_fr(contractual_rate)} inférieur au minimum légal du "
+            f"{_half_fr(day)} : {rates.contractual_rate_floor_multiple} × taux de l'intérêt "
+            f"légal {_pct_fr(legal)} = {_pct_fr(floor)}, appliqué pour ce semestre (Code de "
+            f"commerce, art. L441-10)."))
     if provisional:
-        notes.append(
+        notes.append(Note(
             f"The L441-10 minimum for {label} was checked against the last recorded "
-            f"taux légal ({legal} %): provisional."
-        )
+            f"taux légal ({legal} %): provisional.",
+            f"Minimum de l'article L441-10 pour le {_half_fr(day)} vérifié sur le dernier taux "
+            f"de l'intérêt légal enregistré ({_pct_fr(legal)}) : provisoire."))
     return rate, provisional
 
 
@@ -329,6 +381,29 @@ def payments_from_changes(
         payments.insert(0, Payment(due_date, unexplained, date_known=False))
     elif unexplained < 0:
         undo(-unexplained)
+    return tuple(payments)
+
+
+def payments_since_queueing(before: tuple[Payment, ...] | list[Payment],
+                            after: list[tuple[date, Decimal]]) -> tuple[Payment, ...]:
+    """An invoice's payments as a dossier is restated: those imputed when it was queued,
+    then each one the exports showed since, oldest first.
+
+    ``after``: (day, amount) as recorded against the dossier; a negative amount
+    is a payment reversed (a rejected transfer) and cancels the latest payments,
+    as in ``payments_from_changes``.
+    """
+    payments = list(before)
+    for on, amount in sorted(after, key=lambda p: p[0]):
+        if amount > 0:
+            payments.append(Payment(on, amount))
+            continue
+        value = -amount
+        while value > 0 and payments:
+            last = payments.pop()
+            if last.amount > value:
+                payments.append(Payment(last.on, last.amount - value, last.date_known))
+            value -= last.amount
     return tuple(payments)
 
 
