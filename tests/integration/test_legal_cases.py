@@ -153,14 +153,15 @@ def test_amounts_and_routes_of_every_case(cases, home, tmp_path):
 
 
 def test_the_exported_statement_shows_the_imputation_line_by_line(cases, tmp_path):
-    run("litigation", "export", cases["411TROIS"]["id"], "--out", tmp_path / "out")
+    run("litigation", "export", cases["411TROIS"]["id"], "--out", tmp_path / "out",
+        "--as-of", QUEUE.isoformat())
     [folder] = (tmp_path / "out").iterdir()
     data = json.loads((folder / "dossier.json").read_text(encoding="utf-8"))
     a = next(line for line in data["claim"]["invoices"] if line["invoice"] == "A")
     assert a["imputations"] == [{
         "on": "2025-11-05", "payment": "500.00", "interest_due": "11.98",
         "to_interest": "11.98", "to_principal": "488.02", "principal_after": "511.98",
-        "date_known": True}]
+        "date_known": True, "after_queueing": False}]
     assert [(p["start"], p["end"], p["days"], p["principal"], p["rate"], p["amount"])
             for p in a["periods"]] == [
         ("2025-10-01", "2025-11-05", 36, "1000.00", "12.15", "11.98"),
@@ -180,7 +181,8 @@ def test_the_exported_statement_shows_the_imputation_line_by_line(cases, tmp_pat
 
 
 def test_the_public_dossier_cites_the_right_articles(cases, tmp_path):
-    run("litigation", "export", cases["411MAIRIE"]["id"], "--out", tmp_path / "out")
+    run("litigation", "export", cases["411MAIRIE"]["id"], "--out", tmp_path / "out",
+        "--as-of", QUEUE.isoformat())
     [folder] = (tmp_path / "out").iterdir()
     data = json.loads((folder / "dossier.json").read_text(encoding="utf-8"))
     m1 = next(line for line in data["claim"]["invoices"] if line["invoice"] == "M1")

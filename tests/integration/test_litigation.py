@@ -92,7 +92,9 @@ def test_litigation_list_json_keeps_the_interface(across_half_years, db):
 
 def test_the_exported_statement_shows_each_period_and_its_rate(across_half_years, db, tmp_path):
     dossier_id = dossier_of(db, "411DUPONT")["id"]
-    result = run("litigation", "export", dossier_id, "--out", tmp_path / "out")
+    # Stated on the queueing day: the figures of the queue, by hand below.
+    result = run("litigation", "export", dossier_id, "--out", tmp_path / "out",
+                 "--as-of", QUEUE_DAY)
     assert result.exit_code == 0, result.output
     [folder] = (tmp_path / "out").iterdir()
     data = json.loads((folder / "dossier.json").read_text(encoding="utf-8"))
@@ -283,13 +285,19 @@ def test_payments_after_queueing_show_on_the_dossier_and_close_it_when_nothing_i
     # 1200 + 13.58 interest + 40 fee, less 500
     assert (shown["status"], shown["balance"], shown["principal_balance"]) == (
         "queued", "753.58", "700.00")
-    assert run("litigation", "export", queued, "--out", tmp_path).exit_code == 0
+    assert run("litigation", "export", queued, "--out", tmp_path,
+               "--as-of", "2026-11-05").exit_code == 0
     [folder] = tmp_path.glob("dossier-*")
     data = json.loads((folder / "dossier.json").read_text(encoding="utf-8"))
     assert data["claim"]["invoices"][0]["payments_after_queueing"] == [
         {"received_on": "2026-11-05", "amount": "500.00"}]
-    assert (data["claim"]["payments_after_queueing"], data["claim"]["balance"]) == (
-        "500.00", "753.58")
+    # Restated on 5 Nov, the payment imputed interest first (C. civ. 1343-1): 1200 x 12.15 %
+    # x 35/365 (2 Oct - 5 Nov) = 13.9808 -> 13.98 to interest, 486.02 to principal: 713.98
+    # principal, no interest left, + 40 fee = 753.98 (the queue's figure, 13.58 to 4 Nov less
+    # 500, forgot the day of 5 Nov).
+    assert (data["claim"]["payments_after_queueing"], data["claim"]["principal"],
+            data["claim"]["interest"], data["claim"]["balance"]) == (
+        "500.00", "713.98", "0.00", "753.98")
 
     day += timedelta(days=1)
     # F1 gone from the export: paid (another debtor keeps the export from being empty); an
@@ -320,7 +328,7 @@ def test_payments_after_queueing_show_on_the_dossier_and_close_it_when_nothing_i
 
 
 def test_the_dossier_holds_letters_invoices_audit_trail_and_checksums(queued, db, tmp_path):
-    result = run("litigation", "export", queued, "--out", tmp_path, "--zip")
+    result = run("litigation", "export", queued, "--out", tmp_path, "--zip", "--as-of", DAY)
     assert result.exit_code == 0, result.output
     [archive] = tmp_path.glob("*.zip")
     with zipfile.ZipFile(archive) as z:
