@@ -335,14 +335,20 @@ def _payment_order(data: dict[str, Any], kind: DebtorKind) -> dict[str, Any]:
     basis += [f"late interest: {claim['interest_basis']}", f"fixed fee: {claim['fee_basis']}"]
     basis += [f"formal notice sent on {sent} ({proof})" for sent, proof in notices]
     creditor = data["creditor"]
-    to_complete = [label for label, value in (
-        ("the creditor's postal address (RECOUVREMENT_CREDITOR_ADDRESS)", creditor["address"]),
-        ("the debtor's postal address", debtor["address"] and debtor["city"]),
-        ("the debtor's SIREN", debtor["siren"] or kind is DebtorKind.B2C)) if not value]
+    missing = [labels for labels, value in (
+        (("the creditor's postal address (RECOUVREMENT_CREDITOR_ADDRESS)",
+          "l'adresse postale du créancier"), creditor["address"]),
+        (("the debtor's postal address", "l'adresse postale du débiteur"),
+         debtor["address"] and debtor["city"]),
+        (("the debtor's SIREN", "le SIREN du débiteur"),
+         debtor["siren"] or kind is DebtorKind.B2C)) if not value]
     # No setting holds the creditor's own registration number yet.
-    to_complete.append("the creditor's SIREN and legal form")
+    missing.append(("the creditor's SIREN and legal form",
+                    "le SIREN et la forme juridique du créancier"))
+    to_complete = [en for en, _ in missing]
     return {
         "to_complete": to_complete,
+        "to_complete_fr": [fr for _, fr in missing],  # the dossier's own words
         "procedure": data["procedure"]["recommended"], "court": data["procedure"]["court"],
         "form": data["procedure"]["form"],
         "creditor": {k: data["creditor"][k] for k in ("name", "address", "email", "phone")},

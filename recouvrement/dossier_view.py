@@ -7,7 +7,7 @@ exports and are never trusted).
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -19,6 +19,17 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from recouvrement.mail.render import DEFAULT_TEMPLATES, NBSP, format_amount, format_date
 from recouvrement.domain.events import event_label
 from recouvrement.domain.rates import load_rates
+from recouvrement.dossier_words import (
+    CHAIN_PROBLEM_NAMES,
+    OUTCOME_NAMES,
+    STATUS_NAMES,
+    actor_fr,
+    channel_fr,
+    details_fr,
+    letter_proof_fr,
+    since_rows,
+    warnings_fr,
+)
 from recouvrement.pdf import PdfRenderer
 
 LEVEL_NAMES = {0: "avis de courtoisie", 1: "rappel", 2: "relance", 3: "mise en demeure"}
@@ -28,11 +39,6 @@ PROCEDURE_NAMES = {
     "refere_provision": "Référé-provision",
     "declaration_de_creance": "Déclaration de créance",
 }
-STATUS_NAMES = {"queued": "en file d'attente", "exported": "exporté",
-                "with_bailiff": "confié à un commissaire de justice",
-                "with_lawyer": "confié à un avocat", "closed": "clos"}
-OUTCOME_NAMES = {"paid": "payé", "settled": "transigé", "judgment": "jugement",
-                 "abandoned": "abandonné"}
 KIND_NAMES = {"B2B": "professionnel", "B2C": "consommateur", "PUBLIC": "personne publique"}
 
 
@@ -72,7 +78,8 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
                              "interest_due": eur(i["interest_due"]),
                              "to_interest": eur(i["to_interest"]),
                              "to_principal": eur(i["to_principal"]),
-                             "principal_after": eur(i["principal_after"])}
+                             "principal_after": eur(i["principal_after"]),
+                             "after_queueing": i.get("after_queueing", False)}
                             for i in line.get("imputations", [])],
             "interest_paid": (eur(line["interest_paid_by_imputation"])
                               if Decimal(line.get("interest_paid_by_imputation") or 0) else None),
@@ -89,6 +96,9 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
                     "status": STATUS_NAMES.get(d["status"], d["status"]),
                     "outcome": OUTCOME_NAMES.get(d["outcome"], d["outcome"] or "")},
         "generated_on": day(data["generated_on"]),
+        "as_of": day(data.get("as_of") or data["generated_on"]),
+        "since": since_rows(data.get("since_queued", [])),
+        "warnings": warnings_fr(data.get("warnings", [])),
         "creditor": data["creditor"],
         "debtor": {**data["debtor"], "kind_name": KIND_NAMES.get(data["debtor"]["kind"], ""),
                    "collective_proceedings_since": day(
@@ -101,6 +111,8 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
                   "urgent_until": day(min((i["limitation_ends_on"] for i in claim["invoices"]
                                            if i["limitation_ends_on"]), default=None)),
                   "payments": eur(claim["payments_after_queueing"]),
+                  "at_queueing": {k: eur(v) for k, v in claim.get("at_queueing", {}).items()
+                                  if k != "queued_on"},
                   "has_payments": Decimal(claim["payments_after_queueing"]) != 0,
                   "balance": eur(claim["balance"]), "interest_basis": claim["interest_basis"],
                   "fee_basis": claim["fee_basis"], "interest_after": claim["interest_after"]},
@@ -108,19 +120,23 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
                       "name": PROCEDURE_NAMES.get(data["procedure"]["recommended"],
                                                   data["procedure"]["recommended"]),
                       "ceiling": eur(load_rates().small_claims_ceiling)},
-        "request": data["payment_order_request"],
+        "request": {**data["payment_order_request"], "to_complete": data[
+            "payment_order_request"].get("to_complete_fr", [])},
         # The contacts are the letters' table; the chronology adds what else happened.
         "events": [{"date": day(i["date"]), "what": event_label(i["what"]),
-                    "proof": i["proof"], "invoices": ", ".join(i["invoices"])}
+                    "proof": _entry_proof(i["proof"]), "invoices": ", ".join(i["invoices"])}
                    for i in data["chronology"] if i["kind"] == "event"],
         "letters": [{"date": day(x["sent_on"]), "level": x["level"],
                      "level_name": LEVEL_NAMES.get(x["level"], str(x["level"])),
-                     "channel": x["channel"], "recipient": x["recipient"] or "",
+                     "channel": channel_fr(x["channel"]), "recipient": x["recipient"] or "",
                      "subject": x["subject"], "message_id": x["message_id"],
-                     "proof": x["proof"] or "aucune",
-                     "invoices": ", ".join(x["invoices"])} for x in data["letters"]],
+                     "proof": letter_proof_fr(x, n),
+                     "invoices": ", ".join(x["invoices"])}
+                    for n, x in enumerate(data["letters"], start=1)],
         "max_level": max((x["level"] for x in data["letters"]), default=None),
-        "chain": {**chain, "head_hash": chain["head_hash"] or ""},
+        "chain": {**chain, "head_hash": chain["head_hash"] or "",
+                  "problems": [{**p, "kind": CHAIN_PROBLEM_NAMES.get(p["kind"], p["kind"])}
+                               for p in chain["problems"]]},
         "algorithm": data["audit_trail"]["algorithm"],
         "audit": _audit_rows(data["audit_trail"]["entries"]),
     }
@@ -130,7 +146,7 @@ def _audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every entry; a run of the same daily decision is shown once, with how many."""
     rows: list[dict[str, Any]] = []
     for e in entries:
-        details = "[effacé]" if e["redacted"] else json.dumps(e["details"], ensure_ascii=False)
+        details = "[effacé]" if e["redacted"] else details_fr(e["details"] or {})
         last = rows[-1] if rows else None
         if (last and e["event"].startswith("decision.") and last["code"] == e["event"]
                 and last["details"] == details):
@@ -140,10 +156,18 @@ def _audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Long run ids and keys are cut here; audit_trail.json has them whole.
         rows.append({"id": e["id"], "last_id": e["id"],
                      "at": day(e["at"]), "time": e["at"][11:16], "until": day(e["at"]),
-                     "actor": _cut(e["actor"], 18), "event": event_label(e["event"]), "code": e["event"],
+                     "actor": _cut(actor_fr(e["actor"]), 22), "event": event_label(e["event"]), "code": e["event"],
                      "subject": _cut(e["subject"] or "", 20), "details": details, "count": 1,
                      "hash": e["hash"][:16]})
     return rows
+
+
+def _entry_proof(proof: str) -> str:
+    """`audit entry #12 (user:x)` as the dossier words it."""
+    match = re.match(r"audit entry #(\d+) \((.*)\)$", proof or "")
+    if not match:
+        return proof
+    return f"journal d'audit, entrée n° {match[1]} ({actor_fr(match[2])})"
 
 
 def _cut(text: str, width: int) -> str:

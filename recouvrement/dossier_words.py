@@ -1,0 +1,116 @@
+"""The dossier's French words for what the log and the outbox store as codes.
+
+Channels, proofs, actors, audit details, the events since the queueing and the
+warnings: the PDF prints these, never a code, a setting name, a file name or
+JSON. `audit_trail.json` keeps every entry exactly as stored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from recouvrement.mail.render import format_amount, format_date
+
+CHANNEL_NAMES = {"email": "courriel", "letter": "lettre recommandée", "sms": "SMS",
+                 "call": "appel téléphonique"}
+STATUS_NAMES = {"queued": "en file d'attente", "exported": "exporté",
+                "with_bailiff": "confié à un commissaire de justice",
+                "with_lawyer": "confié à un avocat", "closed": "clos"}
+OUTCOME_NAMES = {"paid": "payé", "settled": "transigé", "judgment": "jugement",
+                 "abandoned": "abandonné"}
+CHAIN_PROBLEM_NAMES = {"edited": "entrée modifiée", "deleted": "entrée supprimée",
+                       "reordered": "entrées interverties", "inserted": "entrée insérée",
+                       "forged": "signature invalide", "truncated": "fin du journal coupée"}
+# Keys of the audit entries' details, as a reader of the dossier reads them.
+DETAIL_NAMES = {
+    "amount": "montant", "balance": "solde", "changes": "modifications", "channel": "canal",
+    "debtor": "débiteur", "dossier": "dossier", "error": "erreur", "export_date": "export du",
+    "file": "fichier", "flag": "signalé", "from": "de", "grace_days": "jours de grâce",
+    "handler": "suivi par", "import": "import n°", "instalments": "échéances",
+    "interest": "intérêts", "interest_and_fees_not_recovered": "intérêts et indemnités non "
+    "recouvrés", "invoice": "facture", "invoices": "factures", "key": "clé", "kind": "type",
+    "level": "niveau", "on": "le", "open_amount": "reste dû", "outcome": "issue",
+    "principal": "principal", "procedure": "procédure", "queued_on": "mis en file le",
+    "reason": "motif", "reasons": "motifs", "received_on": "reçu le", "reference": "référence",
+    "rows": "lignes", "set_off": "montant compensé", "settled_by_absence":
+    "soldé par absence de l'export", "total": "total", "to": "à", "until": "jusqu'au",
+    "urgent": "urgent", "why": "raison", "fixed_fees": "indemnités", "due": "échéance",
+    "out": "dossier écrit", "sha256": "empreinte", "sha256sums": "empreinte des sommes de "
+    "contrôle", "note": "note", "risk_class": "classe de risque", "score": "score",
+    "last_contact": "dernier contact", "erase_after": "effacement après", "status": "état",
+    "invoice_numbers": "factures", "message_id": "Message-ID", "recipient": "destinataire",
+    "subject": "objet", "attempts": "tentatives", "id": "n°",
+}
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONEY = re.compile(r"^-?\d+\.\d{2}$")
+
+
+def channel_fr(channel: str | None) -> str:
+    return " et ".join(CHANNEL_NAMES.get(c, c) for c in (channel or "").split(",") if c)
+
+
+def actor_fr(actor: str) -> str:
+    """`flow-run:…` is the daily run, `user:…` a person who typed a command."""
+    who, _, name = actor.partition(":")
+    if who == "flow-run":
+        return f"traitement quotidien {name[:8]}"
+    if who == "user":
+        return f"utilisateur {name}"
+    return actor
+
+
+def letter_proof_fr(letter: dict[str, Any], number: int) -> str:
+    """What proves a reminder went out, named as the dossier's annex numbers it."""
+    proofs = []
+    if "email" in (letter["channel"] or "").split(",") and letter["recipient"] and letter[
+            "message_id"]:
+        proofs.append(f"courriel Message-ID {letter['message_id']}")
+    if letter["letter_file"]:
+        proofs.append(f"lettre recommandée, pièce n° {number}")
+    return " ; ".join(proofs) or "aucune"
+
+
+def value_fr(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, dict):
+        return ", ".join(f"{DETAIL_NAMES.get(k, k.replace('_', ' '))} : {value_fr(v)}"
+                         for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_fr(v) for v in value)
+    text = str(value)
+    if _ISO_DAY.match(text):
+        return format_date(date.fromisoformat(text), "fr")
+    if len(text) > 10 and _ISO_DAY.match(text[:10]) and text[10] == "T":
+        return format_date(date.fromisoformat(text[:10]), "fr")
+    if _MONEY.match(text):
+        return format_amount(Decimal(text), "EUR", "fr")
+    return STATUS_NAMES.get(text, OUTCOME_NAMES.get(text, text))
+
+
+def details_fr(details: dict[str, Any]) -> str:
+    """An audit entry's details as French `libellé : valeur` pairs."""
+    return " ; ".join(f"{DETAIL_NAMES.get(k, k.replace('_', ' '))} : {value_fr(v)}"
+                      for k, v in details.items())
+
+
+def since_rows(since: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{"date": value_fr(e["on"]), "what": e["label"], "invoice": e["invoice"] or "",
+             "details": details_fr(e["details"]), "entry": str(e["entry"])} for e in since]
+
+
+def warnings_fr(warnings: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for w in warnings:
+        if w["warning"] == "disputed":
+            since = f" depuis le {value_fr(w['since'])}" if w.get("since") else ""
+            reason = f" (motif : {w['reason']})" if w.get("reason") else ""
+            out.append(f"La facture {w['invoice']} est contestée par le débiteur{since}{reason}"
+                       " : la créance est litigieuse. Clore la contestation ou retirer cette "
+                       "facture avant tout dépôt.")
+    return out
