@@ -146,7 +146,7 @@ def _audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every entry; a run of the same daily decision is shown once, with how many."""
     rows: list[dict[str, Any]] = []
     for e in entries:
-        details = "[effacé]" if e["redacted"] else details_fr(e["details"] or {})
+        details = "[effacé]" if e["redacted"] else details_fr(e["details"] or {}, e["event"])
         last = rows[-1] if rows else None
         if (last and e["event"].startswith("decision.") and last["code"] == e["event"]
                 and last["details"] == details):

@@ -93,15 +93,30 @@ def value_fr(value: Any) -> str:
     return STATUS_NAMES.get(text, OUTCOME_NAMES.get(text, text))
 
 
-def details_fr(details: dict[str, Any]) -> str:
+# Details that hold the code's own explanations, in English in the log: the PDF points to
+# the attached trail for them (section 2 of the dossier gives the procedure's reasons).
+CODE_TEXT = ("why", "reasons", "urgent", "error")
+CODE_TEXT_BY_EVENT = {"plan.broken": ("reason",), "plan.completed": ("reason",),
+                      "decision.skipped": ("reason",), "litigation.not_ready": ("invoices",)}
+PROCEDURE_CODES = {"injonction_de_payer": "injonction de payer",
+                   "petites_creances": "petites créances", "refere_provision": "référé-provision",
+                   "declaration_de_creance": "déclaration de créance"}
+
+
+def details_fr(details: dict[str, Any], event: str | None = None) -> str:
     """An audit entry's details as French `libellé : valeur` pairs."""
-    return " ; ".join(f"{DETAIL_NAMES.get(k, k.replace('_', ' '))} : {value_fr(v)}"
-                      for k, v in details.items())
+    hidden = CODE_TEXT + CODE_TEXT_BY_EVENT.get(event or "", ())
+    pairs = [f"{DETAIL_NAMES.get(k, k.replace('_', ' '))} : "
+             f"{PROCEDURE_CODES.get(v, value_fr(v)) if isinstance(v, str) else value_fr(v)}"
+             for k, v in details.items() if k not in hidden and v not in ({}, [], None, "")]
+    if any(k in hidden and v for k, v in details.items()):
+        pairs.append("motifs détaillés : journal d'audit joint")
+    return " ; ".join(pairs)
 
 
 def since_rows(since: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"date": value_fr(e["on"]), "what": e["label"], "invoice": e["invoice"] or "",
-             "details": details_fr(e["details"]), "entry": str(e["entry"])} for e in since]
+             "details": details_fr(e["details"], e["event"]), "entry": str(e["entry"])} for e in since]
 
 
 def warnings_fr(warnings: list[dict[str, Any]]) -> list[str]:
