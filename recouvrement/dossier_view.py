@@ -156,7 +156,8 @@ def _audit_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Long run ids and keys are cut here; audit_trail.json has them whole.
         rows.append({"id": e["id"], "last_id": e["id"],
                      "at": day(e["at"]), "time": e["at"][11:16], "until": day(e["at"]),
-                     "actor": _cut(actor_fr(e["actor"]), 22), "event": event_label(e["event"]), "code": e["event"],
+                     "actor": _cut(actor_fr(e["actor"]), 22), "event": event_label(e["event"]),
+                     "code": e["event"],
                      "subject": _cut(e["subject"] or "", 20), "details": details, "count": 1,
                      "hash": e["hash"][:16]})
     return rows

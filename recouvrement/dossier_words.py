@@ -116,7 +116,8 @@ def details_fr(details: dict[str, Any], event: str | None = None) -> str:
 
 def since_rows(since: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"date": value_fr(e["on"]), "what": e["label"], "invoice": e["invoice"] or "",
-             "details": details_fr(e["details"], e["event"]), "entry": str(e["entry"])} for e in since]
+             "details": details_fr(e["details"], e["event"]), "entry": str(e["entry"])}
+            for e in since]
 
 
 def warnings_fr(warnings: list[dict[str, Any]]) -> list[str]:

@@ -115,9 +115,6 @@ def test_every_line_of_the_pdf_is_in_french(played, tmp_path):
     assert run("litigation", "export", played, "--out", tmp_path, "--as-of", AS_OF).exit_code == 0
     [folder] = tmp_path.glob("dossier-*")
     text = " ".join(pdf_text(folder))
-    import os, shutil
-    if os.environ.get("KEEP_PDF"):
-        shutil.copy(folder / "dossier.pdf", os.environ["KEEP_PDF"])
     # No setting, file name, JSON, event code or English note of the domain.
     for leak in ("RECOUVREMENT_", ".json", ".csv", "letters/", ".pdf", "{", '":',
                  "invoice.", "litigation.", "promise.", "reminder.", "decision.", "import.",
