@@ -193,3 +193,26 @@ def test_the_public_dossier_cites_the_right_articles(cases, tmp_path):
     assert {p["rate"] for p in m0["periods"]} == {"8.00"}
     assert "D2192-35" in data["claim"]["fee_basis"]
     assert "R2192-32" not in json.dumps(data, ensure_ascii=False)
+
+
+def test_a_later_export_restates_each_case_by_its_own_rule(cases, tmp_path):
+    def restated(key):
+        out = tmp_path / key.replace("/", "_")
+        run("litigation", "export", cases[key]["id"], "--out", out, "--as-of", "2025-12-31")
+        [folder] = out.iterdir()
+        return json.loads((folder / "dossier.json").read_text(encoding="utf-8"))["claim"]
+
+    # 411CONTRAT keeps the 9 % agreed, kept with its statement: 16 - 30 Jun 2025 floored at
+    # 11.13 %: 9.1479; 1 Jul - 31 Dec at 9 % (above 3 x 2.76 = 8.28): 2000 x 9 % x 184/365 =
+    # 90.7397; 99.8876 -> 99.89.
+    claim = restated("411CONTRAT")
+    assert (claim["interest"], claim["total"]) == ("99.89", "2139.89")
+    assert {p["rate"] for p in claim["invoices"][0]["periods"]} == {"11.13", "9.00"}
+    # The declared claims bear no interest after the opening (C. com. L622-28): unchanged.
+    claim = restated("411REDRESS/declared")
+    assert claim["interest"] == "4.26"
+    assert {line["interest_until"] for line in claim["invoices"]} == {"2025-10-01"}
+    # 411MAIRIE M1: one rate, 11.15 %, for the whole delay (CCP R2192-31): 21 Jun - 31 Dec,
+    # 194 days: 10000 x 11.15 % x 194/365 = 592.6301 -> 592.63.
+    m1 = next(line for line in restated("411MAIRIE")["invoices"] if line["invoice"] == "M1")
+    assert (m1["interest"], {p["rate"] for p in m1["periods"]}) == ("592.63", {"11.15"})
