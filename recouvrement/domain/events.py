@@ -165,7 +165,10 @@ def since_queueing(entries: list[dict], dossier_id: str, claimed: set[str],
             invoice = None
         else:
             continue
-        found.append({"entry": e["id"], "on": e["at"][:10], "event": e["event"],
+        # A payment or a set-off dates from the export that showed it, not from its entry.
+        on = str(details.get("received_on") or details.get("export_date") or e["at"])[:10]
+        found.append({"entry": e["id"], "on": on, "recorded_on": e["at"][:10],
+                      "event": e["event"],
                       "label": event_label(e["event"]), "invoice": invoice,
                       "details": {k: details[k] for k in _SHOWN.get(e["event"], ())
                                   if details.get(k) is not None}})
