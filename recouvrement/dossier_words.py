@@ -42,7 +42,13 @@ DETAIL_NAMES = {
     "contrôle", "note": "note", "risk_class": "classe de risque", "score": "score",
     "last_contact": "dernier contact", "erase_after": "effacement après", "status": "état",
     "invoice_numbers": "factures", "message_id": "Message-ID", "recipient": "destinataire",
-    "subject": "objet", "attempts": "tentatives", "id": "n°",
+    "subject": "objet", "attempts": "tentatives", "id": "n°", "policy": "politique de relance",
+    "advances": "niveau franchi", "contact_missing": "coordonnées manquantes",
+    "source": "source", "name": "nom", "email": "courriel", "phone": "téléphone",
+    "address": "adresse", "postcode": "code postal", "city": "ville", "country": "pays",
+    "siren": "SIREN", "language": "langue", "payment_terms_days": "délai de paiement (jours)",
+    "collective_proceedings_since": "procédure collective depuis", "blocked": "bloqué",
+    "amount_before": "montant avant", "currency": "devise", "previous": "précédent",
 }
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONEY = re.compile(r"^-?\d+\.\d{2}$")
@@ -90,14 +96,18 @@ def value_fr(value: Any) -> str:
         return format_date(date.fromisoformat(text[:10]), "fr")
     if _MONEY.match(text):
         return format_amount(Decimal(text), "EUR", "fr")
-    return STATUS_NAMES.get(text, OUTCOME_NAMES.get(text, text))
+    return STATUS_NAMES.get(text, OUTCOME_NAMES.get(text, VALUE_NAMES.get(text, text)))
 
 
 # Details that hold the code's own explanations, in English in the log: the PDF points to
 # the attached trail for them (section 2 of the dossier gives the procedure's reasons).
-CODE_TEXT = ("why", "reasons", "urgent", "error")
-CODE_TEXT_BY_EVENT = {"plan.broken": ("reason",), "plan.completed": ("reason",),
-                      "decision.skipped": ("reason",), "litigation.not_ready": ("invoices",)}
+CODE_TEXT = ("why", "reasons", "urgent", "error", "notes", "reason")
+# Where `reason` is what a person typed (a dispute's), it is shown.
+TYPED_REASON = ("invoice.dispute_opened",)
+CODE_TEXT_BY_EVENT = {"litigation.not_ready": ("invoices",)}
+# Stored values that are codes.
+VALUE_NAMES = {"high": "élevé", "medium": "moyen", "low": "faible", "default": "par défaut",
+               **CHANNEL_NAMES}
 PROCEDURE_CODES = {"injonction_de_payer": "injonction de payer",
                    "petites_creances": "petites créances", "refere_provision": "référé-provision",
                    "declaration_de_creance": "déclaration de créance"}
@@ -105,13 +115,21 @@ PROCEDURE_CODES = {"injonction_de_payer": "injonction de payer",
 
 def details_fr(details: dict[str, Any], event: str | None = None) -> str:
     """An audit entry's details as French `libellé : valeur` pairs."""
-    hidden = CODE_TEXT + CODE_TEXT_BY_EVENT.get(event or "", ())
-    pairs = [f"{DETAIL_NAMES.get(k, k.replace('_', ' '))} : "
-             f"{PROCEDURE_CODES.get(v, value_fr(v)) if isinstance(v, str) else value_fr(v)}"
+    hidden = tuple(k for k in CODE_TEXT if not (k == "reason" and event in TYPED_REASON)
+                   ) + CODE_TEXT_BY_EVENT.get(event or "", ())
+    pairs = [f"{DETAIL_NAMES.get(k, k.replace('_', ' '))} : {_value(k, v)}"
              for k, v in details.items() if k not in hidden and v not in ({}, [], None, "")]
     if any(k in hidden and v for k, v in details.items()):
         pairs.append("motifs détaillés : journal d'audit joint")
     return " ; ".join(pairs)
+
+
+def _value(key: str, value: Any) -> str:
+    if key == "channel" and isinstance(value, str):
+        return channel_fr(value)
+    if isinstance(value, str) and value in PROCEDURE_CODES:
+        return PROCEDURE_CODES[value]
+    return value_fr(value)
 
 
 def since_rows(since: list[dict[str, Any]]) -> list[dict[str, str]]:
