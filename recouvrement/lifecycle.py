@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
+from recouvrement.domain.events import EventKind
 from recouvrement.db.models import Debtor, Invoice, LitigationDossier, LitigationPayment
 from recouvrement.domain.dossier import (
     CLOSED,
@@ -114,8 +115,8 @@ def reconcile_payments(session: Session, *, today: date, actor: str, account: st
                    "amount": f"{amount:.2f}", "received_on": received_on.isoformat(),
                    "balance": f"{sum(principal.values(), Decimal(0)) - paid:.2f}"}
             found.append(row)
-            events.append(Event("litigation.payment_received" if amount > 0
-                                else "litigation.payment_reversed", holder, dossier.id, row))
+            events.append(Event(EventKind.PAYMENT_RECEIVED if amount > 0
+                                else EventKind.PAYMENT_REVERSED, holder, dossier.id, row))
         if sum(principal.values(), Decimal(0)) - paid <= 0:
             # What the claim counted beyond the ledger's principal: interest, fees, and the
             # part of earlier payments imputed to interest (C. civ. 1343-1).
@@ -153,7 +154,7 @@ def _reopen_closed_by_absence(session: Session, today: date, account: str | None
         if not back:
             continue
         status = dossier.absence_closed_from
-        events.append(_change(dossier, holder, status, today, event="litigation.reopened",
+        events.append(_change(dossier, holder, status, today, event=EventKind.DOSSIER_REOPENED,
                               why="closed as paid when its invoices went missing from an "
                                   "export; open again in a later one", invoices=back))
         dossier.outcome, dossier.closed_on, dossier.absence_closed_from = None, None, None
@@ -183,7 +184,7 @@ def mark_exported(session: Session, dossier: LitigationDossier, *, today: date, 
     """Recorded with the digest of the export's SHA256SUMS: what was handed over, provably."""
     holder = account_of(session, dossier)
     event = _change(dossier, holder, after_export(dossier.status), today, out=out,
-                    sha256sums=sha256sums, event="litigation.exported")
+                    sha256sums=sha256sums, event=EventKind.EXPORTED)
     dossier.exported_on = today
     record(session, [event], actor)
 
@@ -210,7 +211,7 @@ def close_dossier(session: Session, dossier: LitigationDossier, *, outcome: str,
 
 
 def _change(dossier: LitigationDossier, holder: str, status: str, today: date, *,
-            event: str = "litigation.status_changed", **details: Any) -> Event:
+            event: EventKind = EventKind.STATUS_CHANGED, **details: Any) -> Event:
     before = dossier.status
     dossier.status = status
     return Event(event, holder, dossier.id,

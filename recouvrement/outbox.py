@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
+from recouvrement.domain.events import EventKind
 from recouvrement.db.models import Debtor, Reminder
 
 WAITING = ("failed", "given_up")
@@ -55,7 +56,7 @@ def retry(session: Session, key: str, *, actor: str) -> dict[str, Any]:
                           "given-up reminder is tried again")
     before, attempts = row.status, row.attempts
     row.status, row.attempts = "planned", 0
-    record(session, [Event("reminder.retried", account, row.key,
+    record(session, [Event(EventKind.REMINDER_RETRIED, account, row.key,
                            {"was": before, "attempts_before": attempts,
                             "last_error": row.last_error})], actor)
     return {"key": row.key[:12], "account": account, "level": row.level, "was": before}

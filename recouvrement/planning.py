@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
+from recouvrement.domain.events import EventKind
 from recouvrement.db.models import Reminder, ReminderItem
 from recouvrement.domain.ladder import SEND, SKIP, Decision, decide
 from recouvrement.domain.legal import fee_lost_to_proceedings, fixed_recovery_fee, invoice_claim
@@ -73,18 +74,18 @@ def plan_reminders(session: Session, *, today: date, policy: Policy, creditor: C
                             run_id=run_id, templates=templates)
             if planned is not None:
                 report.planned.append(planned)
-                events.append(Event("reminder.planned", account_, planned["key"],
+                events.append(Event(EventKind.REMINDER_PLANNED, account_, planned["key"],
                                     {**details, "invoices": planned["invoices"],
                                      "advances": planned["advances"]}))
         elif decision.action == SKIP:
             report.skipped.append({"account": account_, "reason": decision.reason,
                                    "level": decision.level})
             report.reasons[decision.reason.split(":")[0]] += 1
-            events.append(Event("decision.skipped", account_, details=details))
+            events.append(Event(EventKind.SKIPPED, account_, details=details))
         else:
             report.nothing_due += 1
             report.nothing.append({"account": account_, "reason": decision.reason})
-            events.append(Event("decision.nothing_due", account_, details=details))
+            events.append(Event(EventKind.NOTHING_DUE, account_, details=details))
     record(session, events, actor)
     return report
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, current_actor, record
+from recouvrement.domain.events import EventKind
 from recouvrement.db.models import (Debtor, Invoice, LitigationDossier, PaymentPlan, Promise,
                                     Reminder, ReminderItem)
 from recouvrement.domain.legal import declaration_deadline
@@ -50,7 +51,7 @@ def set_dispute(session: Session, number: str, *, reason: str | None) -> str | N
     if invoice.disputed == opening:
         return f"{number} is {'already' if opening else 'not'} disputed"
     invoice.disputed, invoice.dispute_reason = opening, reason
-    record(session, [Event("invoice.dispute_opened" if opening else "invoice.dispute_closed",
+    record(session, [Event(EventKind.DISPUTE_OPENED if opening else EventKind.DISPUTE_CLOSED,
                            account, number, {"reason": reason} if opening else {})],
            current_actor())
     return None
@@ -76,7 +77,7 @@ def acknowledge(session: Session, number: str, on: date, *, today: date) -> str 
         return f"{number} was issued on {invoice.issue_date.isoformat()}, after {on.isoformat()}"
     invoice.acknowledged_on = max(on, invoice.acknowledged_on or on)
     account = session.scalar(select(Debtor.account).where(Debtor.id == invoice.debtor_id))
-    record(session, [Event("invoice.debt_acknowledged", account, number, {"on": on})],
+    record(session, [Event(EventKind.DEBT_ACKNOWLEDGED, account, number, {"on": on})],
            current_actor())
     return None
 
@@ -112,7 +113,7 @@ def add_promise(session: Session, account: str, until: date, *, today: date) -> 
     actor = current_actor()
     session.add(Promise(debtor_id=debtor.id, until=until, created_at=datetime.now(timezone.utc),
                         created_by=actor))
-    record(session, [Event("promise.recorded", account, details={"until": until})], actor)
+    record(session, [Event(EventKind.PROMISE_RECORDED, account, details={"until": until})], actor)
     return None
 
 
@@ -141,7 +142,7 @@ def add_plan(session: Session, account: str, *, instalments: int, first: date, e
         created_by=actor)
     session.add(plan)
     session.flush()
-    record(session, [Event("plan.agreed", account, f"plan:{plan.id}",
+    record(session, [Event(EventKind.PLAN_AGREED, account, f"plan:{plan.id}",
                            {"invoices": plan.invoice_numbers, "total": total,
                             "instalments": plan.instalments, "grace_days": grace_days})], actor)
     return None, schedule

@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import PURGE_EVENT, PURGED_NAME, Event, id_ranges, record, redact
+from recouvrement.domain.events import EventKind
 from recouvrement.db.models import (
     AuditEntry,
     Debtor,
@@ -175,7 +176,7 @@ def _reactivate(session: Session, report: RetentionReport) -> list[Event]:
                 setattr(debtor, name, archive.data.get(name))
         session.delete(archive)
         report.reactivated.append(debtor.account)
-        events.append(Event("retention.reactivated", debtor.account))
+        events.append(Event(EventKind.REACTIVATED, debtor.account))
     session.flush()
     return events
 
@@ -201,7 +202,7 @@ def _archive(session: Session, today: date, active_years: int,
         debtor.name = ARCHIVED_NAME
         report.archived.append({"account": debtor.account, "last_contact": last.isoformat(),
                                 "purge_after": until.isoformat()})
-        events.append(Event("retention.archived", debtor.account,
+        events.append(Event(EventKind.ARCHIVED, debtor.account,
                             details={"last_contact": last, "erase_after": until}))
     session.flush()
     return events

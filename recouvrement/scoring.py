@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
+from recouvrement.domain.events import EventKind
 from recouvrement.db.models import Debtor, Invoice, Reminder
 from recouvrement.domain.risk import score_debtors
 from recouvrement.shards import Shard, narrow
@@ -53,7 +54,7 @@ def score_ledger(session: Session, *, today: date, actor: str,
         updates.append({"id": ids[s.account], "risk_score": s.score, "risk_class": s.risk_class,
                         "risk_factors": s.factors})
         if before.get(s.account) != s.risk_class:
-            events.append(Event("risk.class_changed", s.account,
+            events.append(Event(EventKind.RISK_CLASS_CHANGED, s.account,
                                 details={"from": before.get(s.account), "to": s.risk_class,
                                          "score": s.score}))
     updates.sort(key=lambda u: u["id"])  # row locks in id order, as planning takes them

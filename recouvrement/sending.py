@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
+from recouvrement.domain.events import EventKind
 from recouvrement.db import Database
 from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
 from recouvrement.mail.mailer import (Mailer, PermanentSendError, RelayRefused, SendError,
@@ -304,7 +305,7 @@ def _release_dead_claims(db: Database, cutoff: datetime, is_dead: Callable[[str]
         session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_([r.id for r in rows]),
                                               _OUTBOX.c.status == "sending")
                         .values(claimed_at=_EPOCH))
-        record(session, [Event("reminder.claim_released", r.account, r.key,
+        record(session, [Event(EventKind.REMINDER_CLAIM_RELEASED, r.account, r.key,
                                {"claimed_by": r.claimed_by,
                                 "why": "the run sending it stopped (killed or crashed); "
                                        "sent again with the same Message-ID"})
@@ -356,7 +357,7 @@ def _give_up_exhausted(db: Database, report: SendReport, lease: timedelta, max_a
             session.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id,
                                                   _OUTBOX.c.status == row.status)
                             .values(status="given_up", last_error=error))
-            events.append(Event("reminder.given_up", row.account, row.key,
+            events.append(Event(EventKind.REMINDER_GIVEN_UP, row.account, row.key,
                                 {"error": error, "attempts": row.attempts}))
             report.failed.append({"account": row.account, "level": row.level,
                                   "invoices": row.invoice_numbers, "key": row.key,
@@ -490,7 +491,7 @@ class _Claims:
             if stale:
                 session.execute(_SETTLE, {"reminder_id": reminder_id, "status": "cancelled"})
                 row.status = "cancelled"
-                events.append(Event("reminder.cancelled", account, row.key, {"why": stale}))
+                events.append(Event(EventKind.REMINDER_CANCELLED, account, row.key, {"why": stale}))
             # Last, so that the log's lock is held for as short a time as can be.
             record(session, events, self.actor)
         self._outcome = None

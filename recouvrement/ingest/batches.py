@@ -12,6 +12,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
+from recouvrement.domain.events import EventKind
 from recouvrement.db.models import ImportBatch, QuarantinedRow
 from recouvrement.domain.reconciliation import Control
 from recouvrement.ingest.columns import LINE, SHAPE
@@ -90,16 +91,16 @@ def record_batch(session: Session, item: Checked, report: IngestReport, actor: s
                                "raw": r["raw"]} for r in rows)
     events = []
     if item.confirmed_despite:
-        events.append(Event("import.file_confirmed", subject=name[:200],
+        events.append(Event(EventKind.FILE_CONFIRMED, subject=name[:200],
                             details={"sha256": item.export.sha256,
                                      "held_for": item.confirmed_despite}))
-    events.append(Event("import.file_loaded", subject=name[:200],
+    events.append(Event(EventKind.FILE_LOADED, subject=name[:200],
                         details={"sha256": item.export.sha256, "kind": kind, "rows": item.rows,
                                  "loaded": item.loaded, "quarantined": len(item.quarantined),
                                  "ignored": item.ignored, "export_date": item.export_date,
                                  "profile": attrs.get("profile"), "sheet": attrs.get("sheet"),
                                  "control": summary["control"]}))
-    events += [Event("import.row_quarantined", _account(r["raw"]),
+    events += [Event(EventKind.ROW_QUARANTINED, _account(r["raw"]),
                      f"{name}:{r['line_number']}"[:200], {"reasons": r["reasons"]}) for r in rows]
     record(session, events, actor)
 
@@ -132,11 +133,11 @@ def record_held(session: Session, item: Checked, reasons: list[str], report: Ing
                         "control": summary["control"], "confirm": confirm})
     report.quarantined.extend({"file": name, "line": r["line_number"], "reasons": r["reasons"],
                                "raw": r["raw"]} for r in rows)
-    events = [Event("import.file_held", subject=name[:200],
+    events = [Event(EventKind.FILE_HELD, subject=name[:200],
                     details={"sha256": item.export.sha256, "kind": item.export.kind,
                              "export_date": item.export_date, "reasons": reasons,
                              "control": summary["control"], "first_time": batch_id is None})]
-    events += [Event("import.row_quarantined", _account(r["raw"]),
+    events += [Event(EventKind.ROW_QUARANTINED, _account(r["raw"]),
                      f"{name}:{r['line_number']}"[:200], {"reasons": r["reasons"]}) for r in rows]
     record(session, events, actor)
 

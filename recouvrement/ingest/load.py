@@ -23,6 +23,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
+from recouvrement.domain.events import EventKind
 from recouvrement.domain.dossier import CLOSED
 from recouvrement.db.models import (
     Debtor,
@@ -338,7 +339,7 @@ def _create_fec_debtors(session: Session, new: pd.DataFrame, report: IngestRepor
     report.debtors_created += len(rows)
     report.debtors_without_contact.extend(new["account"])
     session.flush()
-    record(session, [Event("debtor.created", r["account"],
+    record(session, [Event(EventKind.DEBTOR_CREATED, r["account"],
                            details={"source": "FEC CompAuxLib", "contact_missing": True,
                                     "kind": "B2B (assumed)", "payment_terms_days": 30})
                      for r in rows], actor)
@@ -356,7 +357,7 @@ def _upsert_debtors(session: Session, good: pd.DataFrame, fields: list[str],
         if debtor is None:
             values = {f: _clean(getattr(row, f)) for f in DEBTOR_FIELDS}
             new_rows.append({"account": row.account, **values, "updated_at": now})
-            events.append(Event("debtor.created", row.account))
+            events.append(Event(EventKind.DEBTOR_CREATED, row.account))
             continue
         values = {f: _clean(getattr(row, f)) for f in fields}
         if debtor.contact_missing:  # a customers file now completes a debtor seen in a FEC
@@ -366,7 +367,8 @@ def _upsert_debtors(session: Session, good: pd.DataFrame, fields: list[str],
             for f, (_old, new) in changes.items():
                 setattr(debtor, f, new)
             debtor.updated_at = now
-            events.append(Event("debtor.updated", row.account, details={"changes": changes}))
+            events.append(Event(EventKind.DEBTOR_UPDATED, row.account,
+                                details={"changes": changes}))
             report.debtors_updated += 1
     for start in range(0, len(new_rows), CHUNK):
         session.execute(insert(Debtor), new_rows[start:start + CHUNK])
@@ -426,7 +428,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                 "settled_how": "export" if status == "settled" else None,
             })
             if row.invoice_number in set_off:
-                events.append(Event("invoice.credit_set_off", row.account, row.invoice_number,
+                events.append(Event(EventKind.CREDIT_SET_OFF, row.account, row.invoice_number,
                                     {"set_off": set_off[row.invoice_number],
                                      "open_amount": row.open_amount, "export_date": export_date}))
             continue
@@ -435,19 +437,19 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
         change = {"id": old.id, "last_seen_on": export_date}
         if debtor_ids[row.account] != old.debtor_id:
             change["debtor_id"] = debtor_ids[row.account]
-            events.append(Event("invoice.debtor_changed", row.account, row.invoice_number,
+            events.append(Event(EventKind.DEBTOR_CHANGED, row.account, row.invoice_number,
                                 {"from": accounts.get(old.debtor_id), "to": row.account,
                                  "export_date": export_date}))
         if row.currency != old.currency:  # recorded as exported, never converted
             change["currency"] = row.currency
-            events.append(Event("invoice.currency_changed", row.account, row.invoice_number,
+            events.append(Event(EventKind.CURRENCY_CHANGED, row.account, row.invoice_number,
                                 {"from": old.currency, "to": row.currency,
                                  "export_date": export_date}))
         if row.document_type != old.document_type:
             change["document_type"] = row.document_type
         if row.amount != old.amount:
             change["amount"] = row.amount
-            events.append(Event("invoice.amount_changed", row.account, row.invoice_number,
+            events.append(Event(EventKind.AMOUNT_CHANGED, row.account, row.invoice_number,
                                 {"from": old.amount, "to": row.amount, "export_date": export_date}))
         if row.due_date != old.due_date:
             change["due_date"] = row.due_date
@@ -461,7 +463,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
             details = {"from": old.open_amount, "to": row.open_amount, "export_date": export_date}
             if row.invoice_number in set_off:
                 details["set_off"] = set_off[row.invoice_number]
-            events.append(Event("invoice.open_amount_changed", row.account, row.invoice_number,
+            events.append(Event(EventKind.OPEN_AMOUNT_CHANGED, row.account, row.invoice_number,
                                 details))
         if status != old.status:
             change["status"] = status
@@ -469,14 +471,14 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
             change["settled_how"] = "export" if status == "settled" else None
             if status == "settled":
                 report.invoices_settled.append(row.invoice_number)
-                events.append(Event("invoice.settled", row.account, row.invoice_number,
+                events.append(Event(EventKind.INVOICE_SETTLED, row.account, row.invoice_number,
                                     {"why": "open amount 0 in the export", "export_date": export_date}))
             elif status == "open":
                 report.invoices_reopened.append(row.invoice_number)
-                events.append(Event("invoice.reopened", row.account, row.invoice_number,
+                events.append(Event(EventKind.INVOICE_REOPENED, row.account, row.invoice_number,
                                     {"open_amount": row.open_amount, "export_date": export_date}))
             else:
-                events.append(Event("invoice.credit_open", row.account, row.invoice_number,
+                events.append(Event(EventKind.CREDIT_OPEN, row.account, row.invoice_number,
                                     {"open_amount": row.open_amount, "export_date": export_date}))
         updates.append(change)
 
@@ -496,7 +498,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                                     "dossier": old.dossier_id if old.dossier_id in in_litigation
                                     else None})
             report.invoices_settled.append(number)
-            events.append(Event("invoice.settled", accounts.get(old.debtor_id), number,
+            events.append(Event(EventKind.INVOICE_SETTLED, accounts.get(old.debtor_id), number,
                                 {"why": "absent from the export", "export_date": export_date,
                                  "open_amount_before": old.open_amount}))
 

@@ -21,10 +21,13 @@ DYNAMIC = {
 
 
 def _strings(node: ast.AST) -> list[str]:
-    """The event codes an expression can give: literals, both arms of `a if c else b`,
-    and an f-string's prefix expanded with DYNAMIC."""
+    """The event codes an expression can give: literals, `EventKind` members, both arms of
+    `a if c else b`, and an f-string's prefix expanded with DYNAMIC."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
+    if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id == "EventKind"):
+        return [EventKind[node.attr].value]  # a KeyError names a member that does not exist
     if isinstance(node, ast.IfExp):
         return _strings(node.body) + _strings(node.orelse)
     if isinstance(node, ast.JoinedStr):
