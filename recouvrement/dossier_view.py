@@ -43,6 +43,7 @@ EVENT_NAMES = {
     "litigation.not_ready": "dossier non prêt pour le contentieux",
     "litigation.hold_lifted": "dossier de nouveau examiné",
     "litigation.queued": "mis en file contentieux",
+    "litigation.joined": "facture jointe au dossier en file",
     "litigation.status_changed": "changement d'état du dossier",
     "litigation.exported": "dossier exporté",
     "litigation.payment_received": "paiement reçu après mise en file",
