@@ -97,36 +97,42 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
                   [i for i in ready if not _declared(i, debtor)]]
         dossiers = _dossiers_of(session, state.id)
         for group in (g for g in groups if g):
-            declared = _declared(group[0], debtor)
-            joined = dossier_to_join(dossiers, declared=declared)
-            before = None
-            if joined is not None:  # one claim, one dossier: the invoice joins the queued one
-                dossier = session.get(LitigationDossier, joined)
-                before = dossier_json(dossier, debtor.account)
-            else:
-                dossier = LitigationDossier(id=str(uuid.uuid4()), debtor_id=state.id,
-                                            status="queued", queued_on=today, invoice_numbers=[],
-                                            statement=[], created_at=datetime.now(timezone.utc))
-            _fill_dossier(session, dossier, state, group, own, check, today=today,
-                          creditor_is_trader=creditor_is_trader,
-                          elsewhere=claim_elsewhere(dossiers, declared=declared,
-                                                    besides=dossier.id))
-            summary = dossier_json(dossier, debtor.account)
+            summary, event = _queue(session, state, group, dossiers, own, check, today=today,
+                                    creditor_is_trader=creditor_is_trader)
             queued.append(summary)
-            urgent = {n: d.isoformat() for n, d in check.urgent.items()
-                      if n in dossier.invoice_numbers}
-            if before is None:
-                events.append(Event("litigation.queued", debtor.account, dossier.id,
-                                    {**summary, "reasons": list(dossier.reasons),
-                                     "filing": dossier.filing, "urgent": urgent}))
-            else:
-                events.append(Event("litigation.joined", debtor.account, dossier.id,
-                                    {"added": [i.number for i in group], "before": before,
-                                     "after": summary, "reasons": list(dossier.reasons),
-                                     "filing": dossier.filing, "urgent": urgent}))
+            events.append(event)
     events += _lift_stale_holds(session, visited, account, shard)
     record(session, events, actor)
     return queued
+
+
+def _queue(session: Session, state: DebtorState, group: list[DomainInvoice],
+           dossiers: list[DossierOfDebtor], policy: Policy, check: Readiness, *, today: date,
+           creditor_is_trader: bool) -> tuple[dict[str, Any], Event]:
+    """Queue the invoices in a new dossier, or in the debtor's queued one of the same kind."""
+    debtor = state.debtor
+    declared = _declared(group[0], debtor)
+    joined = dossier_to_join(dossiers, declared=declared)
+    if joined is not None:  # one claim, one dossier: the invoices join the queued one
+        dossier = session.get(LitigationDossier, joined)
+        before = dossier_json(dossier, debtor.account)
+    else:
+        dossier, before = LitigationDossier(
+            id=str(uuid.uuid4()), debtor_id=state.id, status="queued", queued_on=today,
+            invoice_numbers=[], statement=[], created_at=datetime.now(timezone.utc)), None
+    _fill_dossier(session, dossier, state, group, policy, check, today=today,
+                  creditor_is_trader=creditor_is_trader,
+                  elsewhere=claim_elsewhere(dossiers, declared=declared, besides=dossier.id))
+    summary = dossier_json(dossier, debtor.account)
+    details = {"reasons": list(dossier.reasons), "filing": dossier.filing,
+               "urgent": {n: d.isoformat() for n, d in check.urgent.items()
+                          if n in dossier.invoice_numbers}}
+    if before is None:
+        return summary, Event("litigation.queued", debtor.account, dossier.id,
+                              {**summary, **details})
+    return summary, Event("litigation.joined", debtor.account, dossier.id,
+                          {"added": [i.number for i in group], "before": before,
+                           "after": summary, **details})
 
 
 def count_not_ready(session: Session, *, account: str | None = None,
