@@ -235,3 +235,23 @@ def test_statement_totals_sum_the_lines():
              {"principal": "2600.00", "interest": "3.07"}]
     # principal 2500.00 + 2600.00 = 5100.00; interest 12.33 + 3.07 = 15.40
     assert statement_totals(lines) == (D("5100.00"), D("15.40"))
+
+
+# --- the export shows what the queue decided ------------------------------------------------
+
+
+def test_the_export_shows_the_stored_court_even_if_the_setting_changed_since():
+    from recouvrement.db.models import Debtor as DebtorRow
+    from recouvrement.db.models import LitigationDossier
+    from recouvrement.dossier import where_to_file
+
+    row = DebtorRow(kind="B2B", legal_form="SAS", trader=None, postcode="75002")
+    stored = filing("injonction_de_payer", B2B, SAS, True, "75002", on=DEC_2026).as_dict()
+    queued = LitigationDossier(procedure="injonction_de_payer", queued_on=DEC_2026,
+                               filing=stored)
+    # Queued with a trader creditor; exported after the setting says otherwise: as queued.
+    assert where_to_file(queued, row, creditor_is_trader=False) == stored
+    # A dossier queued before courts were stored: the same rule, as of its queueing day.
+    older = LitigationDossier(procedure="injonction_de_payer", queued_on=date(2024, 6, 3),
+                              filing=None)
+    assert where_to_file(older, row, creditor_is_trader=True)["court"] == TC
