@@ -36,6 +36,12 @@ from sqlalchemy.orm import Session
 
 from recouvrement.audit import check_chain, read_log
 from recouvrement.db.models import Debtor, Invoice, LitigationDossier, Reminder
+from recouvrement.domain.courts import (
+    debtor_trader_status,
+    filing,
+    load_court_rules,
+    service_months_from,
+)
 from recouvrement.domain.events import disputed_since_queueing, since_queueing
 from recouvrement.domain.legal import Payment, note_text, payments_since_queueing
 from recouvrement.domain.model import DebtorKind, to_cents
@@ -87,20 +93,34 @@ def _money(value: Decimal) -> str:
     return f"{to_cents(Decimal(value)):.2f}"
 
 
-def where_to_file(procedure: str, kind: DebtorKind, creditor_is_trader: bool) -> dict[str, str]:
-    """The court or officer, and the form, for the recommended procedure."""
-    if procedure == "injonction_de_payer":
-        if kind is DebtorKind.B2B and creditor_is_trader:
-            return {"court": "tribunal de commerce", "form": "Cerfa 12946"}
-        return {"court": "tribunal judiciaire", "form": "Cerfa 12948"}
-    return {
-        "petites_creances": {"court": "commissaire de justice (CPCE L125-1)",
-                             "form": "demande de recouvrement simplifié des petites créances"},
-        "refere_provision": {"court": "tribunal administratif (CJA R541-1)",
-                             "form": "réclamation préalable, puis requête en référé-provision"},
-        "declaration_de_creance": {"court": "mandataire judiciaire (C. com. L622-24)",
-                                   "form": "déclaration de créance"},
-    }.get(procedure, {"court": "", "form": ""})
+def where_to_file(dossier: LitigationDossier, debtor: Debtor,
+                  creditor_is_trader: bool) -> dict[str, Any]:
+    """The court or officer, the form and why: as decided when the dossier was queued.
+
+    A dossier queued before the court was stored is given it by the same rule
+    (domain/courts.py), as of its queueing day.
+    """
+    if dossier.filing:
+        return dict(dossier.filing)
+    kind = DebtorKind(debtor.kind)
+    return filing(dossier.procedure, kind,
+                  debtor_trader_status(kind, debtor.legal_form, debtor.trader),
+                  creditor_is_trader, debtor.postcode, on=dossier.queued_on).as_dict()
+
+
+def after_the_order(procedure: str, today: date) -> dict[str, Any] | None:
+    """What the creditor must do once an injonction de payer is issued (CPC 1411).
+
+    The order comes after this export, on a day not known yet: the shortest
+    service delay that can apply to it is given.
+    """
+    if procedure != "injonction_de_payer":
+        return None
+    months = service_months_from(today)
+    return {"serve_within_months": months, "source": load_court_rules().service_source,
+            "instruction": f"Have the order served by a commissaire de justice within {months} "
+                           "months of its date, or it is void (non avenue): note its date and "
+                           "last day of service as soon as the court sends it."}
 
 
 def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Creditor,
@@ -121,7 +141,8 @@ def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Cre
     letters = _letters(session, dossier)
     chain = check_chain(session)
     procedure = {"recommended": dossier.procedure, "reasons": list(dossier.reasons),
-                 **where_to_file(dossier.procedure, kind, creditor_is_trader)}
+                 **where_to_file(dossier, debtor, creditor_is_trader),
+                 "after_the_order": after_the_order(dossier.procedure, today)}
     data = {
         "format": FORMAT,
         "generated_on": today.isoformat(),
@@ -137,7 +158,8 @@ def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Cre
         "debtor": {"account": debtor.account, "name": debtor.name, "kind": kind.value,
                    "siren": debtor.siren, "address": debtor.address, "postcode": debtor.postcode,
                    "city": debtor.city, "country": debtor.country, "email": debtor.email,
-                   "phone": debtor.phone,
+                   "phone": debtor.phone, "legal_form": debtor.legal_form,
+                   "trader": debtor.trader,
                    "collective_proceedings_since": (
                        debtor.collective_proceedings_since.isoformat()
                        if debtor.collective_proceedings_since else None)},
@@ -342,6 +364,9 @@ def _payment_order(data: dict[str, Any], kind: DebtorKind) -> dict[str, Any]:
          debtor["address"] and debtor["city"]),
         (("the debtor's SIREN", "le SIREN du débiteur"),
          debtor["siren"] or kind is DebtorKind.B2C)) if not value]
+    if data["procedure"].get("to_check"):
+        missing.append((f"the court: {data['procedure']['reason']}",
+                        "la juridiction compétente, à vérifier (voir la procédure recommandée)"))
     # No setting holds the creditor's own registration number yet.
     missing.append(("the creditor's SIREN and legal form",
                     "le SIREN et la forme juridique du créancier"))
@@ -350,7 +375,8 @@ def _payment_order(data: dict[str, Any], kind: DebtorKind) -> dict[str, Any]:
         "to_complete": to_complete,
         "to_complete_fr": [fr for _, fr in missing],  # the dossier's own words
         "procedure": data["procedure"]["recommended"], "court": data["procedure"]["court"],
-        "form": data["procedure"]["form"],
+        "form": data["procedure"]["form"], "court_to_check": data["procedure"]["to_check"],
+        "after_the_order": data["procedure"]["after_the_order"],
         "creditor": {k: data["creditor"][k] for k in ("name", "address", "email", "phone")},
         "debtor": {k: debtor[k] for k in ("name", "kind", "siren", "address", "postcode", "city",
                                           "country")},

@@ -53,7 +53,8 @@ def to_domain_debtor(row: Debtor, promise_until: date | None = None) -> model.De
         language=row.language or "fr", payment_terms_days=row.payment_terms_days,
         collective_proceedings_since=row.collective_proceedings_since, blocked=row.blocked,
         risk_class=row.risk_class, promise_until=promise_until, address=row.address,
-        postcode=row.postcode, city=row.city, country=row.country)
+        postcode=row.postcode, city=row.city, country=row.country, legal_form=row.legal_form,
+        trader=row.trader)
 
 
 class UnknownDebtor(LookupError):

@@ -29,7 +29,17 @@ from recouvrement.db.models import (
     Reminder,
     ReminderItem,
 )
-from recouvrement.domain.dossier import Candidate, Identity, Readiness, check_readiness
+from recouvrement.domain.courts import debtor_trader_status, filing
+from recouvrement.domain.dossier import (
+    Candidate,
+    DossierOfDebtor,
+    Identity,
+    Readiness,
+    check_readiness,
+    claim_elsewhere,
+    dossier_to_join,
+    statement_totals,
+)
 from recouvrement.domain.ladder import due_for_litigation
 from recouvrement.domain.legal import (
     born_after_opening,
@@ -40,7 +50,7 @@ from recouvrement.domain.legal import (
     recommend_procedure,
 )
 from recouvrement.domain.model import Invoice as DomainInvoice
-from recouvrement.domain.model import to_cents
+from recouvrement.domain.model import Procedure, to_cents
 from recouvrement.domain.policy import Policy
 from recouvrement.ledger import DebtorState, debtor_ids_with_open_invoices, load_states
 from recouvrement.lifecycle import reconcile_payments
@@ -53,7 +63,9 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
     """Open a dossier for each debtor with invoices past the formal notice's deadline.
 
     A debtor in collective proceedings gets one for its overdue invoices at
-    once: no reminder may be sent, the claim must be declared instead.
+    once: no reminder may be sent, the claim must be declared instead. An
+    invoice of a debtor whose dossier of the same kind is still queued (never
+    exported) joins it: one claim, one dossier, its route chosen on the whole.
     Payments that reached dossiers already queued are recorded first.
     """
     lock(session, "litigation")
@@ -83,18 +95,44 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
         # opening (chased like any other, L622-17 I) go different ways: two dossiers.
         groups = [[i for i in ready if _declared(i, debtor)],
                   [i for i in ready if not _declared(i, debtor)]]
+        dossiers = _dossiers_of(session, state.id)
         for group in (g for g in groups if g):
-            dossier = _open_dossier(session, state, group, own, check, today=today,
+            summary, event = _queue(session, state, group, dossiers, own, check, today=today,
                                     creditor_is_trader=creditor_is_trader)
-            summary = dossier_json(dossier, debtor.account)
             queued.append(summary)
-            events.append(Event("litigation.queued", debtor.account, dossier.id,
-                                {**summary, "reasons": list(dossier.reasons),
-                                 "urgent": {n: d.isoformat() for n, d in check.urgent.items()
-                                            if n in dossier.invoice_numbers}}))
+            events.append(event)
     events += _lift_stale_holds(session, visited, account, shard)
     record(session, events, actor)
     return queued
+
+
+def _queue(session: Session, state: DebtorState, group: list[DomainInvoice],
+           dossiers: list[DossierOfDebtor], policy: Policy, check: Readiness, *, today: date,
+           creditor_is_trader: bool) -> tuple[dict[str, Any], Event]:
+    """Queue the invoices in a new dossier, or in the debtor's queued one of the same kind."""
+    debtor = state.debtor
+    declared = _declared(group[0], debtor)
+    joined = dossier_to_join(dossiers, declared=declared)
+    if joined is not None:  # one claim, one dossier: the invoices join the queued one
+        dossier = session.get(LitigationDossier, joined)
+        before = dossier_json(dossier, debtor.account)
+    else:
+        dossier, before = LitigationDossier(
+            id=str(uuid.uuid4()), debtor_id=state.id, status="queued", queued_on=today,
+            invoice_numbers=[], statement=[], created_at=datetime.now(timezone.utc)), None
+    _fill_dossier(session, dossier, state, group, policy, check, today=today,
+                  creditor_is_trader=creditor_is_trader,
+                  elsewhere=claim_elsewhere(dossiers, declared=declared, besides=dossier.id))
+    summary = dossier_json(dossier, debtor.account)
+    details = {"reasons": list(dossier.reasons), "filing": dossier.filing,
+               "urgent": {n: d.isoformat() for n, d in check.urgent.items()
+                          if n in dossier.invoice_numbers}}
+    if before is None:
+        return summary, Event("litigation.queued", debtor.account, dossier.id,
+                              {**summary, **details})
+    return summary, Event("litigation.joined", debtor.account, dossier.id,
+                          {"added": [i.number for i in group], "before": before,
+                           "after": summary, **details})
 
 
 def count_not_ready(session: Session, *, account: str | None = None,
@@ -212,52 +250,75 @@ def statement_line(invoice: DomainInvoice, debtor, *, today: date, notice: date 
         "notes": list(claim.notes)}
 
 
-def _open_dossier(session: Session, state: DebtorState, ready: list[DomainInvoice],
-                  policy: Policy, check: Readiness, *, today: date,
-                  creditor_is_trader: bool) -> LitigationDossier:
+def _dossiers_of(session: Session, debtor_id: int) -> list[DossierOfDebtor]:
+    rows = session.scalars(select(LitigationDossier)
+                           .where(LitigationDossier.debtor_id == debtor_id)
+                           .order_by(LitigationDossier.queued_on, LitigationDossier.created_at))
+    return [DossierOfDebtor(d.id, d.status, d.exported_on,
+                            d.procedure == Procedure.DECLARATION_DE_CREANCE.value,
+                            d.principal + d.interest) for d in rows]
+
+
+def _fill_dossier(session: Session, dossier: LitigationDossier, state: DebtorState,
+                  ready: list[DomainInvoice], policy: Policy, check: Readiness, *, today: date,
+                  creditor_is_trader: bool,
+                  elsewhere: tuple[Decimal, tuple[str, ...]]) -> None:
+    """Add ``ready`` to the dossier's statement; totals, route and court on the whole claim.
+
+    The lines already there keep the figures of the day they were queued (the
+    payments seen since are recorded beside them, never counted twice).
+    """
     debtor = state.debtor
-    statement, principal, interest = [], Decimal(0), Decimal(0)
-    for invoice in ready:
-        line = statement_line(invoice, debtor, today=today,
-                              notice=invoice.sent_levels.get(policy.last_level),
-                              contractual_rate=policy.contractual_rate_for(debtor),
-                              limitation_ends_on=check.urgent.get(invoice.number))
-        principal += Decimal(line["principal"])
-        interest += Decimal(line["interest"])
-        statement.append(line)
+    statement = list(dossier.statement) + [
+        statement_line(invoice, debtor, today=today,
+                       notice=invoice.sent_levels.get(policy.last_level),
+                       contractual_rate=policy.contractual_rate_for(debtor),
+                       limitation_ends_on=check.urgent.get(invoice.number))
+        for invoice in ready]
+    principal, interest = (to_cents(v) for v in statement_totals(statement))
     since = debtor.collective_proceedings_since
     # L441-10 II: the 40 EUR is lost only where the opening prevented payment at the due date.
     fees = fixed_recovery_fee(debtor.kind, sum(
-        1 for i in ready if not fee_lost_to_proceedings(i.due_date, i.issue_date, since)),
+        1 for line in statement if not fee_lost_to_proceedings(
+            date.fromisoformat(line["due_date"]), date.fromisoformat(line["issue_date"]), since)),
         collective_proceedings=False)
-    total = to_cents(principal) + to_cents(interest) + fees
-    urgent_until = min((check.urgent[i.number] for i in ready if i.number in check.urgent),
-                       default=None)
+    urgent_on = {line["invoice"]: date.fromisoformat(line["limitation_ends_on"])
+                 for line in statement if line.get("limitation_ends_on")}
+    others, other_ids = elsewhere
+    declared = any(_declared(i, debtor) for i in ready)
     procedure, reasons = recommend_procedure(
-        debtor, to_cents(principal) + to_cents(interest), creditor_is_trader=creditor_is_trader,
-        prescribed_after=urgent_until,
-        born_after_opening=bool(ready) and not any(_declared(i, debtor) for i in ready))
+        debtor, principal + interest + others, creditor_is_trader=creditor_is_trader,
+        prescribed_after=min(urgent_on.values(), default=None),
+        born_after_opening=not declared, on=today)
+    if other_ids:
+        reasons = (f"The debtor's other dossier(s) {', '.join(i[:8] for i in other_ids)}, "
+                   f"still open, claim {to_cents(others)} EUR in principal and interest: "
+                   f"with this one's {principal + interest} EUR the route is chosen on the "
+                   "whole claim, never on its parts (CPCE R125-1).",) + reasons
+    by_number = {i.number: i for i in state.invoices}
     urgent = []
-    for invoice in sorted(ready, key=lambda i: i.number):
-        if invoice.number not in check.urgent:
-            continue
-        urgent.append(f"URGENT: {invoice.number} is prescribed after "
-                      f"{check.urgent[invoice.number].isoformat()}: file before that day")
-        earlier = earliest_limitation_note(debtor.kind,
-                                           invoice.limitation_start or invoice.due_date,
-                                           invoice.limitation_earliest, today)
+    for number in sorted(urgent_on):
+        urgent.append(f"URGENT: {number} is prescribed after {urgent_on[number].isoformat()}: "
+                      "file before that day")
+        invoice = by_number.get(number)
+        earlier = invoice and earliest_limitation_note(
+            debtor.kind, invoice.limitation_start or invoice.due_date,
+            invoice.limitation_earliest, today)
         if earlier:
             urgent[-1] += f" ({earlier})"
-    dossier = LitigationDossier(
-        id=str(uuid.uuid4()), debtor_id=state.id, status="queued", queued_on=today,
-        invoice_numbers=[i.number for i in ready], principal=to_cents(principal),
-        interest=to_cents(interest), fixed_fees=fees, total=total, procedure=procedure.value,
-        reasons=urgent + list(reasons), statement=statement, created_at=datetime.now(timezone.utc))
+    where = filing(procedure.value, debtor.kind,
+                   debtor_trader_status(debtor.kind, debtor.legal_form, debtor.trader),
+                   creditor_is_trader, debtor.postcode, on=today)
+    dossier.invoice_numbers = [line["invoice"] for line in statement]
+    dossier.statement = statement
+    dossier.principal, dossier.interest, dossier.fixed_fees = principal, interest, fees
+    dossier.total = principal + interest + fees
+    dossier.procedure, dossier.reasons = procedure.value, urgent + list(reasons)
+    dossier.filing = where.as_dict()
     session.add(dossier)
     session.flush()
     session.execute(update(Invoice).where(Invoice.id.in_(
         [state.invoice_ids[i.number] for i in ready])).values(dossier_id=dossier.id))
-    return dossier
 
 
 def _set_hold(session: Session, state: DebtorState, hold: LitigationHold | None,

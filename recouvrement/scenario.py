@@ -22,7 +22,7 @@ import pandas as pd
 CUSTOMER_COLUMNS = [
     "account", "name", "email", "phone", "kind", "siren", "language",
     "address", "postcode", "city", "country", "payment_terms_days",
-    "collective_proceedings_since", "blocked",
+    "collective_proceedings_since", "blocked", "legal_form",
 ]
 INVOICE_COLUMNS = [
     "invoice_number", "account", "issue_date", "due_date", "amount",
@@ -226,6 +226,8 @@ def _debtors(rng: np.random.Generator, n: int) -> pd.DataFrame:
     frame["payment_terms_days"] = terms
     frame["collective_proceedings_since"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
     frame["blocked"] = "no"
+    # The form the name shows: a commercial company is a trader (the court of its claims).
+    frame["legal_form"] = [FORMS[form[i]] if kind[i] == "B2B" else None for i in range(n)]
     frame["behaviour"] = behaviour
     return frame
 

@@ -10,7 +10,7 @@ from typing import Callable
 
 CUSTOMER_HEADER = ["account", "name", "email", "phone", "kind", "siren", "language", "address",
                    "postcode", "city", "country", "payment_terms_days", "blocked",
-                   "collective_proceedings_since"]
+                   "collective_proceedings_since", "legal_form", "trader"]
 INVOICE_HEADER = ["invoice_number", "account", "issue_date", "due_date", "amount", "open_amount",
                   "currency", "export_date"]
 
@@ -20,6 +20,8 @@ def customer(account: str, **kw) -> dict:
            "email": f"compta@{account[3:].lower()}.example.com", "phone": "0102030405",
            "kind": "B2B", "siren": "732829320", "language": "fr", "address": "1 rue de la Paix",
            "postcode": "75002", "city": "Paris", "country": "FR", "payment_terms_days": "30"}
+    if kw.get("kind", "B2B") == "B2B":
+        row["legal_form"] = "SARL"  # as the name says: a trader, whose court is commercial
     row.update(kw)
     return row
 

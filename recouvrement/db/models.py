@@ -114,6 +114,9 @@ class Debtor(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Migration 0002: known only from a FEC's CompAuxLib, no contact details yet.
     contact_missing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Migration 0011: what the court's jurisdiction turns on (domain/courts.py).
+    legal_form: Mapped[str | None] = mapped_column(String(60))
+    trader: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Invoice(Base):
@@ -227,6 +230,9 @@ class LitigationDossier(Base):
     # Migration 0007: closed as paid because an invoice went missing from the
     # exports: the status it had then, to go back to if the invoice reappears unpaid.
     absence_closed_from: Mapped[str | None] = mapped_column(String(20))
+    # Migration 0011: where to file (court, form, reason, to_check), decided at
+    # queueing by domain/courts.py and shown as is by the export.
+    filing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class LitigationPayment(Base):

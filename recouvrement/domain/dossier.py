@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from recouvrement.domain.legal import limitation_date, limitation_status
 from recouvrement.domain.model import DebtorKind
@@ -164,3 +165,46 @@ def check_readiness(who: Identity, candidates: list[Candidate], *, today: date,
         ready = []
         urgent = {}
     return Readiness(tuple(ready), held, tuple(debtor_reasons), urgent)
+
+
+# --- one claim, one dossier ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DossierOfDebtor:
+    """A dossier of the debtor, as far as joining and the small-claims ceiling care."""
+
+    id: str
+    status: str
+    exported_on: date | None
+    declared: bool  # claims declared in collective proceedings, or chased
+    principal_and_interest: Decimal
+
+
+def dossier_to_join(dossiers: list[DossierOfDebtor], *, declared: bool) -> str | None:
+    """The dossier an invoice reaching litigation joins: of the same kind, queued and never
+    exported. The oldest, when (from older versions) there are several."""
+    for dossier in dossiers:
+        if dossier.status == QUEUED and dossier.exported_on is None \
+                and dossier.declared == declared:
+            return dossier.id
+    return None
+
+
+def claim_elsewhere(dossiers: list[DossierOfDebtor], *, declared: bool,
+                    besides: str | None = None) -> tuple[Decimal, tuple[str, ...]]:
+    """What the debtor owes in its other live dossiers of the same kind (exported, not closed).
+
+    The route is chosen on the whole claim: a claim split across dossiers is
+    never judged part by part against the small-claims ceiling (CPCE R125-1).
+    """
+    others = [d for d in dossiers if d.id != besides and d.declared == declared
+              and d.status != CLOSED]
+    return (sum((d.principal_and_interest for d in others), Decimal(0)),
+            tuple(d.id for d in others))
+
+
+def statement_totals(lines: list[dict]) -> tuple[Decimal, Decimal]:
+    """Principal and interest of a statement of claim: the sums of its lines (to the cent)."""
+    return (sum((Decimal(line["principal"]) for line in lines), Decimal(0)),
+            sum((Decimal(line["interest"]) for line in lines), Decimal(0)))

@@ -82,6 +82,8 @@ class EventKind(str, Enum):
     HOLD_LIFTED = ("litigation.hold_lifted", "dossier de nouveau examiné",
                    "dossier hold lifted")
     QUEUED = ("litigation.queued", "mis en file contentieux", "queued for litigation")
+    JOINED = ("litigation.joined", "facture jointe au dossier en file",
+              "invoice joined to the queued dossier")
     STATUS_CHANGED = ("litigation.status_changed", "changement d'état du dossier",
                       "dossier status changed")
     EXPORTED = ("litigation.exported", "dossier exporté", "dossier exported")

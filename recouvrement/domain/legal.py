@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from typing import Literal
 
+from recouvrement.domain.courts import Filing, debtor_trader_status, injonction_court
 from recouvrement.domain.model import Debtor, DebtorKind, Invoice, Procedure, to_cents
 from recouvrement.domain.rates import (
     RateTables,
@@ -464,6 +465,7 @@ def recommend_procedure(
     rates: RateTables | None = None,
     prescribed_after: date | None = None,
     born_after_opening: bool = False,
+    on: date = date.min,
 ) -> tuple[Procedure, tuple[str, ...]]:
     """The judicial route for an unpaid claim, with reasons.
 
@@ -474,7 +476,8 @@ def recommend_procedure(
     collective proceedings born after the opening judgment, chased normally.
 
     Order of DESIGN §2: collective proceedings, public debtor, small claim,
-    then injonction de payer.
+    then injonction de payer. The court named is ``injonction_filing``'s on
+    ``on`` (the tribunaux des activités économiques sit from 2025).
     """
     rates = rates or load_rates()
     amount = to_cents(principal_and_interest)
@@ -500,13 +503,7 @@ def recommend_procedure(
             "entity, then ask the administrative judge for a référé-provision "
             "(Code de justice administrative R541-1).",
         )
-    if debtor.kind is DebtorKind.B2B and creditor_is_trader:
-        court = (
-            "the tribunal de commerce, the creditor and the debtor both being traders "
-            "(Cerfa 12946)"
-        )
-    else:
-        court = "the tribunal judiciaire (Cerfa 12948)"
+    court = _court_phrase(injonction_filing(debtor, creditor_is_trader, on=on))
     ceiling = rates.small_claims_ceiling
     if amount <= ceiling and prescribed_after is not None:
         return Procedure.INJONCTION_DE_PAYER, prefix + (
@@ -533,6 +530,17 @@ def recommend_procedure(
         f"Claim of {amount} EUR in principal and interest is above {ceiling} EUR: request an "
         f"injonction de payer from {court} (CPC 1405 and following).",
     )
+
+
+def injonction_filing(debtor: Debtor, creditor_is_trader: bool, *, on: date) -> Filing:
+    """The court and form of an injonction de payer against ``debtor`` (domain/courts.py)."""
+    return injonction_court(debtor.kind, debtor_trader_status(debtor.kind, debtor.legal_form,
+                                                              debtor.trader),
+                            creditor_is_trader, debtor.postcode, on=on)
+
+
+def _court_phrase(where: Filing) -> str:
+    return f"the {where.court} ({where.form}; {where.reason})"
 
 
 def limitation_start(

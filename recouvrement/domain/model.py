@@ -45,6 +45,10 @@ class Debtor:
     postcode: str | None = None
     city: str | None = None
     country: str | None = None
+    # What the court's jurisdiction turns on (domain/courts.py): the legal form
+    # from the export, and its explicit trader yes/no when it gives one.
+    legal_form: str | None = None
+    trader: bool | None = None
 
     @property
     def in_collective_proceedings(self) -> bool:

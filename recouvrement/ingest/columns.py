@@ -5,7 +5,7 @@ from __future__ import annotations
 CUSTOMER_COLUMNS = (
     "account", "name", "email", "phone", "kind", "siren", "language", "address",
     "postcode", "city", "country", "payment_terms_days",
-    "collective_proceedings_since", "blocked",
+    "collective_proceedings_since", "blocked", "legal_form", "trader",
 )
 CUSTOMER_REQUIRED = ("account", "name", "kind")
 # document_type is optional: `invoice` (the default) or `credit_note` (avoir).
@@ -25,5 +25,5 @@ SHAPE = "_shape"  # why a row's fields do not line up with the header, if they d
 # The ledger's column sizes: a longer value is quarantined, never truncated.
 MAX_LENGTH = {
     "account": 64, "name": 300, "email": 320, "phone": 50, "siren": 20, "address": 500,
-    "postcode": 20, "city": 200, "country": 100, "invoice_number": 100,
+    "postcode": 20, "city": 200, "country": 100, "invoice_number": 100, "legal_form": 60,
 }

@@ -61,7 +61,7 @@ from recouvrement.ingest.validation import check_customers, check_invoices, expo
 
 DEBTOR_FIELDS = ("name", "email", "phone", "kind", "siren", "language", "address", "postcode",
                  "city", "country", "payment_terms_days", "collective_proceedings_since",
-                 "blocked")
+                 "blocked", "legal_form", "trader")
 CHUNK = 10_000
 AUTO = object()  # `home`: the home folder of the settings whose inbox this is
 _ORDER = {"customers": 0, "fec": 1, "invoices": 2}  # a FEC may create debtors invoices use

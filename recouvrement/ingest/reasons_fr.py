@@ -26,6 +26,7 @@ COLUMN_LABELS = {
     "country": "le pays", "payment_terms_days": "le délai de paiement",
     "collective_proceedings_since": "la date d'ouverture de la procédure collective",
     "blocked": "l'indicateur de blocage",
+    "legal_form": "la forme juridique", "trader": "l'indicateur commerçant",
     "EcritureDate": "la date d'écriture (EcritureDate)", "PieceDate": "la date de pièce (PieceDate)",
     "Debit": "le débit (Debit)", "Credit": "le crédit (Credit)", "Montant": "le montant (Montant)",
     "Sens": "le sens (Sens)", "Montantdevise": "le montant en devise (Montantdevise)",

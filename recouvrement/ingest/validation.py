@@ -221,7 +221,7 @@ def _customer_expectations() -> list:
         (gxe.ExpectColumnValuesToBeInSet(column="siren_luhn", value_set=[0]),
          "siren fails its check digit (Luhn): a typing error?"),
         *_text_expectations(("account", "name", "email", "phone", "siren", "address",
-                             "postcode", "city", "country")),
+                             "postcode", "city", "country", "legal_form")),
     ]
 
 
@@ -246,6 +246,17 @@ def normalise_siren(siren: pd.Series) -> pd.Series:
                          compact.str[:9])
 
 
+YES, NO = ("yes", "oui", "true", "1"), ("no", "non", "false", "0")
+
+
+def _yes_no(raw: pd.DataFrame, column: str, reasons: pd.Series) -> pd.Series:
+    """yes / no (oui / non, true / false, 1 / 0) as True / False, blank as None."""
+    flag = raw[column].str.strip().str.lower()
+    for index in flag.index[~flag.isin(("", *YES, *NO))]:
+        reasons[index].append(f"{column} {_shown(raw.at[index, column])} is not yes or no")
+    return flag.map(lambda v: True if v in YES else False if v in NO else None).astype(object)
+
+
 def check_customers(raw: pd.DataFrame, results: list | None = None) -> Checked:
     reasons = _new_reasons(raw)
     typed = pd.DataFrame({LINE: raw[LINE]})
@@ -262,11 +273,10 @@ def check_customers(raw: pd.DataFrame, results: list | None = None) -> Checked:
     since = parse_dates(raw["collective_proceedings_since"])
     _typed_column(raw, "collective_proceedings_since", since, reasons, "a date")
     typed["collective_proceedings_since"] = since.dt.date
-    blocked = raw["blocked"].str.lower()
-    unknown_flag = ~blocked.isin(["", "yes", "no", "oui", "non", "true", "false", "1", "0"])
-    for index in blocked.index[unknown_flag]:
-        reasons[index].append(f"blocked {_shown(raw.at[index, 'blocked'])} is not yes or no")
-    typed["blocked"] = blocked.isin(["yes", "oui", "true", "1"])
+    typed["blocked"] = _yes_no(raw, "blocked", reasons).fillna(False).astype(bool)
+    typed["legal_form"] = _blank_to_null(raw["legal_form"])
+    # Blank: the export does not say; the legal form decides (domain/courts.py).
+    typed["trader"] = _yes_no(raw, "trader", reasons)
 
     failures = run_expectations("customers", _customer_expectations, typed, results=results)
     _merge(reasons, typed, failures)

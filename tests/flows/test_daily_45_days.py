@@ -79,10 +79,14 @@ EXPECTED_LITIGATION = [
     {"debtor": "411DUPONT", "invoices": ["F-D1"], "principal": "1200.00", "interest": "13.58",
      "fixed_fees": "40.00", "total": "1253.58", "procedure": "petites_creances",
      "queued_on": "2026-11-04"},
-    # 3000 × 12.15 % × 34/365 = 33.9534
-    {"debtor": "411LEGRAND", "invoices": ["F-L1"], "principal": "3000.00", "interest": "33.95",
-     "fixed_fees": "40.00", "total": "3073.95", "procedure": "petites_creances",
-     "queued_on": "2026-11-04"},
+    # One claim, one dossier: F-L1 is queued on 4 Nov, 3000 × 12.15 % × 34/365 = 33.9534,
+    # and F-L2 joins it on 11 Nov while it is still queued, 7000 × 12.15 % × 37/365
+    # (6 Oct..11 Nov) = 86.2151. The whole claim: 3000 + 7000 = 10000.00, interest
+    # 33.95 + 86.22 = 120.17, 2 × 40 fees: 10200.17; F-L1 is no longer a 3073.95 small claim
+    # beside a 7126.22 injonction de payer.
+    {"debtor": "411LEGRAND", "invoices": ["F-L1", "F-L2"], "principal": "10000.00",
+     "interest": "120.17", "fixed_fees": "80.00", "total": "10200.17",
+     "procedure": "injonction_de_payer", "queued_on": "2026-11-04"},
     # 500 × 2.62 % × 9/365 (28 Oct..5 Nov, from the formal notice) = 0.3230
     {"debtor": "411PETIT", "invoices": ["F-P1"], "principal": "500.00", "interest": "0.32",
      "fixed_fees": "0.00", "total": "500.32", "procedure": "petites_creances",
@@ -91,10 +95,6 @@ EXPECTED_LITIGATION = [
     {"debtor": "411MUET", "invoices": ["F-N1"], "principal": "300.00", "interest": "3.40",
      "fixed_fees": "40.00", "total": "343.40", "procedure": "petites_creances",
      "queued_on": "2026-11-04"},
-    # 7000 × 12.15 % × 37/365 (6 Oct..11 Nov) = 86.2151
-    {"debtor": "411LEGRAND", "invoices": ["F-L2"], "principal": "7000.00", "interest": "86.22",
-     "fixed_fees": "40.00", "total": "7126.22", "procedure": "injonction_de_payer",
-     "queued_on": "2026-11-11"},
 ]
 
 

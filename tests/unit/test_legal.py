@@ -190,7 +190,10 @@ IN_PROCEEDINGS = date(2026, 3, 2)
 
 
 def debtor(kind=B2B, since=None) -> Debtor:
-    return Debtor(account="411DUP", name="Dupont", kind=kind, collective_proceedings_since=since)
+    # A B2B debtor here is a commercial company (SAS, a trader by its form): the court
+    # for a debtor whose form does not say is tested in test_courts.py.
+    return Debtor(account="411DUP", name="Dupont", kind=kind, collective_proceedings_since=since,
+                  legal_form="SAS")
 
 
 @pytest.mark.parametrize(

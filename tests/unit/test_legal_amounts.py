@@ -185,7 +185,10 @@ def test_payments_from_the_open_amount_history(amount, open_amount, changes, exp
 
 
 def who(kind=B2B, since=None) -> Debtor:
-    return Debtor(account="411DUP", name="Dupont", kind=kind, collective_proceedings_since=since)
+    # A B2B debtor here is a commercial company (SAS, a trader by its form): the court
+    # for a debtor whose form does not say is tested in test_courts.py.
+    return Debtor(account="411DUP", name="Dupont", kind=kind, collective_proceedings_since=since,
+                  legal_form="SAS")
 
 
 @pytest.mark.parametrize("kind, amount, urgent, procedure, mentions", [

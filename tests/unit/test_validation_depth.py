@@ -128,6 +128,7 @@ CUSTOMER_CASES = {
     "postcode is longer than 20 characters": {"postcode": "7" * 21},
     "city is longer than 200 characters": {"city": "c" * 201},
     "country is longer than 100 characters": {"country": "c" * 101},
+    "legal_form is longer than 60 characters": {"legal_form": "S" * 61},
     "name starts like a spreadsheet formula (= + - @)": {"name": "=1+1"},
     "name contains HTML markup": {"name": "Dupont <b>SA</b>"},
     "address starts like a spreadsheet formula (= + - @)": {"address": "@SUM(A1)"},
@@ -141,7 +142,7 @@ CUSTOMER_CASES = {
                              ("email", "compta@dupont.example.com\u2028"), ("phone", "01\t02"),
                              ("siren", "732829320\x81"), ("address", "1 rue\x0bde la Paix"),
                              ("postcode", "75002\n"), ("city", "Par\x85is"),
-                             ("country", "F\u2029R"))},
+                             ("country", "F\u2029R"), ("legal_form", "SAS\n"))},
 }
 
 
@@ -187,3 +188,21 @@ def test_an_expectation_that_cannot_be_evaluated_stops_the_run():
 ])
 def test_an_exception_is_found_wherever_gx_puts_it(info, problem):
     assert _raised(info) == problem
+
+
+@pytest.mark.parametrize("given, stored", [
+    ("", None), ("yes", True), ("Oui", True), ("1", True), ("no", False), ("NON", False),
+    ("false", False),
+])
+def test_the_trader_column_is_yes_no_or_blank(given, stored):
+    checked = check_customers(frame([{**CUSTOMER, "trader": given, "legal_form": "SCI"}],
+                                    CUSTOMER_COLUMNS))
+    assert checked.quarantined.empty
+    assert checked.good["trader"].iloc[0] is stored
+    assert checked.good["legal_form"].iloc[0] == "SCI"
+
+
+def test_a_trader_value_that_is_not_yes_or_no_is_quarantined_with_its_reason():
+    checked = check_customers(frame([{**CUSTOMER, "trader": "perhaps"}], CUSTOMER_COLUMNS))
+    assert "trader 'perhaps' is not yes or no" in reasons_of(checked)
+    assert checked.good.empty
