@@ -179,3 +179,67 @@ def true_probabilities(scenario: RiskScenario, open_invoices: pd.DataFrame,
                           "no_lit": 1 - lit / total, "soon": soon / total})
     g = frame.groupby("account")
     return pd.DataFrame({"litigation": 1 - g["no_lit"].prod(), "pays_30": g["soon"].prod()})
+
+
+def write_to_ledger(session, scenario: RiskScenario) -> None:
+    """Put the scenario into a ledger database, as the daily runs would have left it:
+    debtors, invoices (paid ones settled on their day), sent reminders with their items,
+    litigation dossiers, promises and plans, in bulk. Disputes are left out: the audit log
+    dates its entries on the day they are written, and cannot be given a past day."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import insert, select
+
+    from recouvrement.db.models import (Debtor, Invoice, LitigationDossier, PaymentPlan, Promise,
+                                        Reminder, ReminderItem)
+
+    led = scenario.ledger
+    now = datetime.now(timezone.utc)
+    session.execute(insert(Debtor), [
+        {"account": a, "name": f"Client {a}", "kind": k, "email": f"{a.lower()}@client.example.com"}
+        for a, k in zip(led.debtors["account"], led.debtors["kind"])])
+    debtor_id = dict(session.execute(select(Debtor.account, Debtor.id)).all())
+    inv = led.invoices
+    settled = inv["settled_on"].notna()
+    session.execute(insert(Invoice), [
+        {"number": n, "debtor_id": debtor_id[a], "issue_date": i.date(), "due_date": d.date(),
+         "amount": f"{amt:.2f}", "open_amount": "0.00" if s else f"{amt:.2f}",
+         "status": "settled" if s else "open", "settled_on": p.date() if s else None,
+         "settled_how": "export" if s else None}
+        for n, a, i, d, amt, s, p in zip(inv["number"], inv["account"], inv["issue_date"],
+                                         inv["due_date"], inv["amount"], settled,
+                                         inv["settled_on"])])
+    invoice_id = dict(session.execute(select(Invoice.number, Invoice.id)).all())
+    rem = led.reminders.reset_index(drop=True)
+    session.execute(insert(Reminder), [
+        {"key": f"scenario-{k}", "debtor_id": debtor_id[a], "level": int(lv),
+         "invoice_numbers": [n], "planned_on": s.date(), "message_id": f"<scenario-{k}@example>",
+         "subject": f"Relance {n}", "body_text": "", "body_html": "", "status": "sent",
+         "sent_on": s.date(), "created_at": now, "channel": "email"}
+        for k, a, n, lv, s in zip(rem.index, rem["account"], rem["number"], rem["level"],
+                                  rem["sent_on"])])
+    reminder_id = dict(session.execute(select(Reminder.key, Reminder.id)).all())
+    session.execute(insert(ReminderItem), [
+        {"reminder_id": reminder_id[f"scenario-{k}"], "invoice_id": invoice_id[n], "level": int(lv)}
+        for k, n, lv in zip(rem.index, rem["number"], rem["level"])])
+    dos = led.dossiers.reset_index(drop=True)
+    if len(dos):
+        session.execute(insert(LitigationDossier), [
+            {"id": f"scenario-{k}", "debtor_id": debtor_id[a], "status": "queued",
+             "queued_on": q.date(), "invoice_numbers": [n], "principal": "0.00",
+             "interest": "0.00", "fixed_fees": "0.00", "total": "0.00",
+             "procedure": "injonction_de_payer", "reasons": [], "statement": [], "created_at": now}
+            for k, a, n, q in zip(dos.index, dos["account"], dos["number"], dos["queued_on"])])
+    noon = lambda day: datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)  # noqa: E731
+    if len(led.promises):
+        session.execute(insert(Promise), [
+            {"debtor_id": debtor_id[a], "until": u.date(), "created_at": noon(c),
+             "created_by": "scenario"}
+            for a, c, u in zip(led.promises["account"], led.promises["created_on"],
+                               led.promises["until"])])
+    if len(led.plans):
+        session.execute(insert(PaymentPlan), [
+            {"debtor_id": debtor_id[a], "invoice_numbers": [], "total": "0.00", "instalments": [],
+             "status": st, "status_on": o.date(), "created_at": noon(c), "created_by": "scenario"}
+            for a, c, st, o in zip(led.plans["account"], led.plans["created_on"],
+                                   led.plans["status"], led.plans["status_on"])])

@@ -81,7 +81,7 @@ def score_debtors(invoices: pd.DataFrame, reminders: pd.DataFrame, accounts: lis
 RULE_WORDS = {
     "days_past_due": "oldest overdue invoice {value:.0f} days past due",
     "overdue_share": "{value:.0%} of what it owes is overdue",
-    "overdue_amount": "{value:,.0f} € overdue",
+    "overdue_amount": "{value:.0f} € overdue",
     "reminders_12m": "{value:.0f} reminder(s) sent in the last 12 months",
     "highest_level": "has been sent up to level {value:.0f} of the ladder",
 }
