@@ -50,6 +50,11 @@ def backtest(ledger: RiskLedger, cut: date, *, truth=None, cuts: int = TRAIN_CUT
     `truth`: a function (open invoices on the cut) -> frame of true chances per debtor
     (columns pays_30, litigation), for a generated scenario.
     """
+    last = ledger.last_day()
+    if last is None or cut + timedelta(days=horizon_days) > last:
+        raise ValueError(f"the ledger knows nothing after {last}: no outcome is known yet "
+                         f"{horizon_days} days after {cut} (take a cut on or before "
+                         f"{last - timedelta(days=horizon_days) if last else 'its first day'})")
     train = train_on(ledger, cut, cuts=cuts, horizon_days=horizon_days)
     if train.empty:
         raise ValueError(f"no history to learn from before {cut}: the ledger needs invoices "

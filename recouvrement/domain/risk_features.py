@@ -54,6 +54,13 @@ class RiskLedger:
     plans: pd.DataFrame
     disputes: pd.DataFrame
 
+    def last_day(self) -> date | None:
+        """The latest day any fact of the ledger is dated: nothing after it is known."""
+        days = [self.invoices["issue_date"].max(), self.invoices["settled_on"].max(),
+                self.reminders["sent_on"].max(), self.dossiers["queued_on"].max()]
+        days = [d for d in days if pd.notna(d)]
+        return max(days).date() if days else None
+
     @classmethod
     def of(cls, **frames: pd.DataFrame) -> "RiskLedger":
         """Frames with the expected columns and types; a frame not given is empty."""
