@@ -63,7 +63,12 @@ class RiskLedger:
 
     @classmethod
     def of(cls, **frames: pd.DataFrame) -> "RiskLedger":
-        """Frames with the expected columns and types; a frame not given is empty."""
+        """Frames with the expected columns and types; a frame not given is empty.
+
+        Each row also gets integer keys, made once here so that every grouping after is
+        on integers: `acc` (the debtor's position in `debtors`) and, for reminders and
+        dossiers, `iid` (the invoice's position in `invoices`; -1 if unknown).
+        """
         spec = {"debtors": DEBTOR_COLUMNS, "invoices": INVOICE_COLUMNS,
                 "reminders": REMINDER_COLUMNS, "dossiers": DOSSIER_COLUMNS,
                 "promises": PROMISE_COLUMNS, "plans": PLAN_COLUMNS, "disputes": DISPUTE_COLUMNS}
@@ -84,6 +89,14 @@ class RiskLedger:
                 else:
                     frame[column] = frame[column].astype(str)
             out[name] = frame.reset_index(drop=True)
+        out["debtors"] = out["debtors"].drop_duplicates("account").reset_index(drop=True)
+        accounts = pd.Index(out["debtors"]["account"])
+        numbers = pd.Index(out["invoices"]["number"])
+        for name, frame in out.items():
+            frame["acc"] = accounts.get_indexer(frame["account"])
+        out["invoices"]["iid"] = np.arange(len(out["invoices"]))
+        for name in ("reminders", "dossiers"):
+            out[name]["iid"] = numbers.get_indexer(out[name]["number"])
         return cls(**out)
 
 
@@ -98,19 +111,23 @@ def invoice_outcomes(ledger: RiskLedger, as_of: date) -> pd.DataFrame:
     """
     day = pd.Timestamp(as_of)
     inv = ledger.invoices[ledger.invoices["issue_date"] <= day].copy()
-    queued = (ledger.dossiers[ledger.dossiers["queued_on"] <= day]
-              .groupby("number")["queued_on"].min())
-    inv["queued_on"] = queued.reindex(inv["number"]).to_numpy()
+    n = int(ledger.invoices["iid"].max()) + 1 if len(ledger.invoices) else 0
+    dossiers = ledger.dossiers[(ledger.dossiers["queued_on"] <= day) & (ledger.dossiers["iid"] >= 0)]
+    queued = dossiers.groupby("iid")["queued_on"].min()
+    inv["queued_on"] = queued.reindex(np.arange(n)).to_numpy()[inv["iid"].to_numpy()]
     settled = inv["settled_on"].notna() & (inv["settled_on"] <= day)
     inv["state"] = np.where(inv["queued_on"].notna(), "litigation",
                             np.where(settled, "paid", "open"))
     paid = inv["state"] == "paid"
     inv["settled_known"] = inv["settled_on"].where(paid)
     inv["days_to_pay"] = (inv["settled_known"] - inv["due_date"]).dt.days
-    sent = ledger.reminders[ledger.reminders["sent_on"] <= day]
-    sent = sent.merge(inv.loc[paid, ["number", "settled_known"]], on="number")
-    before = sent[sent["sent_on"] < sent["settled_known"]].groupby("number")["level"].max()
-    inv["paid_level"] = inv["number"].map(before).fillna(0).astype(int).where(paid, -1)
+    settled_by_iid = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    settled_by_iid[inv["iid"].to_numpy()] = inv["settled_known"].to_numpy()
+    sent = ledger.reminders[(ledger.reminders["sent_on"] <= day) & (ledger.reminders["iid"] >= 0)]
+    before = sent[sent["sent_on"].to_numpy() < settled_by_iid[sent["iid"].to_numpy()]]
+    levels = np.zeros(n, dtype=int)
+    np.maximum.at(levels, before["iid"].to_numpy(), before["level"].to_numpy())
+    inv["paid_level"] = np.where(paid, levels[inv["iid"].to_numpy()], -1)
     inv["closed_on"] = inv["settled_known"].fillna(inv["queued_on"])
     later = (inv["last_payment_on"] > day) | (inv["settled_on"] > day)
     inv["open_at"] = np.where(inv["state"] != "open", 0.0,
@@ -123,26 +140,27 @@ def history_features(ledger: RiskLedger, as_of: date,
     """One row per debtor (index `account`), from what was known on `as_of` only."""
     day = pd.Timestamp(as_of)
     inv = invoice_outcomes(ledger, as_of)
-    index = pd.Index(accounts if accounts is not None else ledger.debtors["account"].unique(),
-                     name="account")
-    out = pd.DataFrame(index=index)
+    debtors = ledger.debtors
+    index = pd.Index(accounts if accounts is not None else debtors["account"], name="account")
+    # Computed for every debtor of the ledger by its integer key `acc`, then picked.
+    out = pd.DataFrame(index=pd.RangeIndex(len(debtors)))
 
     closed = inv[inv["state"] != "open"]
     paid = closed[closed["state"] == "paid"]
-    g = closed.groupby("account")
+    g = closed.groupby("acc")
     out["n_closed"] = g.size()
-    out["n_paid_before_due"] = paid[paid["days_to_pay"] <= 0].groupby("account").size()
+    out["n_paid_before_due"] = paid[paid["days_to_pay"] <= 0].groupby("acc").size()
     for level in (1, 2, 3):
         after = paid[(paid["paid_level"] == level) & (paid["days_to_pay"] > 0)]
-        out[f"n_paid_after_l{level}"] = after.groupby("account").size()
-    out["n_litigation"] = closed[closed["state"] == "litigation"].groupby("account").size()
+        out[f"n_paid_after_l{level}"] = after.groupby("acc").size()
+    out["n_litigation"] = closed[closed["state"] == "litigation"].groupby("acc").size()
     out = out.fillna(0)
     shares = out["n_closed"].where(out["n_closed"] > 0)
     for column in ("paid_before_due", "paid_after_l1", "paid_after_l2", "paid_after_l3",
                    "litigation"):
         out[f"share_{column}"] = (out[f"n_{column}"] / shares).fillna(0.0)
 
-    days = paid.groupby("account")["days_to_pay"]
+    days = paid.groupby("acc")["days_to_pay"]
     out["dtp_mean"] = days.mean()
     out["dtp_median"] = days.median()
     out["dtp_p90"] = days.quantile(0.9)
@@ -150,44 +168,47 @@ def history_features(ledger: RiskLedger, as_of: date,
 
     # The last N closed invoices, most recent first: how many only after the formal notice
     # (level 3) or in litigation, and how late on average.
-    recent = closed.sort_values(["account", "closed_on", "number"], ascending=[True, False, True])
-    recent = recent[recent.groupby("account").cumcount() < LAST_N]
+    recent = closed.sort_values("closed_on", ascending=False, kind="stable")
+    recent = recent[recent.groupby("acc").cumcount() < LAST_N]
     hard = (recent["state"] == "litigation") | (recent["paid_level"] >= 3)
-    out["last_n"] = recent.groupby("account").size()
-    out["last_n_after_notice"] = hard.groupby(recent["account"]).sum()
-    out["last_n_dtp_mean"] = recent.groupby("account")["days_to_pay"].mean()
+    out["last_n"] = recent.groupby("acc").size()
+    out["last_n_after_notice"] = hard.groupby(recent["acc"]).sum()
+    out["last_n_dtp_mean"] = recent.groupby("acc")["days_to_pay"].mean()
 
     out["broken_promises"] = _broken_promises(ledger, inv, day)
     plans = ledger.plans[ledger.plans["created_on"] <= day]
     broken_plans = plans[(plans["status"] == "broken") & (plans["status_on"] <= day)]
-    out["plans"] = plans.groupby("account").size()
-    out["broken_plans"] = broken_plans.groupby("account").size()
-    out["disputes"] = ledger.disputes[ledger.disputes["opened_on"] <= day].groupby("account").size()
+    out["plans"] = plans.groupby("acc").size()
+    out["broken_plans"] = broken_plans.groupby("acc").size()
+    out["disputes"] = ledger.disputes[ledger.disputes["opened_on"] <= day].groupby("acc").size()
     out["highest_level"] = ledger.reminders[ledger.reminders["sent_on"] <= day].groupby(
-        "account")["level"].max()
-    first = inv.groupby("account")["issue_date"].min()
+        "acc")["level"].max()
+    first = inv.groupby("acc")["issue_date"].min()
     out["tenure_days"] = (day - first).dt.days
 
     open_ = inv[inv["state"] == "open"].copy()
     open_["late"] = (day - open_["due_date"]).dt.days.clip(lower=0)
     open_["overdue"] = open_["open_at"].where(open_["late"] > 0, 0.0)
-    og = open_.groupby("account")
+    og = open_.groupby("acc")
     out["n_open"] = og.size()
     out["open_amount"] = og["open_at"].sum()
     out["overdue_amount"] = og["overdue"].sum()
     out["days_past_due"] = og["late"].max()
 
-    debtors = ledger.debtors.drop_duplicates("account").set_index("account")
-    kind = debtors["kind"].reindex(index)
+    kind = debtors["kind"]
     out["is_b2c"] = (kind == "B2C").astype(float)
     out["is_public"] = (kind == "PUBLIC").astype(float)
-    since = debtors["collective_proceedings_since"].reindex(index)
+    since = debtors["collective_proceedings_since"]
     out["collective"] = (since.notna() & (since <= day)).astype(float)
 
     # A debtor with no closed invoice yet has no payment history: its days-to-pay say 0
     # (on time) and `no_history` says why.
+    out = out.fillna(0.0)
     out["no_history"] = (out["n_closed"] == 0).astype(float)
-    return out.fillna(0.0).astype(float)
+    picked = out.reindex(pd.Index(debtors["account"]).get_indexer(index))
+    picked["no_history"] = picked["no_history"].fillna(1.0)  # an account the ledger lacks
+    picked.index = index
+    return picked.fillna(0.0).astype(float)
 
 
 def _broken_promises(ledger: RiskLedger, inv: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
@@ -200,11 +221,11 @@ def _broken_promises(ledger: RiskLedger, inv: pd.DataFrame, day: pd.Timestamp) -
     if promises.empty:
         return pd.Series(dtype=float)
     promises["promise"] = promises.index
-    pairs = promises.merge(inv[["account", "issue_date", "due_date", "settled_on"]], on="account")
+    pairs = promises.merge(inv[["acc", "issue_date", "due_date", "settled_on"]], on="acc")
     covered = (pairs["issue_date"] <= pairs["created_on"]) & (pairs["due_date"] <= pairs["until"])
     unpaid = pairs["settled_on"].isna() | (pairs["settled_on"] > pairs["until"])
     broken = pairs[covered & unpaid].drop_duplicates("promise")
-    return broken.groupby("account").size()
+    return broken.groupby("acc").size()
 
 
 def known_on(ledger: RiskLedger, day: date) -> RiskLedger:

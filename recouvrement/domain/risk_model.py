@@ -70,18 +70,19 @@ def outcome_labels(ledger: RiskLedger, cut: date, *, window_days: int = PAY_WIND
     """
     day = pd.Timestamp(cut)
     known = invoice_outcomes(ledger, cut)
-    open_ = known.loc[known["state"] == "open", ["account", "number", "due_date"]]
-    open_ = open_.merge(ledger.invoices[["number", "settled_on"]], on="number")
-    queued = ledger.dossiers.groupby("number")["queued_on"].min()
-    open_["queued_on"] = queued.reindex(open_["number"]).to_numpy()
+    open_ = known.loc[(known["state"] == "open") & (known["acc"] >= 0),
+                      ["acc", "iid", "due_date", "settled_on"]]
+    queued = ledger.dossiers[ledger.dossiers["iid"] >= 0].groupby("iid")["queued_on"].min()
+    open_["queued_on"] = queued.reindex(open_["iid"]).to_numpy()
     limit = open_["due_date"].where(open_["due_date"] > day, day) + pd.Timedelta(days=window_days)
     end = day + pd.Timedelta(days=horizon_days)
     open_["soon"] = ((open_["settled_on"] <= limit) & ~(open_["queued_on"] <= limit)).astype(int)
     open_["lit"] = (open_["queued_on"] <= end).astype(int)
     open_["judged"] = limit <= end
-    g = open_.groupby("account")
+    g = open_.groupby("acc")
     labels = pd.DataFrame({"pays_30": g["soon"].min(), "litigation": g["lit"].max(),
                            "judged": g["judged"].all()})
+    labels.index = pd.Index(ledger.debtors["account"].to_numpy()[labels.index], name="account")
     return labels[labels["judged"]].drop(columns="judged")
 
 
