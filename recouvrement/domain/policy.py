@@ -8,6 +8,7 @@ overrides. Each of them resolves to a complete `Policy`, checked on load.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -233,9 +234,13 @@ def _level(item: Any, where: str) -> Level:
     number = _int(item.get("level"), f"{where}: level")
     if not 0 <= number <= 3:
         raise PolicyError(f"{where}: level must be 0 (courtesy) to 3 (formal notice)")
+    template = str(item.get("template", f"level{number}"))
+    # a file name under templates/email/<language>/, never a path
+    if not re.fullmatch(rf"level{number}(_[a-z0-9]+)?", template):
+        raise PolicyError(f"{where}: template must be level{number} or level{number}_<name> "
+                          f"(lowercase letters, digits), got {template!r}")
     return Level(level=number, offset_days=_int(item.get("offset_days", 0), f"{where}: offset_days"),
-                 relative_to=relative_to, channels=channels,
-                 template=str(item.get("template", f"level{number}")))
+                 relative_to=relative_to, channels=channels, template=template)
 
 
 def _list(value: Any, where: str) -> list:

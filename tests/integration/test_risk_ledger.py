@@ -95,3 +95,31 @@ def test_risk_backtest_on_the_ledger(played):
 def test_risk_backtest_refuses_a_cut_with_no_outcome_known_yet(played):
     result = CliRunner().invoke(cli, ["risk", "backtest", "--cut", "2026-11-01"])
     assert result.exit_code == 2 and "no outcome is known yet" in result.output
+
+
+def test_the_ladder_follows_the_bands_of_the_learned_chance(played):
+    """A reliable debtor's first reminder is the soft one, a likely-late one's calls."""
+    from recouvrement.db.models import Debtor, Reminder
+    from recouvrement.domain.policy import load_policy
+    from recouvrement.mail.render import Creditor
+    from recouvrement.planning import plan_reminders
+
+    _, db = played
+    with db.session() as session:
+        train_and_store(session, today=DAY, min_examples=200)
+        score_ledger(session, today=DAY, actor="test")
+        mark = session.scalar(select(Reminder.id).order_by(Reminder.id.desc()).limit(1))
+        plan_reminders(session, today=DAY, policy=load_policy(), actor="test", run_id="run",
+                       creditor=Creditor(name="Exemple SAS", sender="relances@exemple.example.com"))
+        planned = session.execute(
+            select(Reminder.level, Reminder.channel, Reminder.subject, Debtor.risk_factors)
+            .join(Debtor, Debtor.id == Reminder.debtor_id)
+            .where(Reminder.id > mark, Reminder.level == 1)).all()
+    late = lambda f: 1 - f["pays_30"]  # noqa: E731
+    reliable = [p for p in planned if late(p.risk_factors) <= 0.10]
+    risky = [p for p in planned if late(p.risk_factors) >= 0.60]
+    middle = [p for p in planned if 0.10 < late(p.risk_factors) < 0.60]
+    assert reliable and risky and middle
+    assert all(p.subject.startswith("Petit rappel") for p in reliable)
+    assert all(p.subject.startswith("Rappel de paiement") for p in middle + risky)
+    assert all("phone" in p.channel for p in risky)

@@ -133,3 +133,37 @@ def test_a_likely_late_debtor_gets_the_phone_and_the_registered_letter_earlier_a
 def test_probability_bands_are_checked(when, message):
     with pytest.raises(PolicyError, match=message):
         parse_policy({**SEGMENTED, "segments": [{"name": "x", "when": when}]}, "p.yaml")
+
+
+@pytest.mark.parametrize("template, ok", [
+    ("level1", True), ("level1_soft", True), ("level2", False), ("level1/../../x", False),
+    ("level1_Soft", False),
+])
+def test_a_level_template_is_a_name_of_that_level(template, ok):
+    data = {"levels": [{"level": 1, "relative_to": "due_date", "template": template}]}
+    if ok:
+        assert parse_policy(data).levels[0].template == template
+    else:
+        with pytest.raises(PolicyError, match="template must be level1"):
+            parse_policy(data)
+
+
+def test_the_reliable_band_gets_the_soft_first_reminder():
+    from datetime import date
+    from decimal import Decimal
+
+    from recouvrement.domain.model import Debtor
+    from recouvrement.mail.render import Creditor, InvoiceRow, render_reminder
+
+    policy = load_policy().for_debtor(scored(0.05), Decimal("500"))
+    assert policy.levels[0].template == "level1_soft"
+    for language, words in (("fr", "Vous réglez habituellement nos factures à l'heure"),
+                            ("en", "You usually pay our invoices on time")):
+        row = InvoiceRow(number="F1", issue_date=date(2026, 10, 1), due_date=date(2026, 10, 31),
+                         amount=Decimal("500.00"), open_amount=Decimal("500.00"), currency="EUR",
+                         days_late=5)
+        mail = render_reminder(level=1, template=policy.levels[0].template,
+                               debtor=Debtor(account="411P", name="P", language=language),
+                               invoices=[row], as_of=date(2026, 11, 5),
+                               creditor=Creditor(name="Exemple SAS", sender="r@exemple.example.com"))
+        assert words in mail.text and words in mail.html
