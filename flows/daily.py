@@ -38,7 +38,8 @@ from recouvrement.context import run_context
 from recouvrement.shards import Shard, handed_back
 from tasks.dry_run import dry_run as dry_run_task
 from tasks.dunning import escalate_dossiers, plan, send, without_addresses
-from tasks.ledger import day_figures, hand_back_summary, ingest_exports, score_debtors
+from tasks.ledger import (day_figures, hand_back_summary, ingest_exports, score_debtors,
+                          train_risk_model)
 from tasks.report import write_dashboard
 
 SHARD_DEPLOYMENT = "daily-shard/shard"
@@ -111,6 +112,8 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
     else:
         ingest = _step(ingest_exports, as_of, actor, run_id, account)
         _stop_if_held(as_of, account, False, ingest)
+        # The model is learned on the whole ledger, once, before the shards score with it.
+        risk = _step(train_risk_model, as_of)["status"] if account is None else None
         if shards > 1 and account is None:
             # The other shards go to the workers; this run does the first one itself.
             futures = run_shard.map(unmapped(as_of), range(1, shards), unmapped(shards),
@@ -126,7 +129,8 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
         else:
             steps = dunning_steps(as_of, actor, run_id, account)
         summary = {"as_of": as_of.isoformat(), "debtor": account, "dry_run": False,
-                   "shards": shards if account is None else 1, "ingest": ingest, **steps}
+                   "shards": shards if account is None else 1, "ingest": ingest,
+                   "risk_model": risk, **steps}
     publish_summary(summary)
     try:  # the day's work is done: figures that fail to come do not fail it
         summary["kpis"] = day_figures(as_of)

@@ -252,7 +252,77 @@ def debtors(fmt: str) -> None:
 
     with _session() as session:
         rows = debtor_rows(session)
-    _emit(rows, fmt, ["account", "name", "risk_score", "risk_class", "open_amount", "level"])
+    _emit(_why(rows, fmt), fmt,
+          ["account", "name", "risk_score", "risk_class", "open_amount", "level", "risk_factors"])
+
+
+def _why(rows: list[dict], fmt: str) -> list[dict]:
+    """The reasons of each score: a list in JSON, one cell (joined by ';') in a table."""
+    if fmt == "json":
+        return rows
+    return [{**r, "risk_factors": "; ".join(r["risk_factors"])} for r in rows]
+
+
+@main.group()
+def risk() -> None:
+    """The risk score: train it, backtest it."""
+
+
+@risk.command("backtest")
+@click.option("--cut", type=DATE, required=True,
+              help="score with only what the ledger knew on this day, judge by what came after")
+@click.option("--scenario", "n_debtors", type=click.IntRange(min=50),
+              help="backtest a generated ledger of this many debtors of hidden behaviours "
+                   "instead of the ledger, beside the best possible answer")
+@click.option("--seed", type=int, default=11, show_default=True, help="the scenario's seed")
+@click.option("--horizon-days", type=click.IntRange(min=31), default=120, show_default=True,
+              help="how long after the cut outcomes are watched")
+@click.option("--boosting", is_flag=True,
+              help="also fit gradient boosting, to compare (slower)")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown",
+              show_default=True)
+def risk_backtest(cut: date, n_debtors: int | None, seed: int, horizon_days: int, boosting: bool,
+                  fmt: str) -> None:
+    """AUC, Brier score and calibration of the learned score against one-feature baselines."""
+    from recouvrement.risk_backtest import as_markdown, backtest
+
+    if n_debtors is not None:
+        from recouvrement.risk_scenario import generate, true_probabilities
+
+        scenario = generate(n_debtors, seed=seed)
+        ledger = scenario.ledger
+        truth = lambda open_: true_probabilities(scenario, open_, cut, 30)  # noqa: E731
+    else:
+        from recouvrement.risk_store import load_risk_ledger
+
+        with _session() as session:
+            ledger = load_risk_ledger(session, timezone_name=load_settings().timezone)
+        truth = None
+    try:
+        result = backtest(ledger, cut, truth=truth, horizon_days=horizon_days, boosting=boosting)
+    except ValueError as exc:
+        _fail(str(exc))
+    if n_debtors is not None:
+        result["scenario"] = {"debtors": n_debtors, "seed": seed,
+                              "behaviours": scenario.behaviour.value_counts().to_dict()}
+    click.echo(json.dumps(result, indent=2) if fmt == "json" else as_markdown(result), nl=False)
+
+
+@risk.command("train")
+@click.option("--as-of", type=DATE, help="the day (default: today)")
+def risk_train(as_of: date | None) -> None:
+    """Learn the score from the ledger's history now (the daily run does it once a day)."""
+    from recouvrement.risk_store import train_and_store
+
+    settings = load_settings()
+    with _session() as session:
+        result = train_and_store(session, today=as_of or today_in(settings.timezone),
+                                 min_examples=settings.risk_model_min_examples,
+                                 timezone_name=settings.timezone)
+    if result["status"] == "not_enough_history":
+        _fail(f"{result['examples']} examples in the ledger's history, "
+              f"{result['min_examples']} needed (setting risk_model_min_examples)")
+    click.echo(json.dumps(result, indent=2, default=str))
 
 
 @main.group()
@@ -371,7 +441,8 @@ def calls(as_of: date | None, fmt: str) -> None:
 
     with _session() as session:
         rows = call_list(session, as_of or today_in(load_settings().timezone))
-    _emit(rows, fmt, ["account", "name", "phone", "risk_score", "open_amount", "level", "invoices"])
+    _emit(_why(rows, fmt), fmt, ["account", "name", "phone", "risk_score", "open_amount", "level",
+                                 "invoices", "risk_factors"])
 
 
 @main.command()

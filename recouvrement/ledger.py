@@ -52,9 +52,17 @@ def to_domain_debtor(row: Debtor, promise_until: date | None = None) -> model.De
         account=row.account, name=row.name, kind=model.DebtorKind(row.kind), email=row.email,
         language=row.language or "fr", payment_terms_days=row.payment_terms_days,
         collective_proceedings_since=row.collective_proceedings_since, blocked=row.blocked,
-        risk_class=row.risk_class, promise_until=promise_until, address=row.address,
+        risk_class=row.risk_class, risk_probability=late_chance(row.risk_factors),
+        promise_until=promise_until, address=row.address,
         postcode=row.postcode, city=row.city, country=row.country, legal_form=row.legal_form,
         trader=row.trader)
+
+
+def late_chance(factors: dict | None) -> float | None:
+    """The learned chance of not paying within 30 days, kept with the score."""
+    if not factors or factors.get("model") != "learned":
+        return None
+    return round(1 - float(factors["pays_30"]), 3)
 
 
 class UnknownDebtor(LookupError):

@@ -142,7 +142,8 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
                    invoices=invoice_rows(state, decision.listed, today,
                                          with_claim=formal_notice or bool(creditor.agency),
                                          policy=policy),
-                   as_of=today, creditor=creditor, deadline=deadline, templates_dir=templates)
+                   as_of=today, creditor=creditor, deadline=deadline, templates_dir=templates,
+                   template=decision.template)
     rendered = render_reminder(**content)
     # The letter is kept for every reminder: sent by post when the policy says
     # so, and instead of an e-mail the relay refuses for good.

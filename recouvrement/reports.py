@@ -34,8 +34,13 @@ def debtor_rows(session: Session) -> list[dict[str, Any]]:
         amount = open_amounts.get(d.id) or Decimal(0)  # SUM keeps the Money type
         rows.append({"account": d.account, "name": d.name, "risk_score": d.risk_score,
                      "risk_class": d.risk_class, "open_amount": f"{amount:.2f}",
-                     "level": levels.get(d.id) or 0})
+                     "level": levels.get(d.id) or 0, "risk_factors": risk_reasons(d.risk_factors)})
     return rows
+
+
+def risk_reasons(factors: dict[str, Any] | None) -> list[str]:
+    """The words that explain a stored score (none before the first scoring)."""
+    return list((factors or {}).get("explanation") or [])
 
 
 def set_dispute(session: Session, number: str, *, reason: str | None) -> str | None:
@@ -183,7 +188,8 @@ def call_list(session: Session, day: date) -> list[dict[str, Any]]:
         .group_by(Invoice.debtor_id)).all())
     calls = [{"account": d.account, "name": d.name, "phone": d.phone or "",
               "risk_score": d.risk_score, "open_amount": open_amounts.get(d.id) or Decimal(0),
-              "level": r.level, "invoices": list(r.invoice_numbers)} for d, r in rows]
+              "level": r.level, "invoices": list(r.invoice_numbers),
+              "risk_factors": risk_reasons(d.risk_factors)} for d, r in rows]
     calls.sort(key=lambda c: (-(c["risk_score"] or 0), -c["open_amount"], c["account"]))
     return [{**c, "open_amount": f"{c['open_amount']:.2f}"} for c in calls]
 

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     report_recipients: str | None = None
     report_language: Literal["fr", "en"] = "fr"
 
+    # The daily run learns the risk score from the ledger's history once it holds this many
+    # examples (a debtor with invoices open on a past day whose outcome is known); until then
+    # the hand-set score is used.
+    risk_model_min_examples: int = Field(default=500, ge=1)
+
     # A row left in `sending` longer than this by a run that died is resumed.
     sending_lease_minutes: int = 15
     # Tries of one reminder, over the runs, before the outbox gives up on it and

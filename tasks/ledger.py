@@ -12,6 +12,7 @@ from recouvrement.context import run_context
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.ledger import require_debtor
 from recouvrement.reports import ledger_kpis
+from recouvrement.risk_store import train_and_store
 from recouvrement.scoring import score_ledger
 from recouvrement.shards import Shard, hand_back
 from tasks.retries import SAFE_RETRIES
@@ -45,12 +46,31 @@ def ingest_exports(as_of: date, actor: str, run_id: str | None, debtor: str | No
     return asdict(report)
 
 
+@task(name="train-risk-model", cache_policy=NO_CACHE, **SAFE_RETRIES)
+def train_risk_model(as_of: date) -> dict:
+    """Learn the risk score from the ledger's history, once a day, when it holds enough."""
+    ctx = run_context()
+    with ctx.db.session() as session:
+        result = train_and_store(session, today=as_of,
+                                 min_examples=ctx.settings.risk_model_min_examples,
+                                 timezone_name=ctx.settings.timezone)
+    logger = get_run_logger()
+    if result["status"] == "trained":
+        logger.info("Risk model learned from %d examples: %s", result["metrics"]["examples"],
+                    {k: v for k, v in result["metrics"].items() if k.startswith("holdout")})
+    elif result["status"] == "not_enough_history":
+        logger.info("Risk: %d examples in the ledger's history, %d needed to learn the score; "
+                    "the hand-set score is used", result["examples"], result["min_examples"])
+    return result
+
+
 @task(name="score-debtors", cache_policy=NO_CACHE, **SAFE_RETRIES)
 def score_debtors(as_of: date, actor: str, debtor: str | None, shard: Shard | None = None) -> dict:
     """Score each debtor's risk from the ledger."""
     ctx = run_context()
     with ctx.db.session() as session:
-        classes = score_ledger(session, today=as_of, actor=actor, account=debtor, shard=shard)
+        classes = score_ledger(session, today=as_of, actor=actor, account=debtor, shard=shard,
+                               timezone_name=ctx.settings.timezone)
     get_run_logger().info("Scored %d debtor(s): %s", sum(classes.values()), dict(classes))
     return dict(classes)
 

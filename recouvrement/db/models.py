@@ -397,3 +397,18 @@ class ShardResult(Base):
     run_id: Mapped[str] = mapped_column(String(64))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RiskModelRow(Base):
+    """A learned risk model (migration 0012): the day it was trained for, the library that
+    fitted it, its parameters as plain JSON numbers (never a pickle) and its metrics."""
+
+    __tablename__ = "risk_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trained_on: Mapped[date] = mapped_column(Date, index=True)
+    trained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    library: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -39,6 +39,8 @@ class Debtor:
     collective_proceedings_since: date | None = None
     blocked: bool = False
     risk_class: str | None = None
+    # The learned chance (0-1) of not paying within 30 days; None under the hand-set score.
+    risk_probability: float | None = None
     promise_until: date | None = None  # the debtor promised to pay by this day
     # Postal address, for letters.
     address: str | None = None

@@ -1,12 +1,14 @@
 """Dunning policies as data: the ladder's levels, gaps and thresholds, from YAML.
 
 A policy file holds a base ladder, optional segments (by debtor kind, risk
-class, open-amount band; the first that matches wins) and optional per-debtor
+class, band of the learned chance of paying late, open-amount band; the first
+that matches wins) and optional per-debtor
 overrides. Each of them resolves to a complete `Policy`, checked on load.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -49,12 +51,26 @@ class Segment:
     risk_class: str | None = None
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
+    # A band of the learned chance (0-1) that the debtor does not pay within 30 days; a
+    # debtor scored by the hand-set rules has no such chance and matches no band.
+    probability_min: Decimal | None = None
+    probability_max: Decimal | None = None
 
     def matches(self, debtor: Debtor, open_amount: Decimal) -> bool:
         return ((self.kind is None or debtor.kind.value == self.kind)
                 and (self.risk_class is None or debtor.risk_class == self.risk_class)
+                and self._in_band(debtor.risk_probability)
                 and (self.amount_min is None or open_amount >= self.amount_min)
                 and (self.amount_max is None or open_amount <= self.amount_max))
+
+    def _in_band(self, probability: float | None) -> bool:
+        if self.probability_min is None and self.probability_max is None:
+            return True
+        if probability is None:
+            return False
+        p = Decimal(str(probability))
+        return ((self.probability_min is None or p >= self.probability_min)
+                and (self.probability_max is None or p <= self.probability_max))
 
 
 @dataclass(frozen=True)
@@ -141,20 +157,27 @@ def _segment(item: Any, base: Policy, where: str, legal_rate) -> Segment:
         raise PolicyError(f"{where}: needs a `name`")
     when = item.get("when") or {}
     if not isinstance(when, dict) or not when:
-        raise PolicyError(f"{where}: needs `when` with kind, risk_class, amount_min or amount_max")
-    unknown = set(when) - {"kind", "risk_class", "amount_min", "amount_max"}
+        raise PolicyError(f"{where}: needs `when` with kind, risk_class, probability_min, "
+                          "probability_max, amount_min or amount_max")
+    unknown = set(when) - {"kind", "risk_class", "amount_min", "amount_max", "probability_min",
+                           "probability_max"}
     if unknown:
         raise PolicyError(f"{where}: unknown condition(s) {', '.join(sorted(unknown))}")
     if when.get("kind") is not None and when["kind"] not in KINDS:
         raise PolicyError(f"{where}: kind must be one of {', '.join(KINDS)}")
     if when.get("risk_class") is not None and when["risk_class"] not in RISK_CLASSES:
         raise PolicyError(f"{where}: risk_class must be one of {', '.join(RISK_CLASSES)}")
+    band = {}
+    for key in ("probability_min", "probability_max"):
+        band[key] = _amount(when.get(key), f"{where}: {key}")
+        if band[key] is not None and band[key] > 1:
+            raise PolicyError(f"{where}: {key} is a chance between 0 and 1, got {when[key]!r}")
     rest = {k: v for k, v in item.items() if k not in ("name", "when")}
     return Segment(
         name=item["name"], policy=_variant(rest, where, base, legal_rate, name=item["name"]),
         kind=when.get("kind"), risk_class=when.get("risk_class"),
         amount_min=_amount(when.get("amount_min"), f"{where}: amount_min"),
-        amount_max=_amount(when.get("amount_max"), f"{where}: amount_max"))
+        amount_max=_amount(when.get("amount_max"), f"{where}: amount_max"), **band)
 
 
 def _variant(data: dict, where: str, start: Policy | None, legal_rate, *, name: str | None = None) -> Policy:
@@ -211,9 +234,13 @@ def _level(item: Any, where: str) -> Level:
     number = _int(item.get("level"), f"{where}: level")
     if not 0 <= number <= 3:
         raise PolicyError(f"{where}: level must be 0 (courtesy) to 3 (formal notice)")
+    template = str(item.get("template", f"level{number}"))
+    # a file name under templates/email/<language>/, never a path
+    if not re.fullmatch(rf"level{number}(_[a-z0-9]+)?", template):
+        raise PolicyError(f"{where}: template must be level{number} or level{number}_<name> "
+                          f"(lowercase letters, digits), got {template!r}")
     return Level(level=number, offset_days=_int(item.get("offset_days", 0), f"{where}: offset_days"),
-                 relative_to=relative_to, channels=channels,
-                 template=str(item.get("template", f"level{number}")))
+                 relative_to=relative_to, channels=channels, template=template)
 
 
 def _list(value: Any, where: str) -> list:

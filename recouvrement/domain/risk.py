@@ -76,3 +76,21 @@ def score_debtors(invoices: pd.DataFrame, reminders: pd.DataFrame, accounts: lis
         score = int(round(sum(f["points"] for f in factors.values())))
         scores.append(RiskScore(account, score, risk_class(score), factors))
     return scores
+
+
+RULE_WORDS = {
+    "days_past_due": "oldest overdue invoice {value:.0f} days past due",
+    "overdue_share": "{value:.0%} of what it owes is overdue",
+    "overdue_amount": "{value:.0f} € overdue",
+    "reminders_12m": "{value:.0f} reminder(s) sent in the last 12 months",
+    "highest_level": "has been sent up to level {value:.0f} of the ladder",
+}
+
+
+def explain_rules(score: RiskScore, top: int = 3) -> list[str]:
+    """The factors that earned the most points, in words."""
+    earned = sorted(((f["points"], name) for name, f in score.factors.items() if f["points"] > 0),
+                    reverse=True)[:top]
+    if not earned:
+        return ["nothing overdue and no reminder sent"]
+    return [RULE_WORDS[name].format(value=score.factors[name]["value"]) for _, name in earned]

@@ -117,8 +117,10 @@ def _iban_display(iban: str) -> str:
 def render_reminder(*, level: int, debtor: Debtor, invoices: Sequence[InvoiceRow], as_of: date,
                     creditor: Creditor, deadline: date | None = None,
                     templates_dir: Path | Sequence[Path] | None = None,
-                    letter: bool = False) -> RenderedReminder:
+                    letter: bool = False, template: str | None = None) -> RenderedReminder:
     """The subject, text and HTML of one debtor's reminder of `level`.
+
+    `template`: the policy level's own template (`level1_soft`, say), default `level<N>`.
 
     `templates_dir` may be a list of folders: a creditor's own folder first
     overrides any template of the default one behind it. With `letter`, the
@@ -137,8 +139,9 @@ def render_reminder(*, level: int, debtor: Debtor, invoices: Sequence[InvoiceRow
         raise ValueError(f"render_reminder: fixed recovery fee listed for consumer {debtor.account}")
     language = language_of(debtor)
     env = _environment(_folders(templates_dir))
-    text_template = env.get_template(f"email/{language}/level{level}.txt")
-    html_template = env.get_template(f"email/{language}/level{level}.html")
+    name = template or f"level{level}"
+    text_template = env.get_template(f"email/{language}/{name}.txt")
+    html_template = env.get_template(f"email/{language}/{name}.html")
     context = _context(level, debtor, kind, invoices, as_of, creditor, deadline, language)
     context["letter"] = letter
     context["subject"] = _subject(text_template, context)

@@ -91,3 +91,79 @@ def test_a_contractual_rate_below_three_times_the_legal_rate_is_refused():
         parse_policy(data, "p.yaml", legal_rate=Decimal("2.62"))
     assert parse_policy({**SEGMENTED, "contractual_rate": "7.86"}, "p.yaml",
                         legal_rate=Decimal("2.62")).contractual_rate == Decimal("7.86")
+
+
+def scored(probability, risk="medium"):
+    from recouvrement.domain.model import Debtor
+
+    return Debtor(account="411P", name="P", risk_class=risk, risk_probability=probability)
+
+
+@pytest.mark.parametrize("probability, segment", [
+    (0.95, "likely-late"), (0.60, "likely-late"),  # the band's floor is in it
+    (0.59, None), (0.11, None),
+    (0.10, "reliable"), (0.0, "reliable"),
+    (None, None),  # scored by the hand-set rules: in no band
+])
+def test_default_policy_bands_of_the_learned_chance_of_paying_late(probability, segment):
+    from decimal import Decimal
+
+    policy = load_policy()
+    names = {s.name: s.policy for s in policy.segments}
+    chosen = policy.for_debtor(scored(probability), Decimal("500"))
+    assert chosen is (names[segment] if segment else policy)
+
+
+def test_a_likely_late_debtor_gets_the_phone_and_the_registered_letter_earlier_a_reliable_one_a_later_first_reminder():
+    from decimal import Decimal
+
+    policy = load_policy()
+    late = policy.for_debtor(scored(0.8), Decimal("500"))
+    reliable = policy.for_debtor(scored(0.05), Decimal("500"))
+    # level 2 (letter) days after the due date: base 0 + 15, likely late 0 + 7
+    assert [(l.offset_days, l.channels) for l in policy.levels][:2] == [(0, ("email",)), (15, ("email", "letter"))]
+    assert [(l.offset_days, l.channels) for l in late.levels][:2] == [(0, ("email", "phone")), (7, ("email", "letter"))]
+    assert reliable.levels[0].offset_days == 5 and reliable.levels[0].channels == ("email",)
+
+
+@pytest.mark.parametrize("when, message", [
+    ({"probability_min": "1.5"}, "between 0 and 1"),
+    ({"probability_max": 0.2}, "quoted strings"),
+])
+def test_probability_bands_are_checked(when, message):
+    with pytest.raises(PolicyError, match=message):
+        parse_policy({**SEGMENTED, "segments": [{"name": "x", "when": when}]}, "p.yaml")
+
+
+@pytest.mark.parametrize("template, ok", [
+    ("level1", True), ("level1_soft", True), ("level2", False), ("level1/../../x", False),
+    ("level1_Soft", False),
+])
+def test_a_level_template_is_a_name_of_that_level(template, ok):
+    data = {"levels": [{"level": 1, "relative_to": "due_date", "template": template}]}
+    if ok:
+        assert parse_policy(data).levels[0].template == template
+    else:
+        with pytest.raises(PolicyError, match="template must be level1"):
+            parse_policy(data)
+
+
+def test_the_reliable_band_gets_the_soft_first_reminder():
+    from datetime import date
+    from decimal import Decimal
+
+    from recouvrement.domain.model import Debtor
+    from recouvrement.mail.render import Creditor, InvoiceRow, render_reminder
+
+    policy = load_policy().for_debtor(scored(0.05), Decimal("500"))
+    assert policy.levels[0].template == "level1_soft"
+    for language, words in (("fr", "Vous réglez habituellement nos factures à l'heure"),
+                            ("en", "You usually pay our invoices on time")):
+        row = InvoiceRow(number="F1", issue_date=date(2026, 10, 1), due_date=date(2026, 10, 31),
+                         amount=Decimal("500.00"), open_amount=Decimal("500.00"), currency="EUR",
+                         days_late=5)
+        mail = render_reminder(level=1, template=policy.levels[0].template,
+                               debtor=Debtor(account="411P", name="P", language=language),
+                               invoices=[row], as_of=date(2026, 11, 5),
+                               creditor=Creditor(name="Exemple SAS", sender="r@exemple.example.com"))
+        assert words in mail.text and words in mail.html
