@@ -9,14 +9,18 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from recouvrement.context import run_context
-from recouvrement.dashboard import (compute_report, default_start, headline_markdown,
-                                    report_email, report_path, write_report)
 from tasks.retries import SAFE_RETRIES
+
+# The dashboard (pandas, Altair) is imported by the tasks that use it, not by every run
+# that imports the daily flow: a rerun for one debtor writes no report.
 
 
 @task(name="write-report", cache_policy=NO_CACHE, **SAFE_RETRIES)
 def write_dashboard(as_of: date, start: date | None = None, *, pdf: bool = False) -> dict:
     """Write the day's report page (and its PDF) under $RECOUVREMENT_HOME/reports/dashboard/."""
+    from recouvrement.dashboard import (compute_report, default_start, headline_markdown,
+                                        report_path, write_report)
+
     ctx = run_context()
     with ctx.db.session() as session:
         report = compute_report(session, ctx.policy, as_of=as_of,
@@ -33,6 +37,8 @@ def write_dashboard(as_of: date, start: date | None = None, *, pdf: bool = False
 @task(name="mail-report", cache_policy=NO_CACHE)
 def mail_dashboard(written: dict) -> list[str]:
     """Send the report to the settings' recipients; the addresses it went to."""
+    from recouvrement.dashboard import report_email
+
     ctx = run_context()
     recipients = ctx.settings.report_recipient_list
     if not recipients:

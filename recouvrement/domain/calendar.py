@@ -17,7 +17,24 @@ import holidays
 @functools.cache
 def _french_holidays() -> holidays.HolidayBase:
     # One instance for the process; it fills in years lazily as dates are asked.
-    return holidays.country_holidays("FR")
+    try:
+        return _france_alone()
+    except Exception:  # another layout of the library: the same calendar, by its registry
+        return holidays.country_holidays("FR")
+
+
+def _france_alone() -> holidays.HolidayBase:
+    """The library's French calendar, `country_holidays("FR")` itself, loaded from its own
+    module: the registry imports every country's module first, a quarter of a second that
+    every command paid (the rerun for one debtor most of all)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(holidays.__file__).parent / "countries" / "france.py"
+    spec = importlib.util.spec_from_file_location("recouvrement.domain._holidays_fr", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FR()
 
 
 def is_holiday(d: date) -> bool:

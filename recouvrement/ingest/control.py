@@ -111,6 +111,9 @@ def quarantined_accounts(raw: pd.DataFrame, quarantined: pd.DataFrame, kind: str
     return set(rows["account"].str.strip())
 
 
+ACCOUNTS_CHUNK = 1000
+
+
 def ledger_balances(session: Session, accounts: set[str], export_date: date | None,
                     numbers: set[str]) -> tuple[dict[tuple[str, str], Decimal], set[str]]:
     """What the ledger holds open per (account, currency), and the accounts not to compare.
@@ -118,31 +121,45 @@ def ledger_balances(session: Session, accounts: set[str], export_date: date | No
     Not to compare: an account with an open invoice the file does not list but
     that an export of the same day or a later one does (the ledger holds what
     the exports show together), or settled after the file's date.
+
+    Up to ACCOUNTS_CHUNK accounts are asked for by name; more are read in one
+    pass over the ledger and kept by account: asked for by chunks of names, the
+    database reads every open invoice again for each chunk (from the index on
+    the status), and a file of a million invoices took hours.
     """
     if not accounts:
         return {}, set()
     balances: dict[tuple[str, str], Decimal] = {}
     other: set[str] = set()
     listed = sorted(accounts)
-    for start in range(0, len(listed), 1000):
-        chunk = listed[start:start + 1000]
-        for account, currency, amount in session.execute(
+    chunks = ([listed[start:start + ACCOUNTS_CHUNK]
+               for start in range(0, len(listed), ACCOUNTS_CHUNK)]
+              if len(listed) <= ACCOUNTS_CHUNK else [None])
+
+    def among(query, chunk):
+        """By the chunk's names, or every row streamed (not a million rows fetched at once)."""
+        return (query.execution_options(yield_per=10_000) if chunk is None
+                else query.where(Debtor.account.in_(chunk)))
+
+    for chunk in chunks:
+        for account, currency, amount in session.execute(among(
                 select(Debtor.account, Invoice.currency, func.sum(Invoice.open_amount))
                 .join(Debtor, Debtor.id == Invoice.debtor_id)
-                .where(Debtor.account.in_(chunk), Invoice.status.in_(("open", "credit")))
-                .group_by(Debtor.account, Invoice.currency)):
-            balances[(account, currency)] = Decimal(amount).quantize(Decimal("0.01"))
+                .where(Invoice.status.in_(("open", "credit")))
+                .group_by(Debtor.account, Invoice.currency), chunk)):
+            if account in accounts:
+                balances[(account, currency)] = Decimal(amount).quantize(Decimal("0.01"))
         if export_date is None:
             continue
-        for account, number in session.execute(
+        for account, number in session.execute(among(
                 select(Debtor.account, Invoice.number).join(Invoice, Invoice.debtor_id == Debtor.id)
-                .where(Debtor.account.in_(chunk), Invoice.status.in_(("open", "credit")),
-                       Invoice.last_seen_on >= export_date)):
-            if number not in numbers:
+                .where(Invoice.status.in_(("open", "credit")),
+                       Invoice.last_seen_on >= export_date), chunk)):
+            if number not in numbers and account in accounts:
                 other.add(account)
-        other.update(session.scalars(
+        other.update(a for a in session.scalars(among(
             select(Debtor.account).join(Invoice, Invoice.debtor_id == Debtor.id)
-            .where(Debtor.account.in_(chunk), Invoice.settled_on > export_date).distinct()))
+            .where(Invoice.settled_on > export_date).distinct(), chunk)) if a in accounts)
     return balances, other
 
 

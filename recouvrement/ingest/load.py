@@ -16,11 +16,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import pandas as pd
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:  # pandas is imported by the readers, when there is a file to read
+    import pandas as pd
 
 from recouvrement.audit import Event, record
 from recouvrement.domain.events import EventKind
@@ -40,24 +42,18 @@ from recouvrement.domain.reconciliation import (
     compare,
     control_hold_reasons,
 )
-from recouvrement.ingest.batches import Checked, record_batch, record_held
 from recouvrement.ingest.columns import LINE
-from recouvrement.ingest.control import (
-    controls_fr,
-    fec_balances,
-    invoice_balances,
-    ledger_balances,
-    quarantined_accounts,
-)
-from recouvrement.ingest.fec import export_date_of_fec, read_fec
-from recouvrement.ingest.fec_items import check_fec
-from recouvrement.ingest.manager_report import report_file
 from recouvrement.ingest.profiles import Profile, load_profiles
-from recouvrement.ingest.readers import ExportFile, discover, read_export
+from recouvrement.ingest.readers import ExportFile, discover
 from recouvrement.ingest.sheets import WorkbookLimits
-from recouvrement.ingest.reconcile import Imputation, impute_credits, merge_same_day
-from recouvrement.ingest.report import report_folder, write_report
-from recouvrement.ingest.validation import check_customers, check_invoices, export_date_of
+
+if TYPE_CHECKING:
+    from recouvrement.ingest.batches import Checked
+    from recouvrement.ingest.reconcile import Imputation
+
+# What reads, checks and records a new file (pandas, Great Expectations, Jinja2) is
+# imported by the functions that do it, when the inbox has a new file: a rerun with
+# nothing new imports none of it.
 
 DEBTOR_FIELDS = ("name", "email", "phone", "kind", "siren", "language", "address", "postcode",
                  "city", "country", "payment_terms_days", "collective_proceedings_since",
@@ -159,6 +155,9 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
         held.update(new)
     _merge(report, attempt)
 
+    from recouvrement.ingest.batches import record_batch, record_held
+    from recouvrement.ingest.report import report_folder, write_report
+
     folder = report_folder(home)
     for item in checked:
         path = write_report(item.validations, folder, item.export.path.name, item.export.sha256)
@@ -178,6 +177,9 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
 
 def _french_report(item: Checked, folder, path, profiles, summary: dict) -> None:
     """The credit manager's page, with the control total and, for a held file, why and how."""
+    from recouvrement.ingest.control import controls_fr
+    from recouvrement.ingest.manager_report import report_file
+
     summary["controls"] = controls_fr(summary)
     report_file(item, folder, path, profiles, summary)  # the French page
     del summary["controls"]  # worded for the page only; the summary keeps the figures
@@ -213,6 +215,11 @@ def _apply_files(session: Session, pending: list, held: dict[str, Held], confirm
                  today: date, limits: HoldLimits, report: IngestReport, actor: str,
                  balances: dict[str, tuple]) -> tuple[list[Checked], dict[str, Held]]:
     """One try at the day: every file but the held ones; the files to hold back, if any."""
+    from recouvrement.ingest.batches import Checked
+    from recouvrement.ingest.fec_items import check_fec
+    from recouvrement.ingest.reconcile import impute_credits, merge_same_day
+    from recouvrement.ingest.validation import check_customers, check_invoices, export_date_of
+
     accounts = set(session.scalars(select(Debtor.account)))
     checked: list[Checked] = []
     for export, raw in sorted(pending, key=lambda p: _ORDER[p[0].kind]):
@@ -277,6 +284,8 @@ def _apply_files(session: Session, pending: list, held: dict[str, Held], confirm
 
 def _file_balances(item: Checked, balances: dict[str, tuple]) -> tuple[dict, set[int]]:
     """The file's own balances and its customer lines, read once per file."""
+    from recouvrement.ingest.control import fec_balances, invoice_balances
+
     sha = item.export.sha256
     if sha not in balances:
         if item.export.kind == "fec":
@@ -292,6 +301,8 @@ def _file_balances(item: Checked, balances: dict[str, tuple]) -> tuple[dict, set
 def _control(session: Session, item: Checked, balances: dict[str, tuple],
              shared: set[tuple[str, str]]) -> Control:
     """The file's own balances against what the ledger now holds for its accounts."""
+    from recouvrement.ingest.control import ledger_balances, quarantined_accounts
+
     file, lines = _file_balances(item, balances)
     quarantined_rows = int(item.quarantined[LINE].isin(list(lines)).sum()) \
         if len(item.quarantined) else 0
@@ -317,6 +328,9 @@ def home_of(inbox: Path) -> Path | None:
 def _read(export: ExportFile, today: date, profile: str | None, sheet: str | None,
           profiles: dict[str, Profile], export_date: date | None = None,
           workbook_limits: WorkbookLimits = WorkbookLimits()) -> pd.DataFrame:
+    from recouvrement.ingest.fec import export_date_of_fec, read_fec
+    from recouvrement.ingest.readers import read_export
+
     if export.kind == "fec":
         raw = read_fec(export.path)
         raw.attrs["export_date"] = export_date_of_fec(export.path, today, raw, export_date)
@@ -378,7 +392,7 @@ def _upsert_debtors(session: Session, good: pd.DataFrame, fields: list[str],
 
 
 def _clean(value: Any) -> Any:
-    if value is None or value is pd.NaT:
+    if value is None or type(value).__name__ == "NaTType":  # pandas' NaT
         return None
     if isinstance(value, float) and value != value:
         return None
@@ -413,7 +427,23 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
             select(*columns).where(Invoice.number.in_(others[start:start + CHUNK]))))
     accounts = {v: k for k, v in debtor_ids.items()}
     events, inserts, updates = [], [], []
+    created = updated = 0
+
+    def write(done: bool = False) -> None:
+        """Send the rows built so far by chunks: never a million dicts in memory at once."""
+        nonlocal created, updated
+        least = 1 if done else CHUNK
+        while len(inserts) >= least:
+            session.execute(insert(Invoice), inserts[:CHUNK])
+            created += len(inserts[:CHUNK])
+            del inserts[:CHUNK]
+        while len(updates) >= least:
+            session.execute(update(Invoice), updates[:CHUNK])
+            updated += len(updates[:CHUNK])
+            del updates[:CHUNK]
+
     for row in good.itertuples(index=False):
+        write()
         status = _status(row.open_amount)
         taken = getattr(row, "set_off", None) or None  # None: no credit set against it
         old = current.get(row.invoice_number)
@@ -489,6 +519,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                                                  + old.open_amount)
     in_litigation = _dossiers_in_litigation(session, current.values())
     for number, old in current.items():
+        write()
         if (old.status in ("open", "credit") and number not in seen
                 and (old.last_seen_on is None or old.last_seen_on < export_date)):
             updates.append({"id": old.id, "status": "settled", "settled_on": export_date,
@@ -502,12 +533,9 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                                 {"why": "absent from the export", "export_date": export_date,
                                  "open_amount_before": old.open_amount}))
 
-    for start in range(0, len(inserts), CHUNK):
-        session.execute(insert(Invoice), inserts[start:start + CHUNK])
-    for start in range(0, len(updates), CHUNK):
-        session.execute(update(Invoice), updates[start:start + CHUNK])
-    report.invoices_created += len(inserts)
-    report.invoices_updated += len(updates)
+    write(done=True)
+    report.invoices_created += created
+    report.invoices_updated += updated
     record(session, events, actor)
     return absence
 

@@ -16,6 +16,10 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's loader when it is there (the same documents, several times faster): every run
+# reads the shipped profiles.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 from recouvrement.ingest.columns import COLUMNS, REQUIRED
 from recouvrement.ingest.errors import InputFileError
 
@@ -76,7 +80,7 @@ def load_profiles(extra_dir: Path | None = None) -> dict[str, Profile]:
 
 def load_profile(path: Path) -> Profile:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ProfileError(path, f"not a readable YAML mapping profile ({exc})") from exc
     if not isinstance(data, dict):

@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported when a file is read, not to list the inbox
+    import pandas as pd
 
 from recouvrement.ingest.columns import (  # noqa: F401  (re-exported)
     COLUMNS,
@@ -198,6 +200,8 @@ def _locate_in_workbook(path: Path, kind: str, profiles, named: str | None, shee
 
 def _frame(rows: list[list[str]], lines: list[int], header_at: int, mapping: HeaderMap,
            check_shape: bool) -> pd.DataFrame:
+    import pandas as pd
+
     header = rows[header_at]
     width = len(header)
     data, data_lines = rows[header_at + 1:], lines[header_at + 1:]

@@ -148,6 +148,26 @@ def test_a_few_invoices_paid_are_settled_by_absence_as_before(db, home, ledger):
     assert control["file_balance"] == control["ledger_balance"] and control["differ"] == 0
 
 
+def test_the_ledger_balances_are_the_same_asked_by_name_or_read_in_one_pass(db, home, ledger,
+                                                                             monkeypatch):
+    """More accounts than a chunk are read in one pass over the ledger (one query, not one per
+    chunk of names, which read every open invoice again): the same balances and exclusions."""
+    from recouvrement.ingest import control
+
+    day = FULL + timedelta(days=1)
+    with db.session() as session:  # one invoice settled after the day: its account excluded
+        session.execute(Invoice.__table__.update().where(Invoice.number == "F005")
+                        .values(status="settled", settled_on=day + timedelta(days=1)))
+        asked = set(ACCOUNTS[1:6]) | {"411NOBODY"}
+        numbers = {f"F{i:03d}" for i in range(24)} - {"F009"}  # F009 (411CLIENT01) not listed
+        by_name = control.ledger_balances(session, asked, FULL, numbers)
+        monkeypatch.setattr(control, "ACCOUNTS_CHUNK", 2)
+        one_pass = control.ledger_balances(session, asked, FULL, numbers)
+    assert one_pass == by_name
+    balances, other = by_name
+    assert {a for a, _ in balances} == set(ACCOUNTS[1:6]) and other == {ACCOUNTS[1], ACCOUNTS[5]}
+
+
 def test_the_share_is_a_setting(db, home, ledger, monkeypatch):
     monkeypatch.setenv("RECOUVREMENT_HOLD_SETTLED_BY_ABSENCE_PERCENT", "5")
     day = FULL + timedelta(days=1)

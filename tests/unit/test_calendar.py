@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -87,3 +87,31 @@ def test_today_in_refuses_a_naive_clock_and_reads_the_real_one():
     with pytest.raises(ValueError, match="timezone-aware"):
         today_in("Europe/Paris", now=datetime(2026, 1, 1, 12, 0))
     assert isinstance(today_in("Europe/Paris"), date)
+
+
+def test_the_french_calendar_loaded_alone_is_the_librarys_own():
+    """`_france_alone` skips the registry (which imports every country): the same holidays,
+    day by day, as `holidays.country_holidays("FR")` from 1990 to 2059."""
+    import holidays
+
+    from recouvrement.domain.calendar import _france_alone
+
+    alone, registry = _france_alone(), holidays.country_holidays("FR")
+    days = [date(1990, 1, 1) + timedelta(days=n) for n in range((date(2060, 1, 1)
+                                                                 - date(1990, 1, 1)).days)]
+    assert [d for d in days if d in alone] == [d for d in days if d in registry]
+    assert alone.get(date(2026, 7, 14)) == registry.get(date(2026, 7, 14))
+
+
+def test_the_calendar_falls_back_on_the_registry(monkeypatch):
+    from recouvrement.domain import calendar
+
+    def moved():
+        raise FileNotFoundError("holidays/countries/france.py")
+
+    monkeypatch.setattr(calendar, "_france_alone", moved)
+    calendar._french_holidays.cache_clear()
+    try:
+        assert calendar.is_holiday(date(2026, 7, 14)) and not calendar.is_holiday(date(2026, 7, 15))
+    finally:
+        calendar._french_holidays.cache_clear()
