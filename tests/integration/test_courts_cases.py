@@ -51,8 +51,8 @@ def customers():
             customer("411JOINT"), customer("411SPLIT")]
 
 
-def invoices(day):
-    rows = [invoice("S1", "411TILLEULS", date(2025, 10, 15), "7000.00"),
+def invoices():
+    return [invoice("S1", "411TILLEULS", date(2025, 10, 15), "7000.00"),
             invoice("L1", "411LYON", date(2025, 10, 15), "6000.00"),
             invoice("N1", "411INCONNU", date(2025, 10, 15), "6000.00"),
             invoice("A1", "411ARTISAN", date(2025, 10, 15), "6000.00"),
@@ -60,12 +60,11 @@ def invoices(day):
             invoice("J2", "411JOINT", date(2025, 10, 20), "2600.00"),
             invoice("K1", "411SPLIT", date(2025, 10, 15), "3000.00"),
             invoice("K2", "411SPLIT", date(2025, 10, 20), "2100.00")]
-    return rows
 
 
 def day(home, db, policy, on):
     write_customers(home / "inbox", customers())
-    write_invoices(home / "inbox", on, invoices(on))
+    write_invoices(home / "inbox", on, invoices())
     run("ingest", "--as-of", on)
     with db.session() as session:  # the daily run's litigation step
         escalate(session, today=on, policy=policy, actor="flow-run:test")
@@ -77,7 +76,7 @@ def world(home, database_url, tmp_path):
     db = open_database(database_url)
     policy = load_policy()
     write_customers(home / "inbox", customers())
-    write_invoices(home / "inbox", NOTICE1, invoices(NOTICE1))
+    write_invoices(home / "inbox", NOTICE1, invoices())
     run("ingest", "--as-of", NOTICE1)
     for account, numbers in [("411TILLEULS", ["S1"]), ("411LYON", ["L1"]),
                              ("411INCONNU", ["N1"]), ("411ARTISAN", ["A1"]),
