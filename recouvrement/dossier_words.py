@@ -42,7 +42,8 @@ DETAIL_NAMES = {
     "contrôle", "note": "note", "risk_class": "classe de risque", "score": "score",
     "last_contact": "dernier contact", "erase_after": "effacement après", "status": "état",
     "invoice_numbers": "factures", "message_id": "Message-ID", "recipient": "destinataire",
-    "subject": "objet", "attempts": "tentatives", "id": "n°", "policy": "politique de relance",
+    "subject": "objet", "attempts": "tentatives", "letter": "lettre recommandée",
+    "letter_file": "lettre recommandée", "id": "n°", "policy": "politique de relance",
     "advances": "niveau franchi", "contact_missing": "coordonnées manquantes",
     "source": "source", "name": "nom", "email": "courriel", "phone": "téléphone",
     "address": "adresse", "postcode": "code postal", "city": "ville", "country": "pays",
@@ -127,6 +128,8 @@ def details_fr(details: dict[str, Any], event: str | None = None) -> str:
 def _value(key: str, value: Any) -> str:
     if key == "channel" and isinstance(value, str):
         return channel_fr(value)
+    if key in ("letter", "letter_file"):
+        return "jointe au dossier"  # the registered letter's file, among the letters
     if isinstance(value, str) and value in PROCEDURE_CODES:
         return PROCEDURE_CODES[value]
     return value_fr(value)
