@@ -23,6 +23,7 @@ from recouvrement.db.models import (
 from recouvrement.domain import model
 from recouvrement.domain.legal import limitation_start, payments_from_changes
 from recouvrement.domain.pauses import HONOURED, Instalment, PlanState, plan_state
+from recouvrement.domain.risk_model import late_chance
 from recouvrement.shards import Shard, narrow
 
 CHUNK_DEBTORS = 2_000
@@ -56,13 +57,6 @@ def to_domain_debtor(row: Debtor, promise_until: date | None = None) -> model.De
         promise_until=promise_until, address=row.address,
         postcode=row.postcode, city=row.city, country=row.country, legal_form=row.legal_form,
         trader=row.trader)
-
-
-def late_chance(factors: dict | None) -> float | None:
-    """The learned chance of not paying within 30 days, kept with the score."""
-    if not factors or factors.get("model") != "learned":
-        return None
-    return round(1 - float(factors["pays_30"]), 3)
 
 
 class UnknownDebtor(LookupError):

@@ -107,10 +107,11 @@ def _dso(history: LedgerHistory, sales: _Sales, day: date) -> Decimal | None:
 def _aged(inv: pd.DataFrame, policy: Policy, day: date) -> dict[str, Any]:
     live = inv.loc[inv["open"] > 0]
     owed = live.groupby("account")["open"].sum()
-    segments = {account: _segment(policy, account, kind, risk_class, euros(owed[account]))
-                for account, kind, risk_class in
-                live[["account", "kind", "risk_class"]].drop_duplicates("account").itertuples(
-                    index=False)}
+    segments = {account: _segment(policy, account, kind, risk_class, euros(owed[account]),
+                                  None if pd.isna(chance) else float(chance))
+                for account, kind, risk_class, chance in
+                live[["account", "kind", "risk_class", "risk_probability"]]
+                .drop_duplicates("account").itertuples(index=False)}
     due, amounts = list(live["due_date"]), [euros(c) for c in live["open"]]
     by_kind = kpi.aged_balance(zip(live["kind"], due, amounts), day)
     by_segment = kpi.aged_balance(zip(live["account"].map(segments), due, amounts), day)
@@ -120,11 +121,12 @@ def _aged(inv: pd.DataFrame, policy: Policy, day: date) -> dict[str, Any]:
 
 
 def _segment(policy: Policy, account: str, kind: str, risk_class: str | None,
-             owed: Decimal) -> str:
+             owed: Decimal, risk_probability: float | None = None) -> str:
     """The policy segment a debtor is dunned under today (the base ladder when none)."""
     if account in policy.debtors:
         return "debtor override"
-    debtor = DomainDebtor(account=account, name="", kind=DebtorKind(kind), risk_class=risk_class)
+    debtor = DomainDebtor(account=account, name="", kind=DebtorKind(kind), risk_class=risk_class,
+                          risk_probability=risk_probability)
     for segment in policy.segments:
         if segment.matches(debtor, owed):
             return segment.name

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from recouvrement.db.models import (AuditEntry, Debtor, Invoice, LitigationDossier,
                                     LitigationPayment, PaymentPlan, Promise, Reminder,
                                     ReminderItem)
+from recouvrement.domain.risk_model import late_chance
 
 AMOUNT_EVENTS = ("invoice.open_amount_changed", "invoice.settled", "invoice.reopened")
 DISPUTE_EVENTS = ("invoice.dispute_opened", "invoice.dispute_closed")
@@ -99,9 +100,11 @@ def euros(amount_cents) -> Decimal:
 def read_history(session: Session) -> LedgerHistory:
     debtors = pd.DataFrame(session.execute(select(
         Debtor.id, Debtor.account, Debtor.name, Debtor.kind, Debtor.risk_class, Debtor.risk_score,
-        Debtor.collective_proceedings_since)).all(),
+        Debtor.collective_proceedings_since, Debtor.risk_factors)).all(),
         columns=["debtor_id", "account", "name", "kind", "risk_class", "risk_score",
-                 "proceedings_since"])
+                 "proceedings_since", "risk_factors"])
+    # the learned chance of paying late, for the policy's probability bands
+    debtors["risk_probability"] = [late_chance(f) for f in debtors.pop("risk_factors")]
     rows = session.execute(select(
         Invoice.id, Invoice.number, Invoice.debtor_id, Invoice.issue_date, Invoice.due_date,
         Invoice.amount, Invoice.open_amount, Invoice.status, Invoice.currency, Invoice.disputed,
