@@ -97,7 +97,8 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
                  f"({', '.join(f'L{k}: {v}' for k, v in sorted(sent.items())) or '-'}), "
                  f"settled {len(summary['ingest']['invoices_settled']):3d}, "
                  f"quarantined {len(summary['ingest']['quarantined'])}, "
-                 f"to litigation {len(summary['litigation'])}")
+                 f"to litigation {len(summary['litigation'])}, "
+                 f"calls to make {_calls_to_make(summary)}")
             if not disputed and sent:
                 number = _dispute_one(open_database(settings.database_url), set_dispute)
                 disputed = number is not None
@@ -115,10 +116,18 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
     echo(f"  the ledger (SQLite)       {home / 'recouvrement.db'}")
     echo(f"  the report (HTML, PDF)    {report}   (recouvrement report)")
     echo("  debtors and risk          recouvrement debtors")
+    echo("  phone tasks (worklist)    recouvrement calls   |   recouvrement call log ACCOUNT "
+         "--outcome no-answer")
     echo("  litigation queue          recouvrement litigation list")
     echo("  audit log                 recouvrement audit show   |   recouvrement audit verify")
     echo("  one more day, by hand     recouvrement run --dry-run")
     echo(f"  Prefect UI                {ui}")
+
+
+def _calls_to_make(summary: dict) -> str:
+    calls = summary.get("calls") or {}
+    carried = f" ({calls['carried']} carried)" if calls.get("carried") else ""
+    return f"{calls.get('open', 0) + calls.get('carried', 0):3d}{carried}"
 
 
 def _start_orchestrator(settings: Settings) -> str:
