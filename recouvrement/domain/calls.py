@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Sequence, TypeVar
+from typing import Callable, Iterable, Sequence, TypeVar
 
 OPEN, CARRIED, DONE, CANCELLED = "open", "carried", "done", "cancelled"
 TO_WORK = (OPEN, CARRIED)
@@ -37,16 +37,20 @@ class WorkItem:
     open_amount: Decimal
 
 
-T = TypeVar("T", bound=WorkItem)
+T = TypeVar("T")
 
 
-def worklist_order(items: Iterable[T]) -> list[T]:
-    """Riskiest first, then the largest amount owed, then the account (a stable order).
+def worklist_order(items: Iterable[T], item: Callable[[T], WorkItem]) -> list[T]:
+    """Riskiest first, then the largest amount owed, then the account (a stable order);
+    `item(row)` says what a row is ordered by.
 
     A debtor not scored yet comes after every scored one.
     """
-    return sorted(items, key=lambda i: (i.risk_score is None, -(i.risk_score or 0),
-                                        -i.open_amount, i.account))
+    def key(row: T) -> tuple:
+        i = item(row)
+        return i.risk_score is None, -(i.risk_score or 0), -i.open_amount, i.account
+
+    return sorted(items, key=key)
 
 
 def age_days(due_on: date, today: date) -> int:
