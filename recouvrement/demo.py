@@ -104,6 +104,8 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
                 disputed = number is not None
                 if disputed:
                     echo(f"  {day}  the debtor of {number} calls to contest it: dispute opened")
+            for account, outcome in _work_calls(open_database(settings.database_url), day):
+                echo(f"  {day}  the collector calls {account}: {outcome}")
         messages = len(sink.messages)
     report = _write_report(settings, start, day)
 
@@ -128,6 +130,27 @@ def _calls_to_make(summary: dict) -> str:
     calls = summary.get("calls") or {}
     carried = f" ({calls['carried']} carried)" if calls.get("carried") else ""
     return f"{calls.get('open', 0) + calls.get('carried', 0):3d}{carried}"
+
+
+# What the demo's collector hears, in turn; a promise is kept for a week.
+CALL_OUTCOMES = ("no-answer", "promise", "voicemail", "answered")
+
+
+def _work_calls(db, day: date) -> list[tuple[str, str]]:
+    """The collector works the day's worklist but its last call, which is carried to the
+    next day (a promise and the carrying show in `recouvrement calls`)."""
+    from recouvrement.calls import log_call, worklist
+
+    worked = []
+    with db.session() as session:
+        rows = worklist(session, day)
+        for n, row in enumerate(rows[:-1]):
+            outcome = CALL_OUTCOMES[(day.toordinal() + n) % len(CALL_OUTCOMES)]
+            until = day + timedelta(days=7) if outcome == "promise" else None
+            log_call(session, row["account"], outcome, today=day, until=until)
+            worked.append((row["account"], outcome if until is None
+                           else f"promise to pay by {until.isoformat()}"))
+    return worked
 
 
 def _start_orchestrator(settings: Settings) -> str:
