@@ -140,9 +140,11 @@ def _history(session: Session, ids: list[int], today: date) -> dict[int, list[di
             select(Reminder.debtor_id, Reminder.sent_on, Reminder.channel, Reminder.level)
             .where(Reminder.debtor_id.in_(ids), Reminder.status == "sent",
                    Reminder.sent_on <= today)):
+        # `phone` among a reminder's channels is the task it made, not a way it went out.
+        went = [c for c in channel.split(",") if c != "phone"]
         items[debtor_id].append((sent_on, 1, {
-            "on": sent_on.isoformat(), "channel": channel, "level": level,
-            "text": f"{sent_on.isoformat()} level {level} sent by {channel.replace(',', ' + ')}"}))
+            "on": sent_on.isoformat(), "channel": ",".join(went), "level": level,
+            "text": f"{sent_on.isoformat()} level {level} sent by {' + '.join(went)}"}))
     for debtor_id, worked_on, level, outcome, note in session.execute(
             select(CallTask.debtor_id, CallTask.worked_on, CallTask.level, CallTask.outcome,
                    CallTask.note)

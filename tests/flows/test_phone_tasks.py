@@ -57,7 +57,7 @@ def test_a_collector_works_the_worklist_and_a_promise_pauses_the_ladder(ledger, 
     dupont = worklist["411DUPONT"]
     assert (dupont["phone"], dupont["open_amount"], dupont["invoices"]) == (
         "01 02 03 04 05", "1000.00", ["F1"])
-    assert dupont["last_contact"] == {"on": "2026-10-01", "channel": "email,phone", "level": 1}
+    assert dupont["last_contact"] == {"on": "2026-10-01", "channel": "email", "level": 1}
 
     # Nobody called on the 1st: the next run carries both, and its summary says so.
     state = daily_dunning(as_of=date(2026, 10, 2), return_state=True)

@@ -110,8 +110,8 @@ def test_the_worklist_is_riskiest_then_largest_first_with_what_is_owed_and_the_l
         "level": 1, "invoices": ["FBIG1", "FBIG2"]}
     assert big["overdue_amount"] == "4300.00" and big["open_invoices"] == 2
     assert big["status"] == "open" and big["age_days"] == 0 and big["due_on"] == "2026-11-02"
-    assert big["last_contact"] == {"on": "2026-11-02", "channel": "email,phone", "level": 1}
-    assert big["history"] == ["2026-11-02 level 1 sent by email + phone"]
+    assert big["last_contact"] == {"on": "2026-11-02", "channel": "email", "level": 1}
+    assert big["history"] == ["2026-11-02 level 1 sent by email"]
 
 
 def test_an_unworked_task_is_carried_to_the_next_day_with_its_age_until_a_call_is_logged(db):
