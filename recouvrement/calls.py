@@ -42,7 +42,8 @@ def carry_call_tasks(session: Session, *, today: date, actor: str, account: str 
     """Carry the tasks not worked on their day; cancel those with nothing left to chase.
 
     A task is cancelled when its reminder was (what it chased was paid or
-    disputed before it went out) or when its debtor owes nothing any more.
+    disputed before it went out) or when its debtor owes nothing left to chase
+    (everything paid, or in litigation).
     """
     rows = session.execute(narrow(
         select(CallTask, Debtor.account, Reminder.status)
@@ -59,7 +60,8 @@ def carry_call_tasks(session: Session, *, today: date, actor: str, account: str 
         if reminder_status == "cancelled" or task.debtor_id not in owing:
             task.status, task.worked_on = CANCELLED, today
             counts["cancelled"] += 1
-            why = "its reminder was cancelled" if reminder_status == "cancelled" else "nothing owed"
+            why = ("its reminder was cancelled" if reminder_status == "cancelled"
+                   else "nothing left to chase: paid, or in litigation")
             events.append(Event("call.cancelled", account_, f"call:{task.id}", {"why": why}))
             continue
         if to_carry(task.status, task.due_on, today):
