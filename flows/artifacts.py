@@ -87,12 +87,36 @@ def summary_markdown(summary: dict) -> str:
               f"- rows quarantined: {len(ingest.get('quarantined', []))}",
               f"- dossiers queued for litigation: {len(summary['litigation'])}",
               f"- dossiers held back, not ready: {summary.get('not_ready', 0)}"]
+    lines += calls_markdown(summary.get("calls"))
     reasons = Counter(s["reason"] for s in plan["skipped"])
     if reasons:
         lines += ["", "## Why debtors were skipped", "", "| reason | debtors |", "|---|---|"]
         lines += [f"| {reason} | {count} |" for reason, count in reasons.most_common()]
+    lines += carried_markdown(summary.get("calls"))
     lines += controls_markdown(ingest)
     return "\n".join(lines)
+
+
+def calls_markdown(calls: dict | None) -> list[str]:
+    """The collectors' phone tasks: those of the day and those carried, still to work."""
+    if not calls:
+        return []
+    return [f"- phone tasks to work: {calls['open'] + calls['carried']} "
+            f"({calls['open']} of the day, {calls['carried']} carried from an earlier day, "
+            f"{calls['carried_today']} of them carried this morning) (`recouvrement calls`)",
+            f"- phone tasks cancelled, nothing left to chase: {calls['cancelled']}"]
+
+
+def carried_markdown(calls: dict | None) -> list[str]:
+    """The phone tasks still not worked after their day, oldest first."""
+    carried = sorted((calls or {}).get("carried_tasks", []),
+                     key=lambda t: (t["due_on"], t["account"]))
+    if not carried:
+        return []
+    return ["", "## Phone tasks carried over, not worked yet", "",
+            "| account | level | due on | days waiting |", "|---|---:|---|---:|",
+            *(f"| {t['account']} | {t['level']} | {t['due_on']} | {t['age_days']} |"
+              for t in carried)]
 
 
 def kpis_markdown(kpis: dict) -> str:

@@ -37,7 +37,7 @@ from recouvrement.settings import load_settings
 from recouvrement.context import run_context
 from recouvrement.shards import Shard, handed_back
 from tasks.dry_run import dry_run as dry_run_task
-from tasks.dunning import escalate_dossiers, plan, send, without_addresses
+from tasks.dunning import carry_calls, escalate_dossiers, plan, send, without_addresses
 from tasks.ledger import (day_figures, hand_back_summary, ingest_exports, score_debtors,
                           train_risk_model)
 from tasks.report import write_dashboard
@@ -174,8 +174,9 @@ def dunning_steps(as_of: date, actor: str, run_id: str, account: str | None,
     planned = _step(plan, as_of, actor, run_id, account, shard)
     sent = _step(send, as_of, actor, run_id, account, shard)
     litigation = _step(escalate_dossiers, as_of, actor, account, shard)
+    calls = _step(carry_calls, as_of, actor, account, shard)
     return {"plan": planned, "send": sent, "litigation": litigation["queued"],
-            "not_ready": litigation["not_ready"]}
+            "not_ready": litigation["not_ready"], "calls": calls}
 
 
 @flow(name="daily-shard", flow_run_name=_shard_run_name, log_prints=True)

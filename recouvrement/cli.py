@@ -15,6 +15,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from recouvrement.domain.calendar import today_in  # noqa: E402
+from recouvrement.domain.calls import OUTCOMES  # noqa: E402
 from recouvrement.settings import load_settings  # noqa: E402
 
 
@@ -436,13 +437,69 @@ def acknowledge(invoice: str, on: date) -> None:
 @click.option("--as-of", type=DATE, help="the day (default: today)")
 @FORMAT
 def calls(as_of: date | None, fmt: str) -> None:
-    """The day's phone calls for collectors: high-risk debtors at level 1, riskiest first."""
-    from recouvrement.reports import call_list
+    """The collectors' worklist: phone tasks to work, riskiest and largest amount first.
+
+    A task not worked on its day is carried (shown with its age) until a call is
+    logged with `recouvrement call log`."""
+    from recouvrement.calls import worklist
 
     with _session() as session:
-        rows = call_list(session, as_of or today_in(load_settings().timezone))
-    _emit(_why(rows, fmt), fmt, ["account", "name", "phone", "risk_score", "open_amount", "level",
-                                 "invoices", "risk_factors"])
+        rows = worklist(session, as_of or today_in(load_settings().timezone))
+    if fmt == "json":
+        _emit(rows, fmt, [])
+        return
+    _table([{**r, "last_contact": _contact(r["last_contact"]),
+             "invoices": ",".join(r["invoices"])} for r in rows],
+           ["account", "name", "phone", "risk_score", "open_amount", "overdue_amount",
+            "open_invoices", "level", "status", "age_days", "last_contact"])
+    for r in rows:
+        if r["history"]:
+            click.echo(f"{r['account']}: " + "; ".join(r["history"]))
+
+
+def _contact(contact: dict | None) -> str:
+    if contact is None:
+        return "-"
+    return f"{contact['on']} {contact['channel'].replace(',', '+')} level {contact['level']}"
+
+
+@main.group()
+def call() -> None:
+    """Phone calls to debtors, as a collector logs them."""
+
+
+@call.command("log")
+@click.argument("account")
+@click.option("--outcome", required=True,
+              type=click.Choice(list(OUTCOMES)))
+@click.option("--until", type=DATE, help="promise: the date the debtor promised to pay by")
+@click.option("--invoice", "invoices", multiple=True, metavar="NUMBER",
+              help="dispute: the invoice contested (repeat it for several; default: every "
+                   "overdue invoice of the debtor)")
+@click.option("--note", help="a word on the call")
+@click.option("--as-of", type=DATE, help="the day of the call (default: today)")
+def call_log(account: str, outcome: str, until: date | None, invoices: tuple[str, ...],
+             note: str | None, as_of: date | None) -> None:
+    """Log a call: the debtor's phone tasks are done; a promise pauses dunning until its
+    date, a dispute stops it for the invoices contested."""
+    from recouvrement.calls import CallError, log_call
+
+    today = today_in(load_settings().timezone)
+    if as_of is not None:
+        _not_after_today(as_of, "the day of the call", "a call is logged once it is made")
+    try:
+        with _session() as session:
+            logged = log_call(session, account, outcome, today=as_of or today, until=until,
+                              invoices=invoices, note=note)
+            _warn_case_twins(session, account)
+    except CallError as exc:
+        _fail(str(exc))
+    if not logged["had_task"]:
+        click.echo(f"{account}: no phone task was open; the call is recorded all the same")
+    effect = {"promise": f", promise to pay until {logged['until']}: dunning paused",
+              "dispute": f", disputed: {', '.join(logged['invoices'])}, dunning paused for "
+                         "them"}.get(outcome, "")
+    click.echo(f"{account}: call logged ({outcome}){effect}")
 
 
 @main.command()

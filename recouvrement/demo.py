@@ -97,12 +97,15 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
                  f"({', '.join(f'L{k}: {v}' for k, v in sorted(sent.items())) or '-'}), "
                  f"settled {len(summary['ingest']['invoices_settled']):3d}, "
                  f"quarantined {len(summary['ingest']['quarantined'])}, "
-                 f"to litigation {len(summary['litigation'])}")
+                 f"to litigation {len(summary['litigation'])}, "
+                 f"calls to make {_calls_to_make(summary)}")
             if not disputed and sent:
                 number = _dispute_one(open_database(settings.database_url), set_dispute)
                 disputed = number is not None
                 if disputed:
                     echo(f"  {day}  the debtor of {number} calls to contest it: dispute opened")
+            for account, outcome in _work_calls(open_database(settings.database_url), day):
+                echo(f"  {day}  the collector calls {account}: {outcome}")
         messages = len(sink.messages)
     report = _write_report(settings, start, day)
 
@@ -115,10 +118,39 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
     echo(f"  the ledger (SQLite)       {home / 'recouvrement.db'}")
     echo(f"  the report (HTML, PDF)    {report}   (recouvrement report)")
     echo("  debtors and risk          recouvrement debtors")
+    echo("  phone tasks (worklist)    recouvrement calls   |   recouvrement call log ACCOUNT "
+         "--outcome no-answer")
     echo("  litigation queue          recouvrement litigation list")
     echo("  audit log                 recouvrement audit show   |   recouvrement audit verify")
     echo("  one more day, by hand     recouvrement run --dry-run")
     echo(f"  Prefect UI                {ui}")
+
+
+def _calls_to_make(summary: dict) -> str:
+    calls = summary.get("calls") or {}
+    carried = f" ({calls['carried']} carried)" if calls.get("carried") else ""
+    return f"{calls.get('open', 0) + calls.get('carried', 0):3d}{carried}"
+
+
+# What the demo's collector hears, in turn; a promise is kept for a week.
+CALL_OUTCOMES = ("no-answer", "promise", "voicemail", "answered")
+
+
+def _work_calls(db, day: date) -> list[tuple[str, str]]:
+    """The collector works the day's worklist but its last call, which is carried to the
+    next day (a promise and the carrying show in `recouvrement calls`)."""
+    from recouvrement.calls import log_call, worklist
+
+    worked = []
+    with db.session() as session:
+        rows = worklist(session, day)
+        for n, row in enumerate(rows[:-1]):
+            outcome = CALL_OUTCOMES[(day.toordinal() + n) % len(CALL_OUTCOMES)]
+            until = day + timedelta(days=7) if outcome == "promise" else None
+            log_call(session, row["account"], outcome, today=day, until=until)
+            worked.append((row["account"], outcome if until is None
+                           else f"promise to pay by {until.isoformat()}"))
+    return worked
 
 
 def _start_orchestrator(settings: Settings) -> str:

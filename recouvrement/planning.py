@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
+from recouvrement.calls import create_call_task
 from recouvrement.domain.events import EventKind
 from recouvrement.db.models import Reminder, ReminderItem
 from recouvrement.domain.ladder import SEND, SKIP, Decision, decide
@@ -77,6 +78,10 @@ def plan_reminders(session: Session, *, today: date, policy: Policy, creditor: C
                 events.append(Event(EventKind.REMINDER_PLANNED, account_, planned["key"],
                                     {**details, "invoices": planned["invoices"],
                                      "advances": planned["advances"]}))
+                if planned.get("call_task") is not None:
+                    events.append(Event("call.task_created", account_,
+                                        f"call:{planned['call_task']}",
+                                        {"level": planned["level"], "reminder": planned["key"]}))
         elif decision.action == SKIP:
             report.skipped.append({"account": account_, "reason": decision.reason,
                                    "level": decision.level})
@@ -162,8 +167,12 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
     session.execute(insert(ReminderItem), [
         {"reminder_id": reminder_id, "invoice_id": state.invoice_ids[number],
          "level": decision.advances.get(number)} for number in decision.listed])
+    # The collector's call, made with its reminder: once, as the reminder is.
+    call_task = create_call_task(session, reminder_id=reminder_id, debtor_id=state.id,
+                                 level=decision.level, today=today) \
+        if "phone" in decision.channels else None
     total = sum((i.open_amount for i in state.invoices if i.number in decision.listed), Decimal(0))
-    return {"key": key, "account": account, "level": decision.level,
+    return {"key": key, "call_task": call_task, "account": account, "level": decision.level,
             "invoices": list(decision.listed), "advances": decision.advances,
             "open_amount": total, "reason": decision.reason,
             "kind": DebtorKind(state.debtor.kind).value}

@@ -175,25 +175,6 @@ def claims_to_declare(session: Session) -> list[dict[str, Any]]:
             for account, name, since, amount in rows]
 
 
-def call_list(session: Session, day: date) -> list[dict[str, Any]]:
-    """Debtors a collector should call today: reminders of the day with the phone channel,
-    riskiest and largest first."""
-    rows = session.execute(
-        select(Debtor, Reminder).join(Reminder, Reminder.debtor_id == Debtor.id)
-        .where(Reminder.planned_on == day, Reminder.channel.contains("phone"),
-               Reminder.status.in_(("planned", "sending", "sent")))).all()
-    open_amounts = dict(session.execute(
-        select(Invoice.debtor_id, func.sum(Invoice.open_amount))
-        .where(Invoice.status == "open", Invoice.debtor_id.in_([d.id for d, _ in rows]))
-        .group_by(Invoice.debtor_id)).all())
-    calls = [{"account": d.account, "name": d.name, "phone": d.phone or "",
-              "risk_score": d.risk_score, "open_amount": open_amounts.get(d.id) or Decimal(0),
-              "level": r.level, "invoices": list(r.invoice_numbers),
-              "risk_factors": risk_reasons(d.risk_factors)} for d, r in rows]
-    calls.sort(key=lambda c: (-(c["risk_score"] or 0), -c["open_amount"], c["account"]))
-    return [{**c, "open_amount": f"{c['open_amount']:.2f}"} for c in calls]
-
-
 def ledger_kpis(session: Session, today: date) -> dict[str, Any]:
     """The day's figures a credit manager follows, over the whole ledger."""
     open_ = Invoice.status == "open"

@@ -27,6 +27,7 @@ from recouvrement.audit import PURGE_EVENT, PURGED_NAME, Event, id_ranges, recor
 from recouvrement.domain.events import EventKind
 from recouvrement.db.models import (
     AuditEntry,
+    CallTask,
     Debtor,
     DebtorArchive,
     Invoice,
@@ -86,6 +87,8 @@ def last_contacts(session: Session) -> dict[int, date]:
                          .group_by(Invoice.debtor_id)))
     take(session.execute(select(LitigationDossier.debtor_id, func.max(LitigationDossier.closed_on))
                          .group_by(LitigationDossier.debtor_id)))
+    take(session.execute(select(CallTask.debtor_id, func.max(CallTask.worked_on))  # a call
+                         .where(CallTask.status == "done").group_by(CallTask.debtor_id)))
     return last
 
 
@@ -232,6 +235,9 @@ def _erase(session: Session, today: date, actor: str, report: RetentionReport) -
             .values(recipient=None, subject="", body_text="", body_html="", mime=None,
                     letter_html=None, letter_file=None)
             .execution_options(synchronize_session=False)).rowcount
+        # What a collector wrote down about a call may name people: it goes too.
+        session.execute(update(CallTask).where(CallTask.debtor_id == debtor.id).values(note=None)
+                        .execution_options(synchronize_session=False))
         rejected = quarantined.get(account, [])
         for raw in session.scalars(select(QuarantinedRow.raw).where(
                 QuarantinedRow.id.in_(rejected))) if rejected else []:

@@ -9,6 +9,7 @@ from datetime import date
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from recouvrement.calls import carry_call_tasks
 from recouvrement.context import run_context
 from recouvrement.litigation import count_not_ready, escalate
 from recouvrement.planning import plan_reminders
@@ -99,3 +100,13 @@ def escalate_dossiers(as_of: date, actor: str, debtor: str | None,
     get_run_logger().info("Queued %d dossier(s) for litigation; %d held back, not ready "
                           "(`recouvrement litigation not-ready`)", len(queued), not_ready)
     return {"queued": queued, "not_ready": not_ready}
+
+
+@task(name="carry-phone-tasks", cache_policy=NO_CACHE, **SAFE_RETRIES)
+def carry_calls(as_of: date, actor: str, debtor: str | None, shard: Shard | None = None) -> dict:
+    """Carry the phone tasks not worked on their day; count those the collectors have to do."""
+    with run_context().db.session() as session:
+        counts = carry_call_tasks(session, today=as_of, actor=actor, account=debtor, shard=shard)
+    get_run_logger().info("Phone tasks to work: %d of the day, %d carried from an earlier day "
+                          "(`recouvrement calls`)", counts["open"], counts["carried"])
+    return counts

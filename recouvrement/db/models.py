@@ -412,3 +412,27 @@ class RiskModelRow(Base):
     kind: Mapped[str] = mapped_column(String(40))
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CallTask(Base):
+    """A phone call for a collector, made once by the reminder whose channels include `phone`.
+
+    open (due on `due_on`) -> carried (not worked on its day, still to do) -> done, with
+    the call's outcome; cancelled when the debtor has nothing left to chase (migration 0013).
+    """
+
+    __tablename__ = "call_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
+    # One task per reminder, whatever the reruns: the unique key makes the outbox's promise.
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminders.id"), unique=True)
+    level: Mapped[int] = mapped_column(Integer)
+    created_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    worked_by: Mapped[str | None] = mapped_column(String(200))
+    worked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    worked_on: Mapped[date | None] = mapped_column(Date)

@@ -94,6 +94,11 @@ class EventKind(str, Enum):
     DOSSIER_REOPENED = ("litigation.reopened",
                         "dossier rouvert : la facture réapparaît impayée",
                         "dossier reopened: the invoice is unpaid again")
+    # Phone calls
+    CALL_TASK_CREATED = ("call.task_created", "appel à passer créé", "phone task created")
+    CALL_CARRIED = ("call.carried", "appel reporté au lendemain", "phone task carried over")
+    CALL_CANCELLED = ("call.cancelled", "appel annulé", "phone task cancelled")
+    CALL_LOGGED = ("call.logged", "appel passé", "call logged")
     # Retention (GDPR)
     ARCHIVED = ("retention.archived", "dossier archivé (RGPD)", "archived (GDPR)")
     REACTIVATED = ("retention.reactivated", "débiteur de nouveau actif (RGPD)",
