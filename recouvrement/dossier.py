@@ -39,6 +39,7 @@ from recouvrement.db.models import Debtor, Invoice, LitigationDossier, Reminder
 from recouvrement.domain.model import DebtorKind, to_cents
 from recouvrement.lifecycle import payments_of
 from recouvrement.litigation import notice_proof
+from recouvrement.domain.identity import compact_siren, identity_check
 from recouvrement.mail.render import Creditor
 from recouvrement.private import private_dir, write_private
 
@@ -98,6 +99,11 @@ def where_to_file(procedure: str, kind: DebtorKind, creditor_is_trader: bool) ->
     }.get(procedure, {"court": "", "form": ""})
 
 
+# What a request to the court needs of the claimant (CPC 57: a company's form, name, seat).
+CLAIMANT_SETTINGS = tuple(f"RECOUVREMENT_CREDITOR_{n}" for n in ("NAME", "LEGAL_FORM", "SIREN",
+                                                                  "ADDRESS"))
+
+
 def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Creditor,
                   creditor_is_trader: bool, today: date) -> dict[str, Any]:
     """Everything about one dossier, as plain JSON-ready data."""
@@ -121,7 +127,9 @@ def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Cre
                     "handler": dossier.handler, "handler_reference": dossier.handler_reference,
                     "outcome": dossier.outcome,
                     "closed_on": dossier.closed_on.isoformat() if dossier.closed_on else None},
-        "creditor": {"name": creditor.name, "address": creditor.address, "phone": creditor.phone,
+        "creditor": {"name": creditor.name, "legal_form": creditor.legal_form,
+                     "siren": compact_siren(creditor.siren) or None,
+                     "address": creditor.address, "phone": creditor.phone,
                      "email": creditor.sender, "iban": creditor.iban, "bic": creditor.bic},
         "debtor": {"account": debtor.account, "name": debtor.name, "kind": kind.value,
                    "siren": debtor.siren, "address": debtor.address, "postcode": debtor.postcode,
@@ -251,18 +259,21 @@ def _payment_order(data: dict[str, Any], kind: DebtorKind) -> dict[str, Any]:
              f"{line['principal']} EUR unpaid" for line in claim["invoices"]]
     basis += [f"late interest: {claim['interest_basis']}", f"fixed fee: {claim['fee_basis']}"]
     basis += [f"formal notice sent on {sent} ({proof})" for sent, proof in notices]
-    creditor = data["creditor"]
-    to_complete = [label for label, value in (
-        ("the creditor's postal address (RECOUVREMENT_CREDITOR_ADDRESS)", creditor["address"]),
+    # The claimant's identity, as the settings give it (a run refuses without it; an export
+    # made with settings changed since says what the request lacks).
+    to_complete = [f"the creditor's {setting.removeprefix('RECOUVREMENT_CREDITOR_').lower()} "
+                   f"({setting})" for setting in identity_check(
+                       data["creditor"], agency=False).missing_settings
+                   if setting in CLAIMANT_SETTINGS]
+    to_complete += [label for label, value in (
         ("the debtor's postal address", debtor["address"] and debtor["city"]),
         ("the debtor's SIREN", debtor["siren"] or kind is DebtorKind.B2C)) if not value]
-    # No setting holds the creditor's own registration number yet.
-    to_complete.append("the creditor's SIREN and legal form")
     return {
         "to_complete": to_complete,
         "procedure": data["procedure"]["recommended"], "court": data["procedure"]["court"],
         "form": data["procedure"]["form"],
-        "creditor": {k: data["creditor"][k] for k in ("name", "address", "email", "phone")},
+        "creditor": {k: data["creditor"][k] for k in ("name", "legal_form", "siren", "address",
+                                                       "email", "phone")},
         "debtor": {k: debtor[k] for k in ("name", "kind", "siren", "address", "postcode", "city",
                                           "country")},
         "claim": {"currency": claim["currency"], "principal": claim["principal"],

@@ -60,8 +60,9 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 
 @dataclass(frozen=True)
 class IdentityCheck:
-    missing: tuple[str, ...]  # "SETTING: why", each a refusal for a real run
-    warnings: tuple[str, ...]  # "SETTING: why", said and not refused
+    missing: tuple[str, ...]  # "SETTING (problem): why", each a refusal for a real run
+    warnings: tuple[str, ...]  # "SETTING (problem): why", said and not refused
+    missing_settings: tuple[str, ...] = ()  # the settings of `missing`, in the same order
 
     @property
     def complete(self) -> bool:
@@ -122,7 +123,7 @@ def identity_check(values: Mapping[str, str | None], *, agency: bool) -> Identit
     bic, phone, sender, agency_address). A value given but wrong (a SIREN or an IBAN that
     fails its check digits) counts as missing: a letter printing it would mislead.
     """
-    missing, warnings = [], []
+    missing, warnings, names = [], [], []
     for requirement in REQUIREMENTS:
         if requirement.agency_only and not agency:
             continue
@@ -134,7 +135,9 @@ def identity_check(values: Mapping[str, str | None], *, agency: bool) -> Identit
             continue
         line = f"{requirement.setting} ({problem}): {requirement.why}"
         (missing if requirement.required else warnings).append(line)
-    return IdentityCheck(tuple(missing), tuple(warnings))
+        if requirement.required:
+            names.append(requirement.setting)
+    return IdentityCheck(tuple(missing), tuple(warnings), tuple(names))
 
 
 def display_siren(value: str | None) -> str | None:
