@@ -41,6 +41,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.factories import CREDITOR_ENV  # noqa: E402
+
 DAY = date(2026, 11, 2)
 NEXT_DAY = date(2026, 11, 3)
 PAID_SHARE = 0.05
@@ -140,9 +142,9 @@ def run_size(invoices: int, workdir: Path, api_url: str, port: int, log: Path) -
     ledger.write_exports(DAY, inbox, style="iso")
     customers, open_items = ledger.snapshot(DAY)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECOUVREMENT_")}
+    env.update(CREDITOR_ENV)  # a real run refuses without the creditor's identity
     env.update(RECOUVREMENT_HOME=str(home), RECOUVREMENT_SMTP_HOST="127.0.0.1",
                RECOUVREMENT_SMTP_PORT=str(port), RECOUVREMENT_SENDER="relances@bench.example.com",
-               RECOUVREMENT_CREDITOR_IBAN="FR76 3000 6000 0112 3456 7890 189",
                PREFECT_API_URL=api_url, PYTHONPATH=str(REPO))
     before = load()
     print(f"{len(open_items):,} open invoices, {len(customers):,} debtors; load {before}",

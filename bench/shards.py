@@ -43,6 +43,7 @@ from prefect.client.schemas.objects import StateType  # noqa: E402
 from bench.generate import OPEN_PER_DEBTOR, invoices_per_debtor_for  # noqa: E402
 from recouvrement.mail.sink import SmtpSink, free_port  # noqa: E402
 from recouvrement.scenario import DemoLedger  # noqa: E402
+from tests.factories import CREDITOR_ENV  # noqa: E402
 from tests.server.harness import POOL, PrefectServer  # noqa: E402
 
 DAY = date(2026, 11, 2)
@@ -144,7 +145,8 @@ def main() -> None:
             with database(args.postgres, "recouvrement_bench", "postgresql+psycopg") as app_url:
                 home = work / f"home-{shards}"
                 shutil.copytree(exports, home / "inbox")
-                creditor = {"RECOUVREMENT_HOME": str(home), "RECOUVREMENT_DATABASE_URL": app_url,
+                creditor = {**CREDITOR_ENV,  # a real run refuses without the creditor's identity
+                            "RECOUVREMENT_HOME": str(home), "RECOUVREMENT_DATABASE_URL": app_url,
                             "RECOUVREMENT_SMTP_HOST": "127.0.0.1",
                             "RECOUVREMENT_SMTP_PORT": str(sink.port),
                             "RECOUVREMENT_SENDER": "relances@bench.example.com",

@@ -33,7 +33,7 @@ from recouvrement.ingest.errors import FilesHeld
 from recouvrement.ingest.manual import held_message
 from recouvrement.ingest.readers import InputFileError
 from recouvrement.ledger import UnknownDebtor
-from recouvrement.settings import load_settings
+from recouvrement.settings import IdentityIncomplete, load_settings, require_identity
 from recouvrement.context import run_context
 from recouvrement.shards import Shard, handed_back
 from tasks.dry_run import dry_run as dry_run_task
@@ -60,7 +60,7 @@ class ShardFailed(StepFailed):
 
 
 # What the user must fix in the input: reported as such (exit 2), not as a failed step.
-INPUT_ERRORS = (InputFileError, PolicyError, UnknownDebtor, FilesHeld)
+INPUT_ERRORS = (InputFileError, PolicyError, UnknownDebtor, FilesHeld, IdentityIncomplete)
 
 
 def _step(task_, *args):
@@ -110,6 +110,8 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
         summary = {"as_of": as_of.isoformat(), "debtor": account, "dry_run": True, **result,
                    "send": {"sent": [], "failed": [], "cancelled": []}}
     else:
+        # Before anything changes: no letter goes out without the creditor's identity.
+        require_identity(load_settings())
         ingest = _step(ingest_exports, as_of, actor, run_id, account)
         _stop_if_held(as_of, account, False, ingest)
         # The model is learned on the whole ledger, once, before the shards score with it.

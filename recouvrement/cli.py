@@ -141,6 +141,27 @@ def main() -> None:
     """Recouvrement: the daily, auditable debt-collection pipeline."""
 
 
+def _check_identity(settings, dry_run: bool) -> None:
+    """A real run refuses (exit 2, nothing changed) when the letters would lack a mention the
+    law needs of the creditor; a dry run says what a real one would refuse. What only helps
+    the debtor (a phone number, the BIC) is a warning."""
+    from recouvrement.demo import MARKER
+    from recouvrement.settings import identity_refusal
+
+    check = settings.identity_check()
+    for line in check.warnings:
+        click.echo(f"warning: {line}", err=True)
+    if (settings.home / MARKER).exists():
+        click.echo(f"warning: {settings.home} is the demo's home: its letters name the demo's "
+                   f"creditor ({settings.home / 'recouvrement.toml'})", err=True)
+    if check.complete:
+        return
+    if not dry_run:
+        _fail(identity_refusal(check.missing))
+    for line in check.missing:
+        click.echo(f"warning: a real run would refuse: {line}", err=True)
+
+
 @main.command()
 @click.option("--as-of", type=DATE, help="the day to run as (default: today, creditor's time zone)")
 @click.option("--debtor", help="run for this account only")
@@ -152,6 +173,7 @@ def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
     from recouvrement.runner import connect_or_exit, print_summary, run_daily
 
     settings = load_settings()
+    _check_identity(settings, dry_run)
     if debtor:
         from recouvrement.reports import _debtor, unknown_debtor
 

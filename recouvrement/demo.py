@@ -14,6 +14,19 @@ from recouvrement.domain.calendar import is_business_day, today_in
 from recouvrement.settings import Settings
 
 MARKER = ".demo"
+CONFIG_HEADER = "# Written by `recouvrement demo`: the demo's creditor. Not for real letters.\n"
+# The demo creditor (a made-up SIREN and account, valid check digits): its settings file in
+# the demo's home lets the later commands of the README run on the demo's ledger.
+DEMO_CREDITOR = {
+    "creditor_name": "Créancier Démo SAS",
+    "creditor_legal_form": "SAS au capital de 10 000 €, RCS Paris",
+    "creditor_siren": "123456782",
+    "creditor_address": "10 avenue de la Démonstration\n75011 Paris",
+    "creditor_phone": "01 23 45 67 89",
+    "creditor_iban": "FR76 3000 6000 0112 3456 7890 189",
+    "creditor_bic": "AGRIFRPP",
+    "sender": "relances@creancier-demo.example",
+}
 
 
 def _reset_home(home: Path) -> None:
@@ -23,12 +36,32 @@ def _reset_home(home: Path) -> None:
         raise click.ClickException(
             f"{home} already holds a ledger that the demo did not make; point "
             "RECOUVREMENT_HOME at an empty folder to run the demo")
+    settings_file = home / "recouvrement.toml"
+    if settings_file.exists() and not settings_file.read_text(
+            encoding="utf-8", errors="replace").startswith(CONFIG_HEADER):
+        raise click.ClickException(
+            f"{settings_file} holds settings the demo did not write; point RECOUVREMENT_HOME "
+            "at an empty folder to run the demo")
     for name in ("recouvrement.db", "recouvrement.db-wal", "recouvrement.db-shm"):
         (home / name).unlink(missing_ok=True)
     for name in ("inbox", "maildir"):
         shutil.rmtree(home / name, ignore_errors=True)
     home.mkdir(parents=True, exist_ok=True)
     (home / MARKER).write_text("made by `recouvrement demo`; the demo resets this folder\n")
+    _write_settings(home)
+
+
+def _write_settings(home: Path) -> None:
+    """The demo creditor's settings, in the home's own `recouvrement.toml` (below the
+    environment and the working directory's file, which win: a creditor set there is used)."""
+    import json
+
+    from recouvrement.settings import CONFIG_FILE
+
+    path = home / CONFIG_FILE  # _reset_home made sure it is not the user's
+    path.write_text(CONFIG_HEADER + "".join(
+        f"{key} = {json.dumps(value, ensure_ascii=False)}\n"
+        for key, value in DEMO_CREDITOR.items()), encoding="utf-8")
 
 
 def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | None) -> None:
@@ -61,10 +94,6 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
         os.environ.pop("RECOUVREMENT_SMTP_USER", None)
         # One report at the end over all the simulated days, not one per day.
         os.environ["RECOUVREMENT_DAILY_REPORT"] = "false"
-        # How the demo creditor is paid, unless the user configured a creditor.
-        os.environ.setdefault("RECOUVREMENT_CREDITOR_IBAN", "FR76 3000 6000 0112 3456 7890 189")
-        os.environ.setdefault("RECOUVREMENT_CREDITOR_BIC", "AGRIFRPP")
-        os.environ.setdefault("RECOUVREMENT_CREDITOR_PHONE", "01 23 45 67 89")
         echo(f"SMTP sink listening on 127.0.0.1:{sink.port}, storing into {home / 'maildir'}")
         totals: Counter = Counter()
         disputed = False

@@ -50,6 +50,7 @@ from recouvrement.domain.policy import Policy
 from recouvrement.ledger import to_domain_debtor
 from recouvrement.lifecycle import payments_of
 from recouvrement.litigation import notice_proof, statement_line
+from recouvrement.domain.identity import compact_siren, identity_check
 from recouvrement.mail.render import Creditor
 from recouvrement.private import private_dir, write_private
 
@@ -123,6 +124,15 @@ def after_the_order(procedure: str, today: date) -> dict[str, Any] | None:
                            "last day of service as soon as the court sends it."}
 
 
+# What a request to the court needs of the claimant (CPC 57: a company's form, name, seat).
+CLAIMANT_SETTINGS = tuple(f"RECOUVREMENT_CREDITOR_{n}" for n in ("NAME", "LEGAL_FORM", "SIREN",
+                                                                  "ADDRESS"))
+CLAIMANT_FR = {"RECOUVREMENT_CREDITOR_NAME": "la dénomination du créancier",
+               "RECOUVREMENT_CREDITOR_LEGAL_FORM": "la forme juridique du créancier",
+               "RECOUVREMENT_CREDITOR_SIREN": "le SIREN du créancier",
+               "RECOUVREMENT_CREDITOR_ADDRESS": "l'adresse postale du créancier"}
+
+
 def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Creditor,
                   creditor_is_trader: bool, today: date, as_of: date | None = None,
                   policy: Policy | None = None) -> dict[str, Any]:
@@ -153,7 +163,9 @@ def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Cre
                     "handler": dossier.handler, "handler_reference": dossier.handler_reference,
                     "outcome": dossier.outcome,
                     "closed_on": dossier.closed_on.isoformat() if dossier.closed_on else None},
-        "creditor": {"name": creditor.name, "address": creditor.address, "phone": creditor.phone,
+        "creditor": {"name": creditor.name, "legal_form": creditor.legal_form,
+                     "siren": compact_siren(creditor.siren) or None,
+                     "address": creditor.address, "phone": creditor.phone,
                      "email": creditor.sender, "iban": creditor.iban, "bic": creditor.bic},
         "debtor": {"account": debtor.account, "name": debtor.name, "kind": kind.value,
                    "siren": debtor.siren, "address": debtor.address, "postcode": debtor.postcode,
@@ -356,10 +368,13 @@ def _payment_order(data: dict[str, Any], kind: DebtorKind) -> dict[str, Any]:
              f"{line['principal']} EUR unpaid" for line in claim["invoices"]]
     basis += [f"late interest: {claim['interest_basis']}", f"fixed fee: {claim['fee_basis']}"]
     basis += [f"formal notice sent on {sent} ({proof})" for sent, proof in notices]
-    creditor = data["creditor"]
-    missing = [labels for labels, value in (
-        (("the creditor's postal address (RECOUVREMENT_CREDITOR_ADDRESS)",
-          "l'adresse postale du créancier"), creditor["address"]),
+    # The claimant's identity, as the settings give it (a run refuses without it; an export
+    # made with settings changed since says what the request lacks).
+    missing = [(f"the creditor's {setting.removeprefix('RECOUVREMENT_CREDITOR_').lower()} "
+                f"({setting})", CLAIMANT_FR[setting]) for setting in identity_check(
+                    data["creditor"], agency=False).missing_settings
+               if setting in CLAIMANT_SETTINGS]
+    missing += [labels for labels, value in (
         (("the debtor's postal address", "l'adresse postale du débiteur"),
          debtor["address"] and debtor["city"]),
         (("the debtor's SIREN", "le SIREN du débiteur"),
@@ -367,9 +382,6 @@ def _payment_order(data: dict[str, Any], kind: DebtorKind) -> dict[str, Any]:
     if data["procedure"].get("to_check"):
         missing.append((f"the court: {data['procedure']['reason']}",
                         "la juridiction compétente, à vérifier (voir la procédure recommandée)"))
-    # No setting holds the creditor's own registration number yet.
-    missing.append(("the creditor's SIREN and legal form",
-                    "le SIREN et la forme juridique du créancier"))
     to_complete = [en for en, _ in missing]
     return {
         "to_complete": to_complete,
@@ -377,7 +389,8 @@ def _payment_order(data: dict[str, Any], kind: DebtorKind) -> dict[str, Any]:
         "procedure": data["procedure"]["recommended"], "court": data["procedure"]["court"],
         "form": data["procedure"]["form"], "court_to_check": data["procedure"]["to_check"],
         "after_the_order": data["procedure"]["after_the_order"],
-        "creditor": {k: data["creditor"][k] for k in ("name", "address", "email", "phone")},
+        "creditor": {k: data["creditor"][k] for k in ("name", "legal_form", "siren", "address",
+                                                       "email", "phone")},
         "debtor": {k: debtor[k] for k in ("name", "kind", "siren", "address", "postcode", "city",
                                           "country")},
         "claim": {"currency": claim["currency"], "principal": claim["principal"],

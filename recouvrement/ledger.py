@@ -21,6 +21,7 @@ from recouvrement.db.models import (
     ReminderItem,
 )
 from recouvrement.domain import model
+from recouvrement.domain.identity import SentLetter
 from recouvrement.domain.legal import limitation_start, payments_from_changes
 from recouvrement.domain.pauses import HONOURED, Instalment, PlanState, plan_state
 from recouvrement.domain.risk_model import late_chance
@@ -41,6 +42,8 @@ class DebtorState:
     pending: bool
     # active payment plans and where each one stands today
     plans: list[tuple[PaymentPlan, PlanState]] = field(default_factory=list)
+    # the reminders sent to the debtor, oldest first (an agency's letters recall the first)
+    sent: tuple[SentLetter, ...] = ()
 
     @property
     def open_amount(self) -> Decimal:
@@ -119,6 +122,14 @@ def load_states(session: Session, debtor_ids: list[int],
             select(Reminder.debtor_id, func.max(Reminder.sent_on))
             .where(Reminder.debtor_id.in_(chunk), Reminder.status == "sent")
             .group_by(Reminder.debtor_id)).all())
+        letters: dict[int, list[SentLetter]] = defaultdict(list)
+        for debtor_id, sent_on, message_id, numbers in session.execute(
+                select(Reminder.debtor_id, Reminder.sent_on, Reminder.message_id,
+                       Reminder.invoice_numbers)
+                .where(Reminder.debtor_id.in_(chunk), Reminder.status == "sent",
+                       Reminder.sent_on.is_not(None))
+                .order_by(Reminder.sent_on, Reminder.id)):
+            letters[debtor_id].append(SentLetter(sent_on, message_id, tuple(numbers or ())))
         pending = set(session.scalars(select(Reminder.debtor_id).where(
             Reminder.debtor_id.in_(chunk), Reminder.status.in_(PENDING)).distinct()))
         promises = dict(session.execute(
@@ -169,6 +180,7 @@ def load_states(session: Session, debtor_ids: list[int],
                 last_contact=last_contact.get(debtor_id),
                 pending=debtor_id in pending,
                 plans=states,
+                sent=tuple(letters.get(debtor_id, ())),
             )
 
 

@@ -21,6 +21,7 @@ from recouvrement.audit import Event, record
 from recouvrement.calls import create_call_task
 from recouvrement.domain.events import EventKind
 from recouvrement.db.models import Reminder, ReminderItem
+from recouvrement.domain.identity import first_contact, first_letter
 from recouvrement.domain.ladder import SEND, SKIP, Decision, decide
 from recouvrement.domain.legal import fee_lost_to_proceedings, fixed_recovery_fee, invoice_claim
 from recouvrement.domain.model import DebtorKind
@@ -142,7 +143,11 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
         return None  # decided before, by this run's twin or an earlier one
     formal_notice = decision.level == 3
     deadline = today + timedelta(days=policy.litigation_after_days) if formal_notice else None
-    content = dict(level=decision.level, debtor=state.debtor,
+    message_id = make_message_id(key, creditor.sender.rsplit("@", 1)[-1])
+    content = dict(level=decision.level, debtor=state.debtor, message_id=message_id,
+                   # The first letter about these invoices, recalled by each later one (R124-4).
+                   first_letter=first_letter(state.sent, decision.listed),
+                   first_contact=first_contact(state.sent),
                    # An agency states principal, interest and fees at every level (R124-4).
                    invoices=invoice_rows(state, decision.listed, today,
                                          with_claim=formal_notice or bool(creditor.agency),
@@ -153,7 +158,6 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
     # The letter is kept for every reminder: sent by post when the policy says
     # so, and instead of an e-mail the relay refuses for good.
     letter = render_reminder(**content, letter=True)
-    message_id = make_message_id(key, creditor.sender.rsplit("@", 1)[-1])
     reminder_id = session.scalar(insert(Reminder).returning(Reminder.id), {
         "key": key, "debtor_id": state.id, "level": decision.level,
         "channel": ",".join(decision.channels),

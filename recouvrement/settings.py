@@ -44,11 +44,15 @@ class Settings(BaseSettings):
 
     timezone: str = "Europe/Paris"
 
-    creditor_name: str = "Recouvrement demo SAS"
+    # The creditor's identity, printed on every reminder, letter and dossier. No default:
+    # a real run refuses without the ones the law needs (recouvrement/domain/identity.py).
+    creditor_name: str | None = None
+    creditor_legal_form: str | None = None  # as it reads after the name: "SAS au capital de..."
+    creditor_siren: str | None = None
+    creditor_address: str | None = None  # lines separated by line breaks
     creditor_phone: str | None = None
     creditor_iban: str | None = None
     creditor_bic: str | None = None
-    creditor_address: str | None = None
     creditor_is_trader: bool = True
     # Agency mode: a collection agency writes for the creditor (CPCE R124-4).
     agency_name: str | None = None
@@ -116,15 +120,25 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        here = TomlConfigSettingsSource(settings_cls)
+        sources = [init_settings, env_settings, here]
+        # Below the working directory's file, the home's own (the demo writes its creditor
+        # there): `home` itself comes from the sources above.
+        home = next((source()["home"] for source in sources if source().get("home")), "./data")
+        home_file = Path(home) / CONFIG_FILE
+        if home_file.is_file() and home_file.resolve() != Path(CONFIG_FILE).resolve():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=home_file))
+        return tuple(sources)
 
     @cached_property
     def creditor(self):
         from recouvrement.mail.render import Creditor
 
         return Creditor(
-            name=self.creditor_name,
+            name=self.creditor_name or "",
             sender=self.sender,
+            legal_form=self.creditor_legal_form,
+            siren=self.creditor_siren,
             phone=self.creditor_phone,
             iban=self.creditor_iban,
             bic=self.creditor_bic,
@@ -132,6 +146,17 @@ class Settings(BaseSettings):
             agency=self.agency_name,
             agency_address=self.agency_address,
         )
+
+    def identity_check(self):
+        """What a real run lacks of the creditor's (and the agency's) identity."""
+        from recouvrement.domain.identity import identity_check
+
+        return identity_check({
+            "name": self.creditor_name, "legal_form": self.creditor_legal_form,
+            "siren": self.creditor_siren, "address": self.creditor_address,
+            "iban": self.creditor_iban, "bic": self.creditor_bic, "phone": self.creditor_phone,
+            "sender": self.sender, "agency_address": self.agency_address,
+        }, agency=bool(self.agency_name))
 
     def smtp_password_value(self) -> str | None:
         """The SMTP password, from the environment or the Prefect Secret block."""
@@ -194,6 +219,24 @@ def database_label(url: str) -> str:
     return f"{stem}-{hashlib.sha256(where.encode()).hexdigest()[:10]}"
 
 
+class IdentityIncomplete(ValueError):
+    """A real run would send reminders without what the law needs of the creditor's identity."""
+
+
+def identity_refusal(missing) -> str:
+    return ("a real run would send reminders without what a formal notice and a claim need "
+            "of the creditor's identity; nothing was changed. Set (in the environment or in "
+            "recouvrement.toml, in lower case without RECOUVREMENT_): "
+            + "; ".join(missing))
+
+
+def require_identity(settings: Settings) -> None:
+    """Refuse (IdentityIncomplete) a real run whose letters would lack a required mention."""
+    check = settings.identity_check()
+    if not check.complete:
+        raise IdentityIncomplete(identity_refusal(check.missing))
+
+
 class SettingsError(ValueError):
     """`recouvrement.toml` holds a key this program does not know, or is not TOML."""
 
@@ -221,4 +264,8 @@ def check_config_file(path: Path = Path(CONFIG_FILE)) -> None:
 
 def load_settings(**overrides) -> Settings:
     check_config_file()
-    return Settings(**overrides)
+    settings = Settings(**overrides)
+    home_file = settings.home / CONFIG_FILE
+    if home_file.resolve() != Path(CONFIG_FILE).resolve():
+        check_config_file(home_file)
+    return settings

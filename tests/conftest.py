@@ -110,7 +110,10 @@ def home(tmp_path, monkeypatch, database_url, sink):
     monkeypatch.setenv("RECOUVREMENT_DATABASE_URL", database_url)
     monkeypatch.setenv("RECOUVREMENT_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("RECOUVREMENT_SMTP_PORT", str(sink.port))
-    monkeypatch.setenv("RECOUVREMENT_SENDER", "relances@creancier.example.com")
+    from tests.factories import CREDITOR_ENV
+
+    for name, value in CREDITOR_ENV.items():  # a complete identity: real runs send
+        monkeypatch.setenv(name, value)
     # The day's report page costs seconds per run: its own tests ask for it.
     monkeypatch.setenv("RECOUVREMENT_DAILY_REPORT", "false")
     return home

@@ -11,6 +11,17 @@ from typing import Callable
 CUSTOMER_HEADER = ["account", "name", "email", "phone", "kind", "siren", "language", "address",
                    "postcode", "city", "country", "payment_terms_days", "blocked",
                    "collective_proceedings_since", "legal_form", "trader"]
+# A creditor whose identity is complete: a real run refuses without it (exit 2).
+CREDITOR_ENV = {
+    "RECOUVREMENT_CREDITOR_NAME": "Créancier Test SAS",
+    "RECOUVREMENT_CREDITOR_LEGAL_FORM": "SAS au capital de 10 000 €, RCS Paris",
+    "RECOUVREMENT_CREDITOR_SIREN": "123 456 782",
+    "RECOUVREMENT_CREDITOR_ADDRESS": "10 avenue des Tests\n75011 Paris",
+    "RECOUVREMENT_CREDITOR_PHONE": "01 23 45 67 89",
+    "RECOUVREMENT_CREDITOR_IBAN": "FR76 3000 6000 0112 3456 7890 189",
+    "RECOUVREMENT_CREDITOR_BIC": "AGRIFRPP",
+    "RECOUVREMENT_SENDER": "relances@creancier.example.com",
+}
 INVOICE_HEADER = ["invoice_number", "account", "issue_date", "due_date", "amount", "open_amount",
                   "currency", "export_date"]
 

@@ -23,6 +23,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
+from recouvrement.domain.identity import (L111_8_PARAGRAPHS_2_3, L111_8_SOURCE, SentLetter,
+                                          display_siren, reference)
 from recouvrement.domain.model import Debtor, DebtorKind, to_cents
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -39,6 +41,8 @@ EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct
 class Creditor:
     name: str
     sender: str
+    legal_form: str | None = None
+    siren: str | None = None
     phone: str | None = None
     iban: str | None = None
     bic: str | None = None
@@ -117,7 +121,9 @@ def _iban_display(iban: str) -> str:
 def render_reminder(*, level: int, debtor: Debtor, invoices: Sequence[InvoiceRow], as_of: date,
                     creditor: Creditor, deadline: date | None = None,
                     templates_dir: Path | Sequence[Path] | None = None,
-                    letter: bool = False, template: str | None = None) -> RenderedReminder:
+                    letter: bool = False, template: str | None = None,
+                    message_id: str | None = None, first_letter: SentLetter | None = None,
+                    first_contact: bool = False) -> RenderedReminder:
     """The subject, text and HTML of one debtor's reminder of `level`.
 
     `template`: the policy level's own template (`level1_soft`, say), default `level<N>`.
@@ -126,6 +132,10 @@ def render_reminder(*, level: int, debtor: Debtor, invoices: Sequence[InvoiceRow
     overrides any template of the default one behind it. With `letter`, the
     HTML is the same reminder laid out as a registered letter (the debtor's
     postal address in the window, the registered-mail mention), for the PDF.
+
+    An agency's letters (CPCE R124-4) print their own reference (`message_id`),
+    recall the date and reference of `first_letter` (the first one sent about
+    these invoices), and carry the GDPR notice on the debtor's `first_contact`.
     """
     if level not in LEVELS:
         raise ValueError(f"render_reminder: unknown level {level!r} (expected one of {LEVELS})")
@@ -144,6 +154,11 @@ def render_reminder(*, level: int, debtor: Debtor, invoices: Sequence[InvoiceRow
     html_template = env.get_template(f"email/{language}/{name}.html")
     context = _context(level, debtor, kind, invoices, as_of, creditor, deadline, language)
     context["letter"] = letter
+    context["reference"] = reference(message_id) if message_id else None
+    context["first_letter"] = None if first_letter is None else {
+        "date": format_date(first_letter.sent_on, language),
+        "reference": reference(first_letter.message_id)}
+    context["first_contact"] = first_contact
     context["subject"] = _subject(text_template, context)
     return RenderedReminder(context["subject"], _tidy_text(text_template.render(context)),
                             html_template.render(context))
@@ -246,6 +261,8 @@ def _context(level: int, debtor: Debtor, kind: DebtorKind, invoices: Sequence[In
         },
         "creditor": {
             "name": creditor.name,
+            "legal_form": (creditor.legal_form or "").strip() or None,
+            "siren": display_siren(creditor.siren),
             "email": parseaddr(creditor.sender)[1] or creditor.sender,
             "phone": creditor.phone,
             "iban": _iban_display(creditor.iban) if creditor.iban else None,
@@ -256,6 +273,7 @@ def _context(level: int, debtor: Debtor, kind: DebtorKind, invoices: Sequence[In
             "agency_address_lines": [line.strip() for line in
                                      (creditor.agency_address or "").splitlines() if line.strip()],
         },
+        "law": {"l111_8": L111_8_PARAGRAPHS_2_3, "l111_8_source": L111_8_SOURCE},
         "invoices": rows,
         "invoice_count": len(rows),
         "invoice_numbers": ", ".join(numbers),

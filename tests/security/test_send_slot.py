@@ -16,7 +16,7 @@ from sqlalchemy import select
 from recouvrement.db import Database
 from recouvrement.db.models import AuditEntry, Reminder
 from tests.conftest import BACKENDS
-from tests.factories import customer, invoice, write_customers, write_invoices
+from tests.factories import CREDITOR_ENV, customer, invoice, write_customers, write_invoices
 from tests.security.relays import Relay
 
 pytestmark = [pytest.mark.smtp, pytest.mark.slow,
@@ -34,8 +34,7 @@ def cli_env(home, database_url, relay, prefect_home) -> dict:
         "RECOUVREMENT_HOME": str(home), "RECOUVREMENT_DATABASE_URL": database_url,
         "RECOUVREMENT_SMTP_HOST": "127.0.0.1", "RECOUVREMENT_SMTP_PORT": str(relay.port),
         "RECOUVREMENT_SMTP_TIMEOUT": "900",  # the stalled message waits, it does not time out
-        "RECOUVREMENT_SENDER": "relances@creancier.example.com",
-        "RECOUVREMENT_CREDITOR_IBAN": "FR76 3000 6000 0112 3456 7890 189",
+        **CREDITOR_ENV,
         # Both runs share one Prefect home: its database is where a slot would stay held.
         "PREFECT_HOME": str(prefect_home),
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import CREDITOR_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.flow]
@@ -32,6 +34,7 @@ def prefect_api():
 
 def command(home: Path, api: str, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("RECOUVREMENT_")}
+    environment.update(CREDITOR_ENV)  # a complete identity: the run gets to the error tested
     environment.update(RECOUVREMENT_HOME=str(home), PREFECT_API_URL=api,
                        PYTHONPATH=str(ROOT), **env)
     return subprocess.run([sys.executable, "-m", "recouvrement.cli", *args], cwd=home.parent,
