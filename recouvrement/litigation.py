@@ -121,7 +121,7 @@ def _candidates(state: DebtorState, policy: Policy, today: date) -> list[DomainI
             if invoice.is_open and not invoice.in_litigation and invoice.due_date < today:
                 found.append(invoice)
             continue
-        notice = invoice.sent_levels.get(policy.last_level)
+        notice = invoice.sent_levels.get(policy.formal_notice_level)
         if (notice is not None and invoice.is_open and not invoice.in_litigation
                 and today > notice + timedelta(days=policy.litigation_after_days)):
             found.append(invoice)
@@ -143,7 +143,7 @@ def _evidence(session: Session, state: DebtorState, invoices: list[DomainInvoice
             select(ReminderItem.invoice_id, Reminder.message_id, Reminder.recipient,
                    Reminder.channel, Reminder.letter_file)
             .join(Reminder, Reminder.id == ReminderItem.reminder_id)
-            .where(ReminderItem.invoice_id.in_(ids), ReminderItem.level == policy.last_level,
+            .where(ReminderItem.invoice_id.in_(ids), ReminderItem.level == policy.formal_notice_level,
                    Reminder.status == "sent").order_by(Reminder.sent_on)):
         proof = notice_proof(message_id, recipient, channel, letter_file)
         if proof:
@@ -217,7 +217,7 @@ def _open_dossier(session: Session, state: DebtorState, ready: list[DomainInvoic
     statement, principal, interest = [], Decimal(0), Decimal(0)
     for invoice in ready:
         line = statement_line(invoice, debtor, today=today,
-                              notice=invoice.sent_levels.get(policy.last_level),
+                              notice=invoice.sent_levels.get(policy.formal_notice_level),
                               contractual_rate=policy.contractual_rate_for(debtor),
                               limitation_ends_on=check.urgent.get(invoice.number))
         principal += Decimal(line["principal"])

@@ -24,6 +24,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from recouvrement.domain.model import Debtor, DebtorKind, to_cents
+from recouvrement.domain.policy import (BUILT_IN_TEMPLATES, FORMAL_NOTICE, REMINDER,
+                                        registered_by_default)
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LEVELS = (0, 1, 2, 3)
@@ -117,30 +119,41 @@ def _iban_display(iban: str) -> str:
 def render_reminder(*, level: int, debtor: Debtor, invoices: Sequence[InvoiceRow], as_of: date,
                     creditor: Creditor, deadline: date | None = None,
                     templates_dir: Path | Sequence[Path] | None = None,
-                    letter: bool = False) -> RenderedReminder:
+                    letter: bool = False, template: str | None = None,
+                    formal_notice: bool | None = None,
+                    registered: bool | None = None) -> RenderedReminder:
     """The subject, text and HTML of one debtor's reminder of `level`.
 
+    `template`, `formal_notice` and `registered` are what the policy says of
+    the level (`Level.template`, `.is_formal_notice`, `.registered`); left out,
+    they are those of the built-in template `level<level>`.
     `templates_dir` may be a list of folders: a creditor's own folder first
     overrides any template of the default one behind it. With `letter`, the
-    HTML is the same reminder laid out as a registered letter (the debtor's
-    postal address in the window, the registered-mail mention), for the PDF.
+    HTML is the same reminder laid out as a letter (the debtor's postal
+    address in the window, the registered-mail mention when it goes
+    registered), for the PDF.
     """
     if level not in LEVELS:
         raise ValueError(f"render_reminder: unknown level {level!r} (expected one of {LEVELS})")
     if not invoices:
         raise ValueError("render_reminder: a reminder lists at least one invoice")
-    if level == 3 and deadline is None:
-        raise ValueError("render_reminder: a formal notice (level 3) needs a deadline")
+    template = template or f"level{level}"
+    if formal_notice is None:
+        formal_notice = BUILT_IN_TEMPLATES.get(template) == FORMAL_NOTICE
+    if registered is None:
+        registered = registered_by_default(level, FORMAL_NOTICE if formal_notice else REMINDER)
+    if formal_notice and deadline is None:
+        raise ValueError(f"render_reminder: a formal notice (level {level}) needs a deadline")
     kind = DebtorKind(debtor.kind)
     if kind is DebtorKind.B2C and any(row.fixed_fee for row in invoices):
         # CPCE L111-8: recovery costs are never charged to a consumer.
         raise ValueError(f"render_reminder: fixed recovery fee listed for consumer {debtor.account}")
     language = language_of(debtor)
     env = _environment(_folders(templates_dir))
-    text_template = env.get_template(f"email/{language}/level{level}.txt")
-    html_template = env.get_template(f"email/{language}/level{level}.html")
+    text_template = env.get_template(f"email/{language}/{template}.txt")
+    html_template = env.get_template(f"email/{language}/{template}.html")
     context = _context(level, debtor, kind, invoices, as_of, creditor, deadline, language)
-    context["letter"] = letter
+    context.update(letter=letter, formal_notice=formal_notice, registered=registered)
     context["subject"] = _subject(text_template, context)
     return RenderedReminder(context["subject"], _tidy_text(text_template.render(context)),
                             html_template.render(context))
