@@ -18,6 +18,7 @@ from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from recouvrement.domain.model import Debtor, DebtorKind, to_cents
 from recouvrement.domain.policy import (BUILT_IN_TEMPLATES, FORMAL_NOTICE, REMINDER,
                                         registered_by_default)
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# The built-in templates ship inside the package (package data), so an installed
+# wheel has them as well as a checkout.
+DEFAULT_TEMPLATES = Path(str(resources.files("recouvrement").joinpath("templates")))
 LEVELS = (0, 1, 2, 3)
 
 NBSP = "\u00a0"  # between an amount and its currency, French style
