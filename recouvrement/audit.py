@@ -74,7 +74,6 @@ _WRITES_TO_LOG = re.compile(r"\b(update\s+audit_log|delete\s+from\s+audit_log|tr
 # `record` runs once per reminder sent: its two statements are built once, on
 # the table itself, which costs about half as much to execute as ORM ones.
 _LOG = AuditEntry.__table__
-_HEAD = select(_LOG.c.id, _LOG.c.hash, _LOG.c.mac).order_by(_LOG.c.id.desc()).limit(1)
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -159,10 +158,10 @@ def record(session: Session, events: Iterable[Event], actor: str) -> int:
     events = list(events)
     if not events:
         return 0
-    from recouvrement.checkpoints import keyring_for, note_appended
+    from recouvrement.checkpoints import LOG_HEAD, keyring_for, note_appended
 
     lock(session, "audit-log")
-    head = session.execute(_HEAD).first()
+    head = session.execute(LOG_HEAD).first()
     key = signing_key(session, keyring_for(session))
     last_id, prev = (head.id, head.hash) if head else (0, GENESIS)
     at = datetime.now(timezone.utc)

@@ -478,7 +478,8 @@ def litigation_not_ready(fmt: str) -> None:
 @FORMAT
 def litigation_show(dossier_id: str, fmt: str) -> None:
     """One dossier: where it stands, payments received since it was queued, balance."""
-    from recouvrement.lifecycle import dossier_detail, find_dossier
+    from recouvrement.lifecycle import find_dossier
+    from recouvrement.litigation import dossier_detail
 
     found = {}
 

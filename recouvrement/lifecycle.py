@@ -216,21 +216,3 @@ def _change(dossier: LitigationDossier, holder: str, status: str, today: date, *
     return Event(event, holder, dossier.id,
                  {"from": before, "to": status, "on": today.isoformat(),
                   **{k: v for k, v in details.items() if v is not None}})
-
-
-def dossier_detail(session: Session, dossier: LitigationDossier) -> dict[str, Any]:
-    """`litigation show`: the queue's row and where the dossier stands now."""
-    from recouvrement.litigation import dossier_json
-
-    paid = payments_of(session, dossier.id)
-    received = sum((p.amount for p in paid), Decimal(0))
-    return {**dossier_json(dossier, account_of(session, dossier)), "status": dossier.status,
-            "outcome": dossier.outcome,
-            "exported_on": dossier.exported_on.isoformat() if dossier.exported_on else None,
-            "handler": dossier.handler, "handler_reference": dossier.handler_reference,
-            "closed_on": dossier.closed_on.isoformat() if dossier.closed_on else None,
-            "payments": [{"invoice": p.invoice_number, "received_on": p.received_on.isoformat(),
-                          "amount": f"{p.amount:.2f}"} for p in paid],
-            "balance": f"{dossier.total - received:.2f}",
-            "principal_balance": f"{balance(session, dossier):.2f}",
-            "reasons": list(dossier.reasons)}

@@ -43,7 +43,7 @@ from recouvrement.domain.model import Invoice as DomainInvoice
 from recouvrement.domain.model import to_cents
 from recouvrement.domain.policy import Policy
 from recouvrement.ledger import DebtorState, debtor_ids_with_open_invoices, load_states
-from recouvrement.lifecycle import reconcile_payments
+from recouvrement.lifecycle import account_of, balance, payments_of, reconcile_payments
 from recouvrement.shards import Shard, narrow
 
 
@@ -328,3 +328,19 @@ def list_not_ready(session: Session) -> list[dict[str, Any]]:
                                               for r in i["reasons"]],
              "held": hold.invoices, "debtor_reasons": hold.reasons}
             for hold, account in rows]
+
+
+def dossier_detail(session: Session, dossier: LitigationDossier) -> dict[str, Any]:
+    """`litigation show`: the queue's row and where the dossier stands now."""
+    paid = payments_of(session, dossier.id)
+    received = sum((p.amount for p in paid), Decimal(0))
+    return {**dossier_json(dossier, account_of(session, dossier)), "status": dossier.status,
+            "outcome": dossier.outcome,
+            "exported_on": dossier.exported_on.isoformat() if dossier.exported_on else None,
+            "handler": dossier.handler, "handler_reference": dossier.handler_reference,
+            "closed_on": dossier.closed_on.isoformat() if dossier.closed_on else None,
+            "payments": [{"invoice": p.invoice_number, "received_on": p.received_on.isoformat(),
+                          "amount": f"{p.amount:.2f}"} for p in paid],
+            "balance": f"{dossier.total - received:.2f}",
+            "principal_balance": f"{balance(session, dossier):.2f}",
+            "reasons": list(dossier.reasons)}
