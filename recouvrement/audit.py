@@ -22,7 +22,7 @@ ISO 8601 with microseconds and no offset. Entries written before migration
 0003 have no payload digest and were hashed over their content directly
 (`entry_hash`); they verify the same way but cannot be redacted.
 
-Signed (migration 0007, see `audit_key.py` and `checkpoints.py`): every entry
+Signed (migration 0007, see `audit_key.py` and `db/checkpoints.py`): every entry
 carries `mac = HMAC-SHA256(key, "entry" NUL hash)` under a key kept in a file
 outside the database, so an entry written, or a chain re-hashed, by someone who
 holds only the database no longer verifies; signed checkpoints of the head,
@@ -158,7 +158,7 @@ def record(session: Session, events: Iterable[Event], actor: str) -> int:
     events = list(events)
     if not events:
         return 0
-    from recouvrement.checkpoints import LOG_HEAD, keyring_for, note_appended
+    from recouvrement.db.checkpoints import LOG_HEAD, keyring_for, note_appended
 
     lock(session, "audit-log")
     head = session.execute(LOG_HEAD).first()
@@ -310,7 +310,7 @@ def check_chain(session: Session, *, expected_head: str | None = None) -> ChainR
     `expected_head`: a head hash noted earlier (e.g. printed by a previous
     verify); if it is no longer in the log, entries at the end were removed.
     """
-    from recouvrement import checkpoints
+    from recouvrement.db import checkpoints
 
     report = ChainReport()
     ring = checkpoints.keyring_for(session)
