@@ -22,7 +22,7 @@ ISO 8601 with microseconds and no offset. Entries written before migration
 0003 have no payload digest and were hashed over their content directly
 (`entry_hash`); they verify the same way but cannot be redacted.
 
-Signed (migration 0007, see `audit_key.py` and `checkpoints.py`): every entry
+Signed (migration 0007, see `audit_key.py` and `db/checkpoints.py`): every entry
 carries `mac = HMAC-SHA256(key, "entry" NUL hash)` under a key kept in a file
 outside the database, so an entry written, or a chain re-hashed, by someone who
 holds only the database no longer verifies; signed checkpoints of the head,
@@ -75,7 +75,6 @@ _WRITES_TO_LOG = re.compile(r"\b(update\s+audit_log|delete\s+from\s+audit_log|tr
 # `record` runs once per reminder sent: its two statements are built once, on
 # the table itself, which costs about half as much to execute as ORM ones.
 _LOG = AuditEntry.__table__
-_HEAD = select(_LOG.c.id, _LOG.c.hash, _LOG.c.mac).order_by(_LOG.c.id.desc()).limit(1)
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -163,10 +162,10 @@ def record(session: Session, events: Iterable[Event], actor: str) -> int:
     if not events:
         return 0
     kinds = [event_kind(e.event).value for e in events]  # the stored code, a plain str
-    from recouvrement.checkpoints import keyring_for, note_appended
+    from recouvrement.db.checkpoints import LOG_HEAD, keyring_for, note_appended
 
     lock(session, "audit-log")
-    head = session.execute(_HEAD).first()
+    head = session.execute(LOG_HEAD).first()
     key = signing_key(session, keyring_for(session))
     last_id, prev = (head.id, head.hash) if head else (0, GENESIS)
     at = datetime.now(timezone.utc)
@@ -315,7 +314,7 @@ def check_chain(session: Session, *, expected_head: str | None = None) -> ChainR
     `expected_head`: a head hash noted earlier (e.g. printed by a previous
     verify); if it is no longer in the log, entries at the end were removed.
     """
-    from recouvrement import checkpoints
+    from recouvrement.db import checkpoints
 
     report = ChainReport()
     ring = checkpoints.keyring_for(session)

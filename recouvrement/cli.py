@@ -636,7 +636,8 @@ AS_OF = click.option("--as-of", type=DATE,
 def litigation_show(dossier_id: str, as_of: date | None, fmt: str) -> None:
     """One dossier: where it stands, what happened since it was queued, the claim today."""
     from recouvrement.context import run_context
-    from recouvrement.lifecycle import dossier_detail, find_dossier
+    from recouvrement.lifecycle import find_dossier
+    from recouvrement.litigation import dossier_detail
 
     found = {}
 

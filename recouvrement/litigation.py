@@ -53,7 +53,7 @@ from recouvrement.domain.model import Invoice as DomainInvoice
 from recouvrement.domain.model import Procedure, to_cents
 from recouvrement.domain.policy import Policy
 from recouvrement.ledger import DebtorState, debtor_ids_with_open_invoices, load_states
-from recouvrement.lifecycle import reconcile_payments
+from recouvrement.lifecycle import account_of, balance, payments_of, reconcile_payments
 from recouvrement.shards import Shard, narrow
 
 
@@ -159,7 +159,7 @@ def _candidates(state: DebtorState, policy: Policy, today: date) -> list[DomainI
             if invoice.is_open and not invoice.in_litigation and invoice.due_date < today:
                 found.append(invoice)
             continue
-        notice = invoice.sent_levels.get(policy.last_level)
+        notice = invoice.sent_levels.get(policy.formal_notice_level)
         if (notice is not None and invoice.is_open and not invoice.in_litigation
                 and today > notice + timedelta(days=policy.litigation_after_days)):
             found.append(invoice)
@@ -181,7 +181,7 @@ def _evidence(session: Session, state: DebtorState, invoices: list[DomainInvoice
             select(ReminderItem.invoice_id, Reminder.message_id, Reminder.recipient,
                    Reminder.channel, Reminder.letter_file)
             .join(Reminder, Reminder.id == ReminderItem.reminder_id)
-            .where(ReminderItem.invoice_id.in_(ids), ReminderItem.level == policy.last_level,
+            .where(ReminderItem.invoice_id.in_(ids), ReminderItem.level == policy.formal_notice_level,
                    Reminder.status == "sent").order_by(Reminder.sent_on)):
         proof = notice_proof(message_id, recipient, channel, letter_file)
         if proof:
@@ -271,7 +271,7 @@ def _fill_dossier(session: Session, dossier: LitigationDossier, state: DebtorSta
     debtor = state.debtor
     statement = list(dossier.statement) + [
         statement_line(invoice, debtor, today=today,
-                       notice=invoice.sent_levels.get(policy.last_level),
+                       notice=invoice.sent_levels.get(policy.formal_notice_level),
                        contractual_rate=policy.contractual_rate_for(debtor),
                        limitation_ends_on=check.urgent.get(invoice.number))
         for invoice in ready]
@@ -391,3 +391,31 @@ def list_not_ready(session: Session) -> list[dict[str, Any]]:
                                               for r in i["reasons"]],
              "held": hold.invoices, "debtor_reasons": hold.reasons}
             for hold, account in rows]
+
+
+def dossier_detail(session: Session, dossier: LitigationDossier, *, as_of: date | None = None,
+                   policy=None) -> dict[str, Any]:
+    """`litigation show`: the queue's row, where the dossier stands now, the claim stated on
+    ``as_of`` (default: the queueing day) and what happened since it was queued."""
+    from recouvrement.dossier import check_as_of, claim_on
+
+    claim, since, warnings = claim_on(session, dossier,
+                                      check_as_of(dossier, as_of or dossier.queued_on), policy)
+    paid = payments_of(session, dossier.id)
+    received = sum((p.amount for p in paid), Decimal(0))
+    return {**dossier_json(dossier, account_of(session, dossier)), "status": dossier.status,
+            "outcome": dossier.outcome,
+            "exported_on": dossier.exported_on.isoformat() if dossier.exported_on else None,
+            "handler": dossier.handler, "handler_reference": dossier.handler_reference,
+            "closed_on": dossier.closed_on.isoformat() if dossier.closed_on else None,
+            "payments": [{"invoice": p.invoice_number, "received_on": p.received_on.isoformat(),
+                          "amount": f"{p.amount:.2f}"} for p in paid],
+            "balance": f"{dossier.total - received:.2f}",
+            "principal_balance": f"{balance(session, dossier):.2f}",
+            "reasons": list(dossier.reasons),
+            "as_of": {"as_of": claim["as_of"], **{k: claim[k] for k in (
+                "principal", "interest", "fixed_fees", "total", "payments_after_queueing",
+                "balance")}, "invoices": [{k: line[k] for k in (
+                    "invoice", "principal", "interest", "interest_until", "balance")}
+                    for line in claim["invoices"]]},
+            "since_queued": since, "warnings": warnings}

@@ -111,8 +111,13 @@ def _settle_plans(session: Session, state: DebtorState, today: date, report: Pla
 
 
 def invoice_rows(state: DebtorState, numbers: tuple[str, ...], today: date, *,
-                 with_claim: bool, policy: Policy) -> list[InvoiceRow]:
-    """The rows a reminder lists; interest and fees only on a formal notice."""
+                 with_claim: bool, policy: Policy, formal_notice: bool = True) -> list[InvoiceRow]:
+    """The rows a reminder lists; interest and fees only on a formal notice.
+
+    A consumer's interest runs from the formal notice (C. civ. 1231-6): today's,
+    when this reminder is the formal notice (`formal_notice`), else the one the
+    invoice was sent, if any.
+    """
     rows = []
     debtor = state.debtor
     for invoice in state.invoices:
@@ -120,7 +125,9 @@ def invoice_rows(state: DebtorState, numbers: tuple[str, ...], today: date, *,
             continue
         interest = fee = None
         if with_claim:
-            claim = invoice_claim(invoice, debtor, today, formal_notice_on=today,
+            notice_on = (today if formal_notice
+                         else invoice.sent_levels.get(policy.formal_notice_level))
+            claim = invoice_claim(invoice, debtor, today, formal_notice_on=notice_on,
                                   contractual_rate=policy.contractual_rate_for(debtor))
             # Interest first, then principal (C. civ. 1343-1): the principal the
             # notice claims can be more than the ledger's open amount.
@@ -141,7 +148,8 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
     key = reminder_key(account, decision.level, decision.advances)
     if session.scalar(select(Reminder.id).where(Reminder.key == key)) is not None:
         return None  # decided before, by this run's twin or an earlier one
-    formal_notice = decision.level == 3
+    step = policy.level(decision.level)  # what this level is, as the policy says
+    formal_notice = step.is_formal_notice
     deadline = today + timedelta(days=policy.litigation_after_days) if formal_notice else None
     message_id = make_message_id(key, creditor.sender.rsplit("@", 1)[-1])
     content = dict(level=decision.level, debtor=state.debtor, message_id=message_id,
@@ -151,9 +159,10 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
                    # An agency states principal, interest and fees at every level (R124-4).
                    invoices=invoice_rows(state, decision.listed, today,
                                          with_claim=formal_notice or bool(creditor.agency),
-                                         policy=policy),
+                                         policy=policy, formal_notice=formal_notice),
                    as_of=today, creditor=creditor, deadline=deadline, templates_dir=templates,
-                   template=decision.template)
+                   template=step.template, formal_notice=formal_notice,
+                   registered=step.registered)
     rendered = render_reminder(**content)
     # The letter is kept for every reminder: sent by post when the policy says
     # so, and instead of an e-mail the relay refuses for good.

@@ -120,7 +120,7 @@ def _rekey(session: Session, debtor: Debtor, report: RetentionReport) -> None:
     """Reminder keys and Message-IDs were hashes of account and invoice numbers (kept in
     the ledger): after erasure they become keyed hashes of themselves, still unique."""
     from recouvrement.audit import signing_key
-    from recouvrement.checkpoints import keyring_for
+    from recouvrement.db.checkpoints import keyring_for
 
     key = signing_key(session, keyring_for(session))
     for reminder_id, old_key, message_id in session.execute(

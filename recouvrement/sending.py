@@ -24,12 +24,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,8 @@ from recouvrement.audit import Event, record
 from recouvrement.domain.events import EventKind
 from recouvrement.db import Database
 from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
+from recouvrement.domain.policy import Level, Policy, load_policy
+from recouvrement.ledger import to_domain_debtor
 from recouvrement.mail.mailer import (Mailer, PermanentSendError, RelayRefused, SendError,
                                       TransientSendError, Wire)
 from recouvrement.mail.letters import PrintQueue, merge_pdfs
@@ -122,18 +125,48 @@ class MissingLetter(Exception):
     """A letter the reminder must enclose is no longer where it was put."""
 
 
+class Letter(NamedTuple):
+    """A reminder's letter as it goes out: its PDF, the copies it encloses, what it is."""
+
+    document: bytes
+    earlier: list[tuple[str, bytes]]
+    formal_notice: bool
+    registered: bool
+
+
 @dataclass
 class Post:
-    """The postal side: letters rendered to PDF and dropped in the print queue."""
+    """The postal side: letters rendered to PDF and dropped in the print queue.
+
+    Whether a letter is the formal notice (and carries copies of the earlier
+    letters) and whether it goes registered is the policy's say, per debtor.
+    """
 
     queue: PrintQueue
     pdf: PdfRenderer
+    policy: Policy = field(default_factory=load_policy)
 
-    def letter(self, db: Database, row: Reminder) -> tuple[bytes, list[tuple[str, bytes]]]:
+    def step(self, db: Database, row: Reminder) -> Level:
+        """The policy's level this reminder was planned at, for its debtor."""
+        with db.session() as session:
+            debtor = session.get(Debtor, row.debtor_id)
+            open_amount = session.scalar(
+                select(func.coalesce(func.sum(Invoice.open_amount), 0))
+                .where(Invoice.debtor_id == row.debtor_id, Invoice.status == "open"))
+            own = self.policy.for_debtor(to_domain_debtor(debtor), Decimal(open_amount))
+        try:
+            return own.level(row.level)
+        except KeyError:
+            raise ValueError(f"level {row.level} is no longer in the policy {own.name!r}: "
+                             f"whether it is the formal notice, and goes registered, is unknown"
+                             ) from None
+
+    def letter(self, db: Database, row: Reminder) -> Letter:
         """The letter's PDF and, for a formal notice, copies of the earlier letters."""
         document = self.pdf.render(row.letter_html)
+        step = self.step(db, row)
         earlier = []
-        if row.level >= 3:
+        if step.is_formal_notice:
             with db.session() as session:
                 files = session.scalars(
                     select(Reminder.letter_file).where(
@@ -153,7 +186,7 @@ class Post:
                     f"the formal notice must carry a copy of each earlier letter; not found in "
                     f"the print queue: {', '.join(missing)} (put it back, then rerun)")
             earlier = [(Path(f).name, Path(f).read_bytes()) for f in files]
-        return document, earlier
+        return Letter(document, earlier, step.is_formal_notice, step.registered)
 
 
 def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: date, sender: str,
@@ -370,7 +403,7 @@ class _Unbuildable(Exception):
 
 
 def _built(row: Reminder, to: str, account: str, sender: str, sender_line: bytes | None,
-           letter: tuple[bytes, list[tuple[str, bytes]]] | None) -> EmailMessage | Wire:
+           letter: Letter | None) -> EmailMessage | Wire:
     """`_email`, its unexpected errors made this reminder's (ValueError: an unusable address)."""
     try:
         return _email(row, to, account, sender, sender_line, letter)
@@ -396,7 +429,7 @@ def _readdressed(row: Reminder, address: str | None, channels: list[str], done: 
 
 
 def _email(row: Reminder, to: str, account: str, sender: str, sender_line: bytes | None,
-           letter: tuple[bytes, list[tuple[str, bytes]]] | None) -> EmailMessage | Wire:
+           letter: Letter | None) -> EmailMessage | Wire:
     """The reminder's e-mail, to the debtor's address of today: as planned, or built now
     when a letter goes with it, the address or the sender changed since it was planned,
     or it was planned without one."""
@@ -412,18 +445,16 @@ def _email(row: Reminder, to: str, account: str, sender: str, sender_line: bytes
     return message
 
 
-def _attach(message, row: Reminder, letter: tuple[bytes, list[tuple[str, bytes]]]) -> None:
-    document, earlier = letter
-    message.add_attachment(document, maintype="application", subtype="pdf",
-                           filename=f"{'mise-en-demeure' if row.level >= 3 else 'relance'}.pdf")
-    for name, content in earlier:
+def _attach(message, row: Reminder, letter: Letter) -> None:
+    message.add_attachment(letter.document, maintype="application", subtype="pdf",
+                           filename=f"{'mise-en-demeure' if letter.formal_notice else 'relance'}.pdf")
+    for name, content in letter.earlier:
         message.add_attachment(content, maintype="application", subtype="pdf",
                                filename=f"copie-{name}")
 
 
-def _post(post: Post, db: Database, row: Reminder,
-          letter: tuple[bytes, list[tuple[str, bytes]]], today: date) -> Path:
-    document, earlier = letter
+def _post(post: Post, db: Database, row: Reminder, letter: Letter, today: date) -> Path:
+    document, earlier = letter.document, letter.earlier
     if earlier:
         document = merge_pdfs([document, *(content for _name, content in earlier)])
     with db.session() as session:
@@ -431,7 +462,7 @@ def _post(post: Post, db: Database, row: Reminder,
     return post.queue.add(day=today, key=row.key, pdf=document, account=debtor.account,
                           name=debtor.name, address=debtor.address, postcode=debtor.postcode,
                           city=debtor.city, country=debtor.country, level=row.level,
-                          registered=row.level >= 2)
+                          registered=letter.registered)
 
 
 class _Claims:

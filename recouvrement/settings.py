@@ -182,13 +182,6 @@ class Settings(BaseSettings):
         return HoldLimits(self.hold_quarantined_percent, self.hold_settled_by_absence_percent)
 
     @property
-    def workbook_limits(self):
-        from recouvrement.ingest.sheets import WorkbookLimits
-
-        return WorkbookLimits(self.xlsx_max_uncompressed_mb, self.xlsx_max_rows,
-                              self.xlsx_max_columns)
-
-    @property
     def letters_dir(self) -> Path:
         return self.home / "letters"
 

@@ -73,7 +73,7 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
                              pacing=Pacing(s.smtp_retries, s.smtp_backoff_seconds,
                                            s.smtp_rate_per_second),
                              post=Post(PrintQueue(s.letters_dir),
-                                       default_renderer(ctx.template_dirs)),
+                                       default_renderer(ctx.template_dirs), ctx.policy),
                              progress=progress_reporter(_described("Reminders sent", shard)),
                              is_dead=slot.is_dead)
     logger.info("Sent %d reminder(s) (%d letter(s) in the print queue), %d failed, %d cancelled",

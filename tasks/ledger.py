@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from recouvrement.context import run_context
 from recouvrement.ingest.load import ingest_inbox
+from recouvrement.ingest.sheets import WorkbookLimits
 from recouvrement.ledger import require_debtor
 from recouvrement.reports import ledger_kpis
 from recouvrement.risk_store import train_and_store
@@ -25,7 +26,8 @@ def ingest_exports(as_of: date, actor: str, run_id: str | None, debtor: str | No
     with ctx.db.session() as session:
         require_debtor(session, debtor)
         report = ingest_inbox(session, ctx.settings.inbox, actor=actor, run_id=run_id, today=as_of,
-                              home=ctx.settings.home, workbook_limits=ctx.settings.workbook_limits)
+                              home=ctx.settings.home,
+                              workbook_limits=WorkbookLimits.from_settings(ctx.settings))
     loaded = [f for f in report.files if not f["skipped"]]
     logger = get_run_logger()
     for refused in report.refused:

@@ -124,7 +124,7 @@ class Database:
     """The ledger database: migrated on first use, handing out sessions."""
 
     def __init__(self, url: str, keyring=None):
-        from recouvrement.checkpoints import keyring_from_settings, register
+        from recouvrement.db.checkpoints import keyring_from_settings, register
 
         self.url = url
         self.engine = make_engine(url)
@@ -139,7 +139,7 @@ class Database:
 
         When it (or anything before it on this database) appended to the audit
         log, a signed checkpoint of the log's head follows the commit."""
-        from recouvrement.checkpoints import checkpoint_if_due
+        from recouvrement.db.checkpoints import checkpoint_if_due
 
         with self._sessions() as session, session.begin():
             yield session
@@ -156,7 +156,7 @@ class Database:
                 session.rollback()
 
     def dispose(self) -> None:
-        from recouvrement.checkpoints import checkpoint_if_due, forget
+        from recouvrement.db.checkpoints import checkpoint_if_due, forget
 
         checkpoint_if_due(self.engine)
         forget(self.engine)

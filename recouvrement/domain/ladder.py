@@ -184,7 +184,7 @@ def _why_none(open_: Sequence[Invoice], policy: Policy, debtor: Debtor, today: d
 def due_for_litigation(invoice: Invoice, *, today: date, policy: Policy,
                        debtor: Debtor | None = None) -> bool:
     """Formal notice sent and its deadline passed, still open, undisputed, not prescribed."""
-    notice = invoice.sent_levels.get(policy.last_level)
+    notice = invoice.sent_levels.get(policy.formal_notice_level)
     if debtor is not None and is_prescribed(invoice, debtor, today):
         return False
     return (notice is not None and invoice.is_open and not invoice.disputed

@@ -1,5 +1,10 @@
 """Dunning policies as data: the ladder's levels, gaps and thresholds, from YAML.
 
+Each level says what it is (`kind`: courtesy, reminder or formal_notice) and
+whether its letter goes registered; the last level of every ladder is the
+formal notice, and everyone who needs to know asks the policy
+(`is_formal_notice`, `formal_notice_level`, `level(n).registered`).
+
 A policy file holds a base ladder, optional segments (by debtor kind, risk
 class, band of the learned chance of paying late, open-amount band; the first
 that matches wins) and optional per-debtor
@@ -24,6 +29,13 @@ RELATIVE_TO = ("due_date", "end_of_month", "previous_level")
 CHANNELS = ("email", "letter", "phone")
 KINDS = ("B2B", "B2C", "PUBLIC")
 RISK_CLASSES = ("low", "medium", "high")
+COURTESY, REMINDER, FORMAL_NOTICE = "courtesy", "reminder", "formal_notice"
+LEVEL_KINDS = (COURTESY, REMINDER, FORMAL_NOTICE)
+# The built-in templates and the kind of level each one words; a template of
+# another name is the creditor's own and may word any kind.
+BUILT_IN_TEMPLATES = {"level0": COURTESY, "level1": REMINDER, "level1_soft": REMINDER,
+                      "level2": REMINDER,
+                      "level3": FORMAL_NOTICE}
 OVERRIDABLE = ("levels", "min_gap_days", "min_open_amount", "litigation_after_days",
                "contractual_rate")
 
@@ -39,6 +51,12 @@ class Level:
     relative_to: str
     channels: tuple[str, ...]
     template: str
+    kind: str = REMINDER  # courtesy | reminder | formal_notice
+    registered: bool = False  # its letter goes by registered post (LRAR)
+
+    @property
+    def is_formal_notice(self) -> bool:
+        return self.kind == FORMAL_NOTICE
 
 
 @dataclass(frozen=True)
@@ -96,8 +114,13 @@ class Policy:
         return self.contractual_rate if debtor.kind.value == "B2B" else None
 
     @property
-    def last_level(self) -> int:
-        return self.levels[-1].level
+    def formal_notice_level(self) -> int:
+        """The number of the level that is the formal notice (mise en demeure): the last."""
+        return next(level.level for level in self.levels if level.is_formal_notice)
+
+    def is_formal_notice(self, number: int | None) -> bool:
+        """Whether a reminder of this level is the formal notice, as this policy words it."""
+        return any(level.level == number and level.is_formal_notice for level in self.levels)
 
     def for_debtor(self, debtor: Debtor, open_amount: Decimal = Decimal("0")) -> "Policy":
         """The policy this debtor is dunned under: its override, a segment, or the base."""
@@ -187,8 +210,7 @@ def _variant(data: dict, where: str, start: Policy | None, legal_rate, *, name: 
         raise PolicyError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     if start is None and not data.get("levels"):
         raise PolicyError(f"{where}: needs a non-empty list `levels`")
-    levels = (tuple(_level(item, f"{where}: levels[{i}]")
-                    for i, item in enumerate(_list(data["levels"], f"{where}: levels")))
+    levels = (_levels(_list(data["levels"], f"{where}: levels"), f"{where}: levels")
               if "levels" in data else start.levels)
     _check_ladder(levels, where)
     rate = data.get("contractual_rate", start.contractual_rate if start else None)
@@ -219,9 +241,34 @@ def _check_ladder(levels: tuple[Level, ...], where: str) -> None:
         raise PolicyError(f"{where}: levels must be listed in increasing order, got {numbers}")
     if levels[0].relative_to == "previous_level":
         raise PolicyError(f"{where}: the first level must count from the due date")
+    notices = [level.level for level in levels if level.is_formal_notice]
+    if len(notices) != 1 or notices[0] != numbers[-1]:
+        found = f"level {', '.join(map(str, notices))}" if notices else "none"
+        raise PolicyError(f"{where}: exactly one level must be the formal notice "
+                          f"(kind: formal_notice), and it must be the last level "
+                          f"(level {numbers[-1]}); found {found}")
+    for level in levels:
+        # The ladder sends level 0 before the due date only, and skips it once overdue.
+        if (level.level == 0) != (level.kind == COURTESY):
+            raise PolicyError(f"{where}: level 0, and only level 0, is the courtesy notice "
+                              f"before the due date (kind: courtesy); level {level.level} "
+                              f"says {level.kind}")
 
 
-def _level(item: Any, where: str) -> Level:
+def _levels(items: list, where: str) -> tuple[Level, ...]:
+    """The ladder's levels; a level that does not say its kind gets the documented default:
+    level 0 a courtesy notice, the last level the formal notice, the others reminders."""
+    if items and isinstance(items[-1], dict) and "kind" not in items[-1]:
+        items = [*items[:-1], {**items[-1], "kind": FORMAL_NOTICE}]
+    levels, reminders = [], 0
+    for i, item in enumerate(items):
+        level = _level(item, f"{where}[{i}]", first_reminder=reminders == 0)
+        reminders += level.kind == REMINDER
+        levels.append(level)
+    return tuple(levels)
+
+
+def _level(item: Any, where: str, *, first_reminder: bool = True) -> Level:
     if not isinstance(item, dict):
         raise PolicyError(f"{where}: must be a mapping")
     relative_to = item.get("relative_to", "previous_level")
@@ -234,13 +281,32 @@ def _level(item: Any, where: str) -> Level:
     number = _int(item.get("level"), f"{where}: level")
     if not 0 <= number <= 3:
         raise PolicyError(f"{where}: level must be 0 (courtesy) to 3 (formal notice)")
-    template = str(item.get("template", f"level{number}"))
+    kind = item.get("kind", COURTESY if number == 0 else REMINDER)
+    if kind not in LEVEL_KINDS:
+        raise PolicyError(f"{where}: kind must be one of {', '.join(LEVEL_KINDS)}, got {kind!r}")
+    registered = item.get("registered", registered_by_default(number, kind))
+    if not isinstance(registered, bool):
+        raise PolicyError(f"{where}: registered must be true or false, got {registered!r}")
+    default_template = {COURTESY: "level0", FORMAL_NOTICE: "level3"}.get(
+        kind, "level1" if first_reminder else "level2")
+    template = str(item.get("template", default_template))
     # a file name under templates/email/<language>/, never a path
-    if not re.fullmatch(rf"level{number}(_[a-z0-9]+)?", template):
-        raise PolicyError(f"{where}: template must be level{number} or level{number}_<name> "
-                          f"(lowercase letters, digits), got {template!r}")
+    if not re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)*", template):
+        raise PolicyError(f"{where}: template must be a name of lowercase letters, digits and "
+                          f"'_' (a file of templates/email/<language>/), got {template!r}")
+    if BUILT_IN_TEMPLATES.get(template, kind) != kind:
+        raise PolicyError(f"{where}: template {template} words a {BUILT_IN_TEMPLATES[template]} "
+                          f"notice, not a {kind} (use {default_template}, or a template of "
+                          f"your own)")
     return Level(level=number, offset_days=_int(item.get("offset_days", 0), f"{where}: offset_days"),
-                 relative_to=relative_to, channels=channels, template=template)
+                 relative_to=relative_to, channels=channels, template=template, kind=kind,
+                 registered=registered)
+
+
+def registered_by_default(number: int, kind: str) -> bool:
+    """A level that does not say: registered from level 2 on, as letters went before levels
+    said so, and always for the formal notice."""
+    return number >= 2 or kind == FORMAL_NOTICE
 
 
 def _list(value: Any, where: str) -> list:

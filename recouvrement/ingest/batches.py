@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import insert, update
@@ -20,10 +20,28 @@ from recouvrement.ingest.readers import ExportFile
 from recouvrement.ingest.validation import clip
 from recouvrement.quarantine import resolve, row_key
 
-if TYPE_CHECKING:
-    from recouvrement.ingest.load import IngestReport
-
 CHUNK = 10_000
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did, file by file (`ingest_inbox` returns it)."""
+
+    files: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    debtors_created: int = 0
+    debtors_updated: int = 0
+    invoices_created: int = 0
+    invoices_updated: int = 0
+    invoices_settled: list[str] = field(default_factory=list)
+    invoices_reopened: list[str] = field(default_factory=list)
+    debtors_without_contact: list[str] = field(default_factory=list)  # created from a FEC
+    quarantine_released: int = 0
+    quarantine_superseded: int = 0
+    # Credits not lettered to an invoice, set against the oldest ones (Code civil 1342-10).
+    imputations: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # "file: what was read as no customer's"
+    held: list[dict[str, Any]] = field(default_factory=list)  # files held back whole
 
 
 @dataclass

@@ -42,6 +42,7 @@ from recouvrement.domain.reconciliation import (
     compare,
     control_hold_reasons,
 )
+from recouvrement.ingest.batches import Checked, IngestReport, record_batch, record_held
 from recouvrement.ingest.columns import LINE
 from recouvrement.ingest.profiles import Profile, load_profiles
 from recouvrement.ingest.readers import ExportFile, discover
@@ -61,25 +62,6 @@ DEBTOR_FIELDS = ("name", "email", "phone", "kind", "siren", "language", "address
 CHUNK = 10_000
 AUTO = object()  # `home`: the home folder of the settings whose inbox this is
 _ORDER = {"customers": 0, "fec": 1, "invoices": 2}  # a FEC may create debtors invoices use
-
-
-@dataclass
-class IngestReport:
-    files: list[dict[str, Any]] = field(default_factory=list)
-    quarantined: list[dict[str, Any]] = field(default_factory=list)
-    debtors_created: int = 0
-    debtors_updated: int = 0
-    invoices_created: int = 0
-    invoices_updated: int = 0
-    invoices_settled: list[str] = field(default_factory=list)
-    invoices_reopened: list[str] = field(default_factory=list)
-    debtors_without_contact: list[str] = field(default_factory=list)  # created from a FEC
-    quarantine_released: int = 0
-    quarantine_superseded: int = 0
-    # Credits not lettered to an invoice, set against the oldest ones (Code civil 1342-10).
-    imputations: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # "file: what was read as no customer's"
-    held: list[dict[str, Any]] = field(default_factory=list)  # files held back whole
 
 
 class NothingToConfirm(ValueError):

@@ -12,6 +12,7 @@ from pathlib import Path
 from recouvrement.audit import current_actor
 from recouvrement.ingest.load import IngestReport, ingest_inbox
 from recouvrement.ingest.profiles import load_profiles
+from recouvrement.ingest.sheets import WorkbookLimits
 
 
 def ingest_now(settings, as_of: date, *, profile: str | None = None,
@@ -29,7 +30,7 @@ def ingest_now(settings, as_of: date, *, profile: str | None = None,
                             today=as_of, home=Path(settings.home), profile=profile, sheet=sheet,
                             export_date=export_date, confirm=confirm,
                             limits=settings.hold_limits,
-                            workbook_limits=settings.workbook_limits)
+                            workbook_limits=WorkbookLimits.from_settings(settings))
 
 
 def money(amounts: dict[str, str]) -> str:

@@ -37,6 +37,11 @@ class WorkbookLimits:
     max_rows: int = 300_000  # per sheet, blank rows included
     max_columns: int = 200  # accounting exports have a few dozen at most
 
+    @classmethod
+    def from_settings(cls, settings) -> "WorkbookLimits":
+        return cls(settings.xlsx_max_uncompressed_mb, settings.xlsx_max_rows,
+                   settings.xlsx_max_columns)
+
 
 def sheet_names(path: Path, limits: WorkbookLimits = WorkbookLimits()) -> list[str]:
     workbook = _open(path, data_only=True, limits=limits)

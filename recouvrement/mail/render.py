@@ -18,6 +18,7 @@ from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, sel
 from recouvrement.domain.identity import (L111_8_PARAGRAPHS_2_3, L111_8_SOURCE, SentLetter,
                                           display_siren, reference)
 from recouvrement.domain.model import Debtor, DebtorKind, to_cents
+from recouvrement.domain.policy import (BUILT_IN_TEMPLATES, FORMAL_NOTICE, REMINDER,
+                                        registered_by_default)
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# The built-in templates ship inside the package (package data), so an installed
+# wheel has them as well as a checkout.
+DEFAULT_TEMPLATES = Path(str(resources.files("recouvrement").joinpath("templates")))
 LEVELS = (0, 1, 2, 3)
 
 NBSP = "\u00a0"  # between an amount and its currency, French style
@@ -123,15 +128,18 @@ def render_reminder(*, level: int, debtor: Debtor, invoices: Sequence[InvoiceRow
                     templates_dir: Path | Sequence[Path] | None = None,
                     letter: bool = False, template: str | None = None,
                     message_id: str | None = None, first_letter: SentLetter | None = None,
-                    first_contact: bool = False) -> RenderedReminder:
+                    first_contact: bool = False, formal_notice: bool | None = None,
+                    registered: bool | None = None) -> RenderedReminder:
     """The subject, text and HTML of one debtor's reminder of `level`.
 
-    `template`: the policy level's own template (`level1_soft`, say), default `level<N>`.
-
+    `template`, `formal_notice` and `registered` are what the policy says of
+    the level (`Level.template`, `.is_formal_notice`, `.registered`); left out,
+    they are those of the built-in template `level<level>`.
     `templates_dir` may be a list of folders: a creditor's own folder first
     overrides any template of the default one behind it. With `letter`, the
-    HTML is the same reminder laid out as a registered letter (the debtor's
-    postal address in the window, the registered-mail mention), for the PDF.
+    HTML is the same reminder laid out as a letter (the debtor's postal
+    address in the window, the registered-mail mention when it goes
+    registered), for the PDF.
 
     An agency's letters (CPCE R124-4) print their own reference (`message_id`),
     recall the date and reference of `first_letter` (the first one sent about
@@ -141,19 +149,23 @@ def render_reminder(*, level: int, debtor: Debtor, invoices: Sequence[InvoiceRow
         raise ValueError(f"render_reminder: unknown level {level!r} (expected one of {LEVELS})")
     if not invoices:
         raise ValueError("render_reminder: a reminder lists at least one invoice")
-    if level == 3 and deadline is None:
-        raise ValueError("render_reminder: a formal notice (level 3) needs a deadline")
+    template = template or f"level{level}"
+    if formal_notice is None:
+        formal_notice = BUILT_IN_TEMPLATES.get(template) == FORMAL_NOTICE
+    if registered is None:
+        registered = registered_by_default(level, FORMAL_NOTICE if formal_notice else REMINDER)
+    if formal_notice and deadline is None:
+        raise ValueError(f"render_reminder: a formal notice (level {level}) needs a deadline")
     kind = DebtorKind(debtor.kind)
     if kind is DebtorKind.B2C and any(row.fixed_fee for row in invoices):
         # CPCE L111-8: recovery costs are never charged to a consumer.
         raise ValueError(f"render_reminder: fixed recovery fee listed for consumer {debtor.account}")
     language = language_of(debtor)
     env = _environment(_folders(templates_dir))
-    name = template or f"level{level}"
-    text_template = env.get_template(f"email/{language}/{name}.txt")
-    html_template = env.get_template(f"email/{language}/{name}.html")
+    text_template = env.get_template(f"email/{language}/{template}.txt")
+    html_template = env.get_template(f"email/{language}/{template}.html")
     context = _context(level, debtor, kind, invoices, as_of, creditor, deadline, language)
-    context["letter"] = letter
+    context.update(letter=letter, formal_notice=formal_notice, registered=registered)
     context["reference"] = reference(message_id) if message_id else None
     context["first_letter"] = None if first_letter is None else {
         "date": format_date(first_letter.sent_on, language),

@@ -242,7 +242,7 @@ def test_the_key_file_is_owner_only_and_a_lost_key_is_never_replaced(db, home):
     [log] = (home / "audit").glob("checkpoints-*.log")
     assert log.stat().st_mode & 0o777 == 0o600
     key.rename(home / "keys" / "elsewhere")
-    from recouvrement.checkpoints import forget
+    from recouvrement.db.checkpoints import forget
 
     forget(db.engine)  # a new process: nothing cached
     from recouvrement.audit_key import AuditKeyError

@@ -135,16 +135,19 @@ def test_probability_bands_are_checked(when, message):
         parse_policy({**SEGMENTED, "segments": [{"name": "x", "when": when}]}, "p.yaml")
 
 
-@pytest.mark.parametrize("template, ok", [
-    ("level1", True), ("level1_soft", True), ("level2", False), ("level1/../../x", False),
-    ("level1_Soft", False),
+@pytest.mark.parametrize("template, refused", [
+    ("level1", None), ("level1_soft", None), ("level2", None),  # words of a reminder
+    ("level3", "words a formal_notice notice, not a reminder"),
+    ("level1/../../x", "template must be a name"), ("level1_Soft", "template must be a name"),
 ])
-def test_a_level_template_is_a_name_of_that_level(template, ok):
-    data = {"levels": [{"level": 1, "relative_to": "due_date", "template": template}]}
-    if ok:
+def test_a_level_template_is_a_plain_name_of_the_level_s_kind(template, refused):
+    # level 1 is a reminder, level 2 (the last) the formal notice
+    data = {"levels": [{"level": 1, "relative_to": "due_date", "template": template},
+                       {"level": 2}]}
+    if refused is None:
         assert parse_policy(data).levels[0].template == template
     else:
-        with pytest.raises(PolicyError, match="template must be level1"):
+        with pytest.raises(PolicyError, match=refused):
             parse_policy(data)
 
 
@@ -167,3 +170,68 @@ def test_the_reliable_band_gets_the_soft_first_reminder():
                                invoices=[row], as_of=date(2026, 11, 5),
                                creditor=Creditor(name="Exemple SAS", sender="r@exemple.example.com"))
         assert words in mail.text and words in mail.html
+# --- what each level is: kind and registered -------------------------------------------
+
+R1 = {"level": 1, "relative_to": "due_date"}
+
+
+@pytest.mark.parametrize("levels, message", [
+    # two formal notices
+    ([{**R1, "kind": "formal_notice"}, {"level": 2, "kind": "formal_notice"}],
+     r"p.yaml: exactly one level must be the formal notice .* found level 1, 2"),
+    # the formal notice is not the last level
+    ([{**R1, "kind": "formal_notice"}, {"level": 2, "kind": "reminder"}],
+     r"it must be the last level \(level 2\); found level 1"),
+    # no formal notice at all
+    ([{**R1, "kind": "reminder"}, {"level": 2, "kind": "reminder"}], "found none"),
+    ([{**R1, "kind": "warning"}, {"level": 2}], r"levels\[0\]: kind must be one of"),
+    ([{**R1, "registered": "yes"}, {"level": 2}], r"levels\[0\]: registered must be true or false"),
+    ([{**R1}, {"level": 2, "kind": "courtesy"}, {"level": 3}], "only level 0, is the courtesy notice"),
+    ([{"level": 0, "relative_to": "due_date"}], "level 0 says formal_notice"),
+    ([{"level": 0, "relative_to": "due_date", "kind": "reminder"}, {"level": 1}], "level 0 says reminder"),
+    # a built-in template of another kind: a formal notice worded as a reminder
+    ([{**R1}, {"level": 2, "template": "level2"}],
+     r"levels\[1\]: template level2 words a reminder notice, not a formal_notice \(use level3"),
+    ([{**R1, "template": "level3"}, {"level": 2}], r"levels\[0\]: template level3 words a formal"),
+])
+def test_a_ladder_whose_kinds_do_not_hold_together_is_refused(levels, message):
+    with pytest.raises(PolicyError, match=message):
+        parse_policy({"levels": levels}, "p.yaml")
+
+
+def test_a_segment_ladder_without_its_formal_notice_last_names_the_segment():
+    data = {"levels": [R1, {"level": 2}],
+            "segments": [{"name": "x", "when": {"kind": "B2C"},
+                          "levels": [{**R1, "kind": "formal_notice"}, {"level": 2, "kind": "reminder"}]}]}
+    with pytest.raises(PolicyError, match=r"p.yaml: segments\[0\]: exactly one level"):
+        parse_policy(data, "p.yaml")
+
+
+@pytest.mark.parametrize("levels, expected", [
+    # kind, registered, template of each level, when the file does not say:
+    # level 0 courtesy, the last level the formal notice, the others reminders;
+    # registered from level 2 on and for the formal notice
+    ([{"level": 0, "relative_to": "due_date", "offset_days": -5}, {"level": 1}, {"level": 2},
+      {"level": 3}],
+     [("courtesy", False, "level0"), ("reminder", False, "level1"), ("reminder", True, "level2"),
+      ("formal_notice", True, "level3")]),
+    ([R1, {"level": 2}], [("reminder", False, "level1"), ("formal_notice", True, "level3")]),
+    ([R1], [("formal_notice", True, "level3")]),
+    ([R1, {"level": 2, "registered": False}],
+     [("reminder", False, "level1"), ("formal_notice", False, "level3")]),
+    ([{**R1, "registered": True}, {"level": 3, "template": "my_notice"}],
+     [("reminder", True, "level1"), ("formal_notice", True, "my_notice")]),
+])
+def test_levels_that_do_not_say_get_the_documented_defaults(levels, expected):
+    policy = parse_policy({"levels": levels}, "p.yaml")
+    assert [(l.kind, l.registered, l.template) for l in policy.levels] == expected
+
+
+def test_everyone_asks_the_policy_which_level_is_the_formal_notice():
+    default = load_policy()
+    assert [(l.kind, l.registered) for l in default.levels] == [
+        ("reminder", False), ("reminder", True), ("formal_notice", True)]
+    assert default.formal_notice_level == 3 and default.is_formal_notice(3)
+    assert not default.is_formal_notice(2) and not default.is_formal_notice(None)
+    two = parse_policy({"levels": [R1, {"level": 2, "offset_days": 15}]}, "p.yaml")
+    assert two.formal_notice_level == 2 and two.is_formal_notice(2) and not two.is_formal_notice(3)

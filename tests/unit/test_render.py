@@ -366,3 +366,28 @@ def test_agency_mode_names_agency_and_creditor_splits_the_debt_and_quotes_l111_8
     plain = render_reminder(level=1, debtor=debtor, invoices=rows, as_of=date(2026, 10, 31),
                             creditor=Creditor(name="Durand Industrie SA", sender="r@d.example.com"))
     assert "L111-8" not in plain.text and "Agence" not in plain.html
+
+
+# --- what the policy says of the level: its template, formal notice, registered ----------
+
+@pytest.mark.parametrize("level, template, registered, title, mention", [
+    # a two-level policy's level 2 is its formal notice: the formal notice's wording
+    (2, "level3", True, "Mise en demeure de payer", True),
+    (2, "level2", False, "Deuxième relance", False),  # a second reminder sent unregistered
+    (1, "level1", True, "Rappel", True),               # a policy registering its first letter
+])
+def test_the_letter_follows_what_the_policy_says_of_its_level(level, template, registered,
+                                                              title, mention):
+    formal = template == "level3"
+    letter = render(level, template=template, formal_notice=formal, registered=registered,
+                    deadline=DEADLINE if formal else None, letter=True,
+                    rows=[row(claim=formal)])
+    assert title.lower() in letter.subject.lower() + letter.html.lower()
+    assert ("Lettre recommandée avec accusé de réception" in letter.html) is mention
+    if formal:
+        assert "30/11/2026" in letter.text and "40,00" in letter.text
+
+
+def test_a_formal_notice_of_any_level_needs_its_deadline():
+    with pytest.raises(ValueError, match=r"formal notice \(level 2\) needs a deadline"):
+        render(2, template="level3", formal_notice=True, registered=True)

@@ -28,6 +28,11 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from recouvrement.audit_key import AuditKey, AuditKeyError, create_key, load_key
+from recouvrement.db.models import AuditEntry
+
+_LOG = AuditEntry.__table__
+# The log's newest entry: what `audit.record` chains to and a checkpoint signs.
+LOG_HEAD = select(_LOG.c.id, _LOG.c.hash, _LOG.c.mac).order_by(_LOG.c.id.desc()).limit(1)
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +126,8 @@ def write_checkpoint(engine: Engine, ring: Keyring | None = None) -> dict[str, A
     """Sign the log's head now (nothing when it has not moved since the last checkpoint)."""
     from sqlalchemy import text
 
-    from recouvrement.audit import _HEAD
     from recouvrement.db import _lock_key
-    from recouvrement.db.models import AuditCheckpoint, AuditEntry
+    from recouvrement.db.models import AuditCheckpoint
 
     ring = ring or _RINGS.get(engine) or keyring_from_settings()
     with Session(engine) as session, session.begin():
@@ -134,7 +138,7 @@ def write_checkpoint(engine: Engine, ring: Keyring | None = None) -> dict[str, A
                 text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _lock_key("audit-log")}):
             _PENDING.add(engine)
             return None
-        head = session.execute(_HEAD).first()
+        head = session.execute(LOG_HEAD).first()
         if head is None:
             return None
         last = session.scalars(select(AuditCheckpoint)
@@ -197,7 +201,7 @@ class CheckpointProblem:
 def check(session: Session, ring: Keyring, key: AuditKey | None
           ) -> tuple[dict[str, Any] | None, list[CheckpointProblem]]:
     """The latest valid checkpoint, and what is wrong with the log against the checkpoints."""
-    from recouvrement.db.models import AuditCheckpoint, AuditEntry
+    from recouvrement.db.models import AuditCheckpoint
 
     problems: list[CheckpointProblem] = []
     stored = [{**body_of(c), "mac": c.mac, "where": f"the database (checkpoint #{c.id})"}
