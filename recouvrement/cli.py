@@ -637,7 +637,7 @@ def litigation_show(dossier_id: str, as_of: date | None, fmt: str) -> None:
     """One dossier: where it stands, what happened since it was queued, the claim today."""
     from recouvrement.context import run_context
     from recouvrement.lifecycle import find_dossier
-    from recouvrement.litigation import dossier_detail
+    from recouvrement.dossier import dossier_detail
 
     found = {}
 

@@ -48,8 +48,8 @@ from recouvrement.domain.model import DebtorKind, to_cents
 from recouvrement.domain.model import Invoice as DomainInvoice
 from recouvrement.domain.policy import Policy
 from recouvrement.ledger import to_domain_debtor
-from recouvrement.lifecycle import payments_of
-from recouvrement.litigation import notice_proof, statement_line
+from recouvrement.lifecycle import account_of, balance, payments_of
+from recouvrement.litigation import dossier_json, notice_proof, statement_line
 from recouvrement.domain.identity import compact_siren, identity_check
 from recouvrement.mail.render import Creditor
 from recouvrement.private import private_dir, write_private
@@ -555,3 +555,29 @@ def export_dossier(session: Session, ref: str, out: Path, *, today: date, actor:
     mark_exported(session, dossier, today=today, actor=actor, out=str(path.resolve()),
                   sha256sums=hashlib.sha256(files["SHA256SUMS"]).hexdigest())
     return path, list(data["payment_order_request"]["to_complete"])
+
+
+def dossier_detail(session: Session, dossier: LitigationDossier, *, as_of: date | None = None,
+                   policy=None) -> dict[str, Any]:
+    """`litigation show`: the queue's row, where the dossier stands now, the claim stated on
+    ``as_of`` (default: the queueing day) and what happened since it was queued."""
+    claim, since, warnings = claim_on(session, dossier,
+                                      check_as_of(dossier, as_of or dossier.queued_on), policy)
+    paid = payments_of(session, dossier.id)
+    received = sum((p.amount for p in paid), Decimal(0))
+    return {**dossier_json(dossier, account_of(session, dossier)), "status": dossier.status,
+            "outcome": dossier.outcome,
+            "exported_on": dossier.exported_on.isoformat() if dossier.exported_on else None,
+            "handler": dossier.handler, "handler_reference": dossier.handler_reference,
+            "closed_on": dossier.closed_on.isoformat() if dossier.closed_on else None,
+            "payments": [{"invoice": p.invoice_number, "received_on": p.received_on.isoformat(),
+                          "amount": f"{p.amount:.2f}"} for p in paid],
+            "balance": f"{dossier.total - received:.2f}",
+            "principal_balance": f"{balance(session, dossier):.2f}",
+            "reasons": list(dossier.reasons),
+            "as_of": {"as_of": claim["as_of"], **{k: claim[k] for k in (
+                "principal", "interest", "fixed_fees", "total", "payments_after_queueing",
+                "balance")}, "invoices": [{k: line[k] for k in (
+                    "invoice", "principal", "interest", "interest_until", "balance")}
+                    for line in claim["invoices"]]},
+            "since_queued": since, "warnings": warnings}

@@ -392,30 +392,3 @@ def list_not_ready(session: Session) -> list[dict[str, Any]]:
              "held": hold.invoices, "debtor_reasons": hold.reasons}
             for hold, account in rows]
 
-
-def dossier_detail(session: Session, dossier: LitigationDossier, *, as_of: date | None = None,
-                   policy=None) -> dict[str, Any]:
-    """`litigation show`: the queue's row, where the dossier stands now, the claim stated on
-    ``as_of`` (default: the queueing day) and what happened since it was queued."""
-    from recouvrement.dossier import check_as_of, claim_on
-
-    claim, since, warnings = claim_on(session, dossier,
-                                      check_as_of(dossier, as_of or dossier.queued_on), policy)
-    paid = payments_of(session, dossier.id)
-    received = sum((p.amount for p in paid), Decimal(0))
-    return {**dossier_json(dossier, account_of(session, dossier)), "status": dossier.status,
-            "outcome": dossier.outcome,
-            "exported_on": dossier.exported_on.isoformat() if dossier.exported_on else None,
-            "handler": dossier.handler, "handler_reference": dossier.handler_reference,
-            "closed_on": dossier.closed_on.isoformat() if dossier.closed_on else None,
-            "payments": [{"invoice": p.invoice_number, "received_on": p.received_on.isoformat(),
-                          "amount": f"{p.amount:.2f}"} for p in paid],
-            "balance": f"{dossier.total - received:.2f}",
-            "principal_balance": f"{balance(session, dossier):.2f}",
-            "reasons": list(dossier.reasons),
-            "as_of": {"as_of": claim["as_of"], **{k: claim[k] for k in (
-                "principal", "interest", "fixed_fees", "total", "payments_after_queueing",
-                "balance")}, "invoices": [{k: line[k] for k in (
-                    "invoice", "principal", "interest", "interest_until", "balance")}
-                    for line in claim["invoices"]]},
-            "since_queued": since, "warnings": warnings}
