@@ -590,7 +590,7 @@ def audit_show(debtor: str | None, dossier: str | None, limit: int, fmt: str) ->
                    f"{r['account'] or '-':<14}  {r['subject'] or ''}  {details}")
 
 
-# --- the litigation queue's life, the dossier, GDPR retention (issue 6) -----------------
+# --- the litigation queue's life, the dossier, GDPR retention ---------------------------
 
 
 def _dossier_command(action) -> None:
@@ -790,7 +790,7 @@ def retention_purge(as_of: date | None, active_years: int, dry_run: bool) -> Non
 
 
 
-# --- accounting exports: ingest by hand, mapping profiles, quarantine (issue 3) ---
+# --- accounting exports: ingest by hand, mapping profiles, quarantine ---
 
 @main.command("ingest")
 @click.option("--as-of", type=DATE, help="the day the exports are read on (default: today)")

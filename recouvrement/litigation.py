@@ -360,7 +360,7 @@ def _lift_stale_holds(session: Session, visited: set[int], account: str | None,
 
 
 def dossier_json(dossier: LitigationDossier, account: str) -> dict[str, Any]:
-    """The dossier as `litigation list --format json` shows it (INTERFACE.md)."""
+    """The dossier as `litigation list --format json` shows it (README, litigation queue)."""
     return {
         "id": dossier.id, "debtor": account, "invoices": list(dossier.invoice_numbers),
         "principal": f"{dossier.principal:.2f}", "interest": f"{dossier.interest:.2f}",

@@ -19,7 +19,7 @@ from recouvrement.litigation import count_not_ready
 
 
 def debtor_rows(session: Session) -> list[dict[str, Any]]:
-    """account, name, risk_score, risk_class, open_amount, level (INTERFACE.md)."""
+    """account, name, risk_score, risk_class, open_amount, level (the `debtors` command's columns)."""
     open_amounts = dict(session.execute(
         select(Invoice.debtor_id, func.sum(Invoice.open_amount))
         .where(Invoice.status == "open").group_by(Invoice.debtor_id)).all())

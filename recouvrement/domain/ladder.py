@@ -2,7 +2,7 @@
 
 Each invoice climbs on its own clock (its due date, then the reminders that
 chased it); a debtor gets at most one message per run, at the highest level
-due, listing all of its overdue invoices (DESIGN.md §3). Every decision says
+due, listing all of its overdue invoices (README, "Dunning rules"). Every decision says
 why, including why nothing was sent.
 """
 

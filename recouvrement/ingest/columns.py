@@ -1,4 +1,4 @@
-"""The canonical columns of each export, as INTERFACE.md names them."""
+"""The canonical columns of each export, as the README documents them."""
 
 from __future__ import annotations
 

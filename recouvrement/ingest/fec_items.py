@@ -36,7 +36,7 @@ from recouvrement.ingest.validation import (
     run_expectations,
 )
 
-DEFAULT_TERMS_DAYS = 30  # INTERFACE.md: a FEC has no due date
+DEFAULT_TERMS_DAYS = 30  # a FEC has no due date: PieceDate + the customer's terms
 _SEP = "\x1f"
 _ROUNDS = 5  # refusing an item may hold back a group, which may refuse another item...
 

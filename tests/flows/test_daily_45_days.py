@@ -72,7 +72,7 @@ EXPECTED_REMINDERS = {
     (date(2026, 11, 2), "411LEGRAND"): (3, ["F-L1", "F-L2"]),
 }
 
-# INTERFACE.md's litigation JSON; interest at ECB 2.15 % + 10 = 12.15 % (B2B),
+# the litigation JSON of the README; interest at ECB 2.15 % + 10 = 12.15 % (B2B),
 # the legal rate 2.62 % from the formal notice for the consumer.
 EXPECTED_LITIGATION = [
     # 1200 × 12.15 % × 34/365 (2 Oct..4 Nov) = 13.5814

@@ -1,4 +1,4 @@
-"""The default ladder decided as a table of dates (DESIGN.md §3)."""
+"""The default ladder decided as a table of dates."""
 
 from datetime import date
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""The report's prescriptions list follows the engine's limitation rule (issue 14, item 7)."""
+"""The report's prescriptions list follows the engine's limitation rule."""
 
 from __future__ import annotations
 
