@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
@@ -17,8 +16,10 @@ from recouvrement.db.models import ImportBatch, QuarantinedRow
 from recouvrement.domain.reconciliation import Control
 from recouvrement.ingest.columns import LINE, SHAPE
 from recouvrement.ingest.readers import ExportFile
-from recouvrement.ingest.validation import clip
 from recouvrement.quarantine import resolve, row_key
+
+if TYPE_CHECKING:  # pandas and the validation come with a file to read, not with the report
+    import pandas as pd
 
 CHUNK = 10_000
 
@@ -75,6 +76,10 @@ class Checked:
             lines = {line: n for n in numbers for line in self.lines_of.get(n, ())}
         self.good = self.good.loc[~mine]
         rows = self.raw.loc[self.raw[LINE].isin(list(lines))]
+        import pandas as pd
+
+        from recouvrement.ingest.validation import clip
+
         columns = [c for c in rows.columns if c not in (LINE, SHAPE)]
         held = pd.DataFrame({
             LINE: rows[LINE].astype(int),

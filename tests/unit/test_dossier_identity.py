@@ -19,7 +19,8 @@ def data(**creditor):
     debtor = {"name": "Dupont SARL", "kind": "B2B", "siren": "732829320",
               "address": "1 rue de la Paix", "postcode": "75002", "city": "Paris", "country": "FR"}
     return {"claim": claim, "debtor": debtor, "letters": [],
-            "procedure": {"recommended": "injonction_de_payer", "court": "", "form": ""},
+            "procedure": {"recommended": "injonction_de_payer", "court": "", "form": "",
+                          "reason": "", "to_check": "", "after_the_order": None},
             "creditor": {**CREDITOR, **creditor}}
 
 
