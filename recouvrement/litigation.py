@@ -53,7 +53,7 @@ from recouvrement.domain.model import Invoice as DomainInvoice
 from recouvrement.domain.model import Procedure, to_cents
 from recouvrement.domain.policy import Policy
 from recouvrement.ledger import DebtorState, debtor_ids_with_open_invoices, load_states
-from recouvrement.lifecycle import account_of, balance, payments_of, reconcile_payments
+from recouvrement.lifecycle import reconcile_payments
 from recouvrement.shards import Shard, narrow
 
 

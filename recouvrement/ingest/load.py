@@ -42,7 +42,7 @@ from recouvrement.domain.reconciliation import (
     compare,
     control_hold_reasons,
 )
-from recouvrement.ingest.batches import Checked, IngestReport, record_batch, record_held
+from recouvrement.ingest.batches import IngestReport
 from recouvrement.ingest.columns import LINE
 from recouvrement.ingest.profiles import Profile, load_profiles
 from recouvrement.ingest.readers import ExportFile, discover
