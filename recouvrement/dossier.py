@@ -125,12 +125,10 @@ def after_the_order(procedure: str, today: date) -> dict[str, Any] | None:
 
 
 # What a request to the court needs of the claimant (CPC 57: a company's form, name, seat).
-CLAIMANT_SETTINGS = tuple(f"RECOUVREMENT_CREDITOR_{n}" for n in ("NAME", "LEGAL_FORM", "SIREN",
-                                                                  "ADDRESS"))
-CLAIMANT_FR = {"RECOUVREMENT_CREDITOR_NAME": "la dénomination du créancier",
-               "RECOUVREMENT_CREDITOR_LEGAL_FORM": "la forme juridique du créancier",
-               "RECOUVREMENT_CREDITOR_SIREN": "le SIREN du créancier",
-               "RECOUVREMENT_CREDITOR_ADDRESS": "l'adresse postale du créancier"}
+CLAIMANT_SETTINGS = {"RECOUVREMENT_CREDITOR_NAME": "la dénomination du créancier",
+                     "RECOUVREMENT_CREDITOR_LEGAL_FORM": "la forme juridique du créancier",
+                     "RECOUVREMENT_CREDITOR_SIREN": "le SIREN du créancier",
+                     "RECOUVREMENT_CREDITOR_ADDRESS": "l'adresse postale du créancier"}
 
 
 def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Creditor,
@@ -371,7 +369,7 @@ def _payment_order(data: dict[str, Any], kind: DebtorKind) -> dict[str, Any]:
     # The claimant's identity, as the settings give it (a run refuses without it; an export
     # made with settings changed since says what the request lacks).
     missing = [(f"the creditor's {setting.removeprefix('RECOUVREMENT_CREDITOR_').lower()} "
-                f"({setting})", CLAIMANT_FR[setting]) for setting in identity_check(
+                f"({setting})", CLAIMANT_SETTINGS[setting]) for setting in identity_check(
                     data["creditor"], agency=False).missing_settings
                if setting in CLAIMANT_SETTINGS]
     missing += [labels for labels, value in (
