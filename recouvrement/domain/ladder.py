@@ -40,8 +40,7 @@ class Decision:
 
 
 def next_level_date(invoice: Invoice, policy: Policy, today: date, *,
-                    promise_until: date | None = None,
-                    risk_class: str | None = None) -> tuple[int, date] | None:
+                    promise_until: date | None = None) -> tuple[int, date] | None:
     """The invoice's next level and the business day it falls due; None past the last level.
 
     After a promise to pay that was not kept, the next level is due the day
@@ -52,8 +51,8 @@ def next_level_date(invoice: Invoice, policy: Policy, today: date, *,
     for level in policy.levels:
         if done is not None and level.level <= done:
             continue
-        if level.level == 0 and (today > invoice.due_date or risk_class == "high"):
-            continue  # no courtesy notice once overdue, nor for a high-risk debtor
+        if level.level == 0 and today > invoice.due_date:
+            continue  # no courtesy notice once overdue
         if level.relative_to == "due_date":
             start = invoice.due_date
         elif level.relative_to == "end_of_month":
@@ -126,8 +125,7 @@ def decide(debtor: Debtor, invoices: Sequence[Invoice], *, today: date, policy: 
     due_now: dict[str, tuple[int, date]] = {}
     upcoming: list[date] = []
     for invoice in chaseable:
-        step = next_level_date(invoice, policy, today, promise_until=debtor.promise_until,
-                               risk_class=debtor.risk_class)
+        step = next_level_date(invoice, policy, today, promise_until=debtor.promise_until)
         if step is None:
             continue
         if step[1] <= today:
@@ -151,8 +149,6 @@ def decide(debtor: Debtor, invoices: Sequence[Invoice], *, today: date, policy: 
     overdue = [i.number for i in chaseable if i.due_date < today or i.number in due_now]
     policy_level = policy.level(level)
     channels = policy_level.channels
-    if level == 1 and debtor.risk_class == "high" and "phone" not in channels:
-        channels += ("phone",)  # a collector calls a high-risk debtor at the first reminder
     reason = f"level {level} due"
     if not debtor.email and "email" in channels:
         channels = tuple(c for c in channels if c != "email")

@@ -176,17 +176,31 @@ def test_end_of_month_counts_from_the_last_day_of_the_due_dates_month():
 
 
 def test_a_high_risk_debtor_gets_a_phone_call_at_level_one_and_no_courtesy_notice():
+    """The default policy says so in its `high-risk` segment, not the ladder's code."""
     from dataclasses import replace
 
     from recouvrement.domain.policy import Level
 
     risky = Debtor(account="411R", name="R", email="r@r.example.com", risk_class="high")
-    decision = decide(risky, [invoice()], today=date(2026, 10, 5), policy=POLICY)
+    own = POLICY.for_debtor(risky)
+    assert own.name == "high-risk"
+    decision = decide(risky, [invoice()], today=date(2026, 10, 5), policy=own)
     assert decision.level == 1 and decision.channels == ("email", "phone")
+    assert decide(DEBTOR, [invoice()], today=date(2026, 10, 5),
+                  policy=POLICY.for_debtor(DEBTOR)).channels == ("email",)
+    # A base ladder with a courtesy notice sends it to others, not to the high-risk segment.
     courtesy = replace(POLICY, levels=(Level(0, -5, "due_date", ("email",), "level0"),) + POLICY.levels)
-    assert next_level_date(invoice(), courtesy, date(2026, 9, 30)) == (0, date(2026, 9, 30))
-    assert next_level_date(invoice(), courtesy, date(2026, 9, 30), risk_class="high") == (1, date(2026, 10, 5))
-    assert decide(DEBTOR, [invoice()], today=date(2026, 10, 5), policy=POLICY).channels == ("email",)
+    assert next_level_date(invoice(), courtesy.for_debtor(DEBTOR), date(2026, 9, 30)) == (0, date(2026, 9, 30))
+    assert next_level_date(invoice(), courtesy.for_debtor(risky), date(2026, 9, 30)) == (1, date(2026, 10, 5))
+
+
+def test_a_policy_without_the_high_risk_segment_treats_high_risk_like_anyone():
+    from dataclasses import replace
+
+    risky = Debtor(account="411R", name="R", email="r@r.example.com", risk_class="high")
+    plain = replace(POLICY, segments=())
+    decision = decide(risky, [invoice()], today=date(2026, 10, 5), policy=plain.for_debtor(risky))
+    assert decision.channels == ("email",)
 
 
 def test_a_debtor_without_e_mail_is_chased_by_letter_and_the_reason_says_so():
