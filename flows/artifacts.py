@@ -10,9 +10,6 @@ from decimal import Decimal
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-LEVELS = {1: "reminder", 2: "second reminder", 3: "formal notice"}
-
-
 def _euros(amount) -> str:
     return f"{Decimal(amount):,.2f} €".replace(",", " ")
 
@@ -54,7 +51,9 @@ def held_markdown(held: list[dict]) -> list[str]:
     return lines
 
 
-def summary_markdown(summary: dict) -> str:
+def summary_markdown(summary: dict, level_names: dict[int, str] | None = None) -> str:
+    """The run's summary; ``level_names``: what the policy calls each level."""
+    level_names = level_names or {}
     ingest = summary.get("ingest", {})
     if summary.get("held"):
         title = "Dry run" if summary["dry_run"] else "Daily run"
@@ -75,7 +74,7 @@ def summary_markdown(summary: dict) -> str:
     lines = [f"# {title} of {summary['as_of']}{scope}{shards}", "",
              "| level | debtors | amount chased | sent | failed |", "|---|---:|---:|---:|---:|"]
     for level in sorted(set(debtors) | set(sent_levels) | set(failed_levels)):
-        lines.append(f"| {level} {LEVELS.get(level, '')} | {debtors[level]} | "
+        lines.append(f"| {level} {level_names.get(level, '')} | {debtors[level]} | "
                      f"{_euros(amounts[level])} | {sent_levels[level]} | {failed_levels[level]} |")
     given_up = sum(1 for f in send["failed"] if f.get("given_up"))
     lines += ["", f"- failed sends: {len(send['failed']) - given_up} (retried on the next run)",
@@ -140,7 +139,11 @@ def kpis_markdown(kpis: dict) -> str:
 
 
 def publish_summary(summary: dict) -> None:
-    create_markdown_artifact(key="daily-summary", markdown=summary_markdown(summary),
+    from recouvrement.context import current_policy
+
+    policy = current_policy()
+    names = {level.level: policy.level_name(level.level) for level in policy.levels}
+    create_markdown_artifact(key="daily-summary", markdown=summary_markdown(summary, names),
                              description="Reminders, skips, quarantine and litigation of the run")
     quarantined = summary.get("ingest", {}).get("quarantined", [])
     if quarantined:

@@ -40,6 +40,11 @@ def run_context() -> RunContext:
     return RunContext(settings, open_database(settings.database_url), _policy(settings.policy))
 
 
+def current_policy() -> Policy:
+    """The policy this command runs under (its settings' file, or the default ladder)."""
+    return _policy(load_settings().policy)
+
+
 @lru_cache(maxsize=4)
 def _policy(path: Path | None) -> Policy:
     # A contractual rate is checked against the legal rate in force today;

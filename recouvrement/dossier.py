@@ -46,7 +46,7 @@ from recouvrement.domain.events import disputed_since_queueing, since_queueing
 from recouvrement.domain.legal import Payment, note_text, payments_since_queueing
 from recouvrement.domain.model import DebtorKind, to_cents
 from recouvrement.domain.model import Invoice as DomainInvoice
-from recouvrement.domain.policy import Policy
+from recouvrement.domain.policy import Policy, load_policy
 from recouvrement.ledger import to_domain_debtor
 from recouvrement.lifecycle import account_of, balance, payments_of
 from recouvrement.litigation import dossier_json, notice_proof, statement_line
@@ -146,7 +146,7 @@ def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Cre
     kind = DebtorKind(debtor.kind)
     trail = read_log(session, account=debtor.account, limit=None)
     claim, since, warnings = claim_on(session, dossier, as_of, policy, trail)
-    letters = _letters(session, dossier)
+    letters = _letters(session, dossier, policy)
     chain = check_chain(session)
     procedure = {"recommended": dossier.procedure, "reasons": list(dossier.reasons),
                  **where_to_file(dossier, debtor, creditor_is_trader),
@@ -317,14 +317,17 @@ def claim_warnings(since: list[dict], invoices: dict[str, Invoice]) -> list[dict
             for number in sorted(invoices) if invoices[number].disputed]
 
 
-def _letters(session: Session, dossier: LitigationDossier) -> list[dict[str, Any]]:
-    """Every reminder sent to the debtor that chased an invoice of the dossier."""
+def _letters(session: Session, dossier: LitigationDossier,
+             policy: Policy | None) -> list[dict[str, Any]]:
+    """Every reminder sent to the debtor that chased an invoice of the dossier, with what
+    the policy calls its level (the default ladder's words without a policy)."""
+    policy = policy or load_policy()
     claimed = set(dossier.invoice_numbers)
     rows = session.scalars(select(Reminder).where(
         Reminder.debtor_id == dossier.debtor_id, Reminder.status == "sent")
         .order_by(Reminder.sent_on, Reminder.id))
     return [{"sent_on": r.sent_on.isoformat() if r.sent_on else None, "level": r.level,
-             "channel": r.channel, "recipient": r.recipient, "subject": r.subject,
+             "level_name": policy.level_name(r.level, "fr"), "channel": r.channel, "recipient": r.recipient, "subject": r.subject,
              "message_id": r.message_id, "letter_file": r.letter_file,
              "proof": notice_proof(r.message_id, r.recipient, r.channel, r.letter_file),
              "invoices": list(r.invoice_numbers), "body_text": r.body_text,

@@ -32,7 +32,6 @@ from recouvrement.dossier_words import (
 )
 from recouvrement.pdf import PdfRenderer
 
-LEVEL_NAMES = {0: "avis de courtoisie", 1: "rappel", 2: "relance", 3: "mise en demeure"}
 PROCEDURE_NAMES = {
     "injonction_de_payer": "Injonction de payer",
     "petites_creances": "Procédure simplifiée de recouvrement des petites créances",
@@ -127,7 +126,7 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
                     "proof": _entry_proof(i["proof"]), "invoices": ", ".join(i["invoices"])}
                    for i in data["chronology"] if i["kind"] == "event"],
         "letters": [{"date": day(x["sent_on"]), "level": x["level"],
-                     "level_name": LEVEL_NAMES.get(x["level"], str(x["level"])),
+                     "level_name": x["level_name"],
                      "channel": channel_fr(x["channel"]), "recipient": x["recipient"] or "",
                      "subject": x["subject"], "message_id": x["message_id"],
                      "proof": letter_proof_fr(x, n),

@@ -31,6 +31,13 @@ KINDS = ("B2B", "B2C", "PUBLIC")
 RISK_CLASSES = ("low", "medium", "high")
 COURTESY, REMINDER, FORMAL_NOTICE = "courtesy", "reminder", "formal_notice"
 LEVEL_KINDS = (COURTESY, REMINDER, FORMAL_NOTICE)
+# What a level is called, by its kind: the first reminder and the later ones differ.
+LEVEL_WORDS = {
+    "en": {COURTESY: "courtesy notice", "first_reminder": "reminder",
+           REMINDER: "second reminder", FORMAL_NOTICE: "formal notice"},
+    "fr": {COURTESY: "avis de courtoisie", "first_reminder": "rappel",
+           REMINDER: "relance", FORMAL_NOTICE: "mise en demeure"},
+}
 # The built-in templates and the kind of level each one words; a template of
 # another name is the creditor's own and may word any kind.
 BUILT_IN_TEMPLATES = {"level0": COURTESY, "level1": REMINDER, "level1_soft": REMINDER,
@@ -121,6 +128,19 @@ class Policy:
     def is_formal_notice(self, number: int | None) -> bool:
         """Whether a reminder of this level is the formal notice, as this policy words it."""
         return any(level.level == number and level.is_formal_notice for level in self.levels)
+
+    def level_name(self, number: int, language: str = "en") -> str:
+        """What this policy's level is called ("formal notice" for a two-level ladder's
+        level 2); the number itself for a level the policy does not have."""
+        words = LEVEL_WORDS.get(language, LEVEL_WORDS["en"])
+        try:
+            level = self.level(number)
+        except KeyError:
+            return str(number)
+        if level.kind == REMINDER and not any(
+                other.kind == REMINDER and other.level < number for other in self.levels):
+            return words["first_reminder"]
+        return words[level.kind]
 
     def for_debtor(self, debtor: Debtor, open_amount: Decimal = Decimal("0")) -> "Policy":
         """The policy this debtor is dunned under: its override, a segment, or the base."""

@@ -115,3 +115,24 @@ def test_a_consumers_interest_counts_from_the_formal_notice(ledger, sink):
     # = 0.5168 -> 0.52
     assert dossier["interest"] == "0.52"
     assert dossier["fixed_fees"] == "0.00"
+
+
+def test_the_dossier_names_a_two_level_policy_s_level_two_the_formal_notice(ledger, sink):
+    from sqlalchemy import select
+
+    from recouvrement.db.models import LitigationDossier
+    from recouvrement.dossier import build_dossier
+    from recouvrement.dossier_view import render_html
+
+    db, export, post = ledger
+    run_day(db, sink, post, DUE)
+    run_day(db, sink, post, NOTICE)
+    export(date(2026, 3, 26))
+    run_day(db, sink, post, date(2026, 3, 26))
+    with db.session() as s:
+        dossier = s.scalars(select(LitigationDossier)).first()
+        data = build_dossier(s, dossier, creditor=CREDITOR, creditor_is_trader=True,
+                             today=date(2026, 3, 26), policy=TWO_LEVELS)
+    assert [(x["level"], x["level_name"]) for x in data["letters"]] == [
+        (1, "rappel"), (2, "mise en demeure")]
+    assert "mise en demeure" in render_html(data)

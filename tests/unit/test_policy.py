@@ -235,3 +235,15 @@ def test_everyone_asks_the_policy_which_level_is_the_formal_notice():
     assert not default.is_formal_notice(2) and not default.is_formal_notice(None)
     two = parse_policy({"levels": [R1, {"level": 2, "offset_days": 15}]}, "p.yaml")
     assert two.formal_notice_level == 2 and two.is_formal_notice(2) and not two.is_formal_notice(3)
+
+
+def test_a_level_is_named_by_its_kind_not_its_number():
+    default = load_policy()
+    assert [default.level_name(n) for n in (1, 2, 3)] == ["reminder", "second reminder",
+                                                          "formal notice"]
+    assert default.level_name(3, "fr") == "mise en demeure"
+    assert default.level_name(7) == "7"
+    two = parse_policy({"name": "two", "levels": [
+        {"level": 1, "offset_days": 0, "relative_to": "due_date", "kind": "reminder"},
+        {"level": 2, "offset_days": 10, "kind": "formal_notice"}]})
+    assert [two.level_name(n, "fr") for n in (1, 2)] == ["rappel", "mise en demeure"]
