@@ -10,7 +10,7 @@ looked at again every day, never silently dropped.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,8 @@ from recouvrement.domain.dossier import (
     dossier_to_join,
     statement_totals,
 )
-from recouvrement.domain.ladder import due_for_litigation
+from recouvrement.domain.ladder import due_for_litigation, litigation_candidates, to_declare
 from recouvrement.domain.legal import (
-    born_after_opening,
     earliest_limitation_note,
     fee_lost_to_proceedings,
     fixed_recovery_fee,
@@ -78,7 +77,7 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
         visited.add(state.id)
         debtor = state.debtor
         own = policy.for_debtor(debtor, state.open_amount)
-        candidates = _candidates(state, own, today)
+        candidates = litigation_candidates(debtor, state.invoices, today=today, policy=own)
         if not candidates:
             if state.id in holds:
                 events += _set_hold(session, state, holds.get(state.id), None, today)
@@ -88,13 +87,13 @@ def escalate(session: Session, *, today: date, policy: Policy, actor: str,
                                 today=today, newest_export=newest_export)
         # The ladder's rule stays the gate: the check only ever holds more back.
         ready = [i for i in candidates if i.number in check.ready and (
-            _declared(i, debtor)
+            to_declare(i, debtor)
             or due_for_litigation(i, today=today, policy=own, debtor=debtor))]
         events += _set_hold(session, state, holds.get(state.id), check, today)
         # In collective proceedings the claims to declare and those born after the
         # opening (chased like any other, L622-17 I) go different ways: two dossiers.
-        groups = [[i for i in ready if _declared(i, debtor)],
-                  [i for i in ready if not _declared(i, debtor)]]
+        groups = [[i for i in ready if to_declare(i, debtor)],
+                  [i for i in ready if not to_declare(i, debtor)]]
         dossiers = _dossiers_of(session, state.id)
         for group in (g for g in groups if g):
             summary, event = _queue(session, state, group, dossiers, own, check, today=today,
@@ -111,7 +110,7 @@ def _queue(session: Session, state: DebtorState, group: list[DomainInvoice],
            creditor_is_trader: bool) -> tuple[dict[str, Any], Event]:
     """Queue the invoices in a new dossier, or in the debtor's queued one of the same kind."""
     debtor = state.debtor
-    declared = _declared(group[0], debtor)
+    declared = to_declare(group[0], debtor)
     joined = dossier_to_join(dossiers, declared=declared)
     if joined is not None:  # one claim, one dossier: the invoices join the queued one
         dossier = session.get(LitigationDossier, joined)
@@ -149,23 +148,6 @@ def newest_export_date(session: Session) -> date | None:
                           .where(ImportBatch.file_kind != "customers"))
 
 
-def _candidates(state: DebtorState, policy: Policy, today: date) -> list[DomainInvoice]:
-    """Invoices past the formal notice deadline: the ladder's rule, before any other check."""
-    debtor = state.debtor
-    found = []
-    for invoice in state.invoices:
-        if _declared(invoice, debtor):
-            # Declared at once, whatever the ladder: no reminder may be sent for it.
-            if invoice.is_open and not invoice.in_litigation and invoice.due_date < today:
-                found.append(invoice)
-            continue
-        notice = invoice.sent_levels.get(policy.formal_notice_level)
-        if (notice is not None and invoice.is_open and not invoice.in_litigation
-                and today > notice + timedelta(days=policy.litigation_after_days)):
-            found.append(invoice)
-    return found
-
-
 def _identity(session: Session, state: DebtorState) -> Identity:
     row = session.get(Debtor, state.id)
     return Identity(name=row.name, kind=state.debtor.kind, siren=row.siren, address=row.address,
@@ -189,7 +171,7 @@ def _evidence(session: Session, state: DebtorState, invoices: list[DomainInvoice
     seen = dict(session.execute(select(Invoice.id, Invoice.last_seen_on)
                                 .where(Invoice.id.in_(ids))).all())
     return [Candidate(number=i.number, issue_date=i.issue_date, due_date=i.due_date,
-                      declared=_declared(i, state.debtor),
+                      declared=to_declare(i, state.debtor),
                       limitation_start=i.limitation_start,
                       limitation_earliest=i.limitation_earliest,
                       disputed=i.disputed, paused=i.paused,
@@ -208,18 +190,12 @@ def notice_proof(message_id: str | None, recipient: str | None, channel: str | N
     return "; ".join(proofs) or None
 
 
-def _declared(invoice: DomainInvoice, debtor) -> bool:
-    """In collective proceedings, a claim born before the opening judgment: it is declared."""
-    return debtor.in_collective_proceedings and not born_after_opening(
-        invoice.issue_date, debtor.collective_proceedings_since)
-
-
 def statement_line(invoice: DomainInvoice, debtor, *, today: date, notice: date | None,
                    contractual_rate, limitation_ends_on: date | None) -> dict[str, Any]:
     """One invoice of the statement of claim: interest per period, payments imputed."""
     # The opening judgment stops interest from running on the claims born before
     # it (C. com. L622-28): the declared claim counts it up to that day.
-    until = (min(today, debtor.collective_proceedings_since) if _declared(invoice, debtor)
+    until = (min(today, debtor.collective_proceedings_since) if to_declare(invoice, debtor)
              else today)
     claim = invoice_claim(invoice, debtor, until, formal_notice_on=notice,
                           contractual_rate=contractual_rate)
@@ -285,7 +261,7 @@ def _fill_dossier(session: Session, dossier: LitigationDossier, state: DebtorSta
     urgent_on = {line["invoice"]: date.fromisoformat(line["limitation_ends_on"])
                  for line in statement if line.get("limitation_ends_on")}
     others, other_ids = elsewhere
-    declared = any(_declared(i, debtor) for i in ready)
+    declared = any(to_declare(i, debtor) for i in ready)
     procedure, reasons = recommend_procedure(
         debtor, principal + interest + others, creditor_is_trader=creditor_is_trader,
         prescribed_after=min(urgent_on.values(), default=None),

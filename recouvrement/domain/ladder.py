@@ -177,12 +177,32 @@ def _why_none(open_: Sequence[Invoice], policy: Policy, debtor: Debtor, today: d
     return "; ".join(reasons)
 
 
+def to_declare(invoice: Invoice, debtor: Debtor) -> bool:
+    """In collective proceedings, a claim born before the opening judgment: it is declared,
+    never chased (C. com. L622-24); a later one is paid at maturity (L622-17 I)."""
+    return debtor.in_collective_proceedings and not born_after_opening(
+        invoice.issue_date, debtor.collective_proceedings_since)
+
+
+def past_notice_deadline(invoice: Invoice, policy: Policy, today: date) -> bool:
+    """The formal notice went out and its deadline (`litigation_after_days`) has passed."""
+    notice = invoice.sent_levels.get(policy.formal_notice_level)
+    return notice is not None and today > notice + timedelta(days=policy.litigation_after_days)
+
+
+def litigation_candidates(debtor: Debtor, invoices: Sequence[Invoice], *, today: date,
+                          policy: Policy) -> list[Invoice]:
+    """The open invoices, not yet in litigation, that the ladder hands over: a claim to
+    declare once overdue, whatever the ladder; any other past the formal notice's deadline.
+    Readiness (identity, proof, disputes, limitation) is checked after this."""
+    return [i for i in invoices if i.is_open and not i.in_litigation and (
+        i.due_date < today if to_declare(i, debtor) else past_notice_deadline(i, policy, today))]
+
+
 def due_for_litigation(invoice: Invoice, *, today: date, policy: Policy,
                        debtor: Debtor | None = None) -> bool:
     """Formal notice sent and its deadline passed, still open, undisputed, not prescribed."""
-    notice = invoice.sent_levels.get(policy.formal_notice_level)
     if debtor is not None and is_prescribed(invoice, debtor, today):
         return False
-    return (notice is not None and invoice.is_open and not invoice.disputed
-            and not invoice.in_litigation and not invoice.paused
-            and today > notice + timedelta(days=policy.litigation_after_days))
+    return (past_notice_deadline(invoice, policy, today) and invoice.is_open
+            and not invoice.disputed and not invoice.in_litigation and not invoice.paused)

@@ -223,3 +223,31 @@ def test_a_claim_born_after_the_opening_is_chased_and_the_earlier_one_is_not():
     decision = decide(debtor, [earlier, invoice()], today=date(2026, 10, 5), policy=POLICY)
     assert decision.action == SEND and decision.level == 1
     assert decision.listed == ("F1",)
+
+
+@pytest.mark.parametrize("case, sent, today, proceedings, expected", [
+    ("no formal notice yet", {1: date(2026, 10, 5)}, date(2026, 11, 30), None, False),
+    ("deadline's own day", {3: date(2026, 11, 2)}, date(2026, 11, 10), None, False),
+    ("the day after the deadline", {3: date(2026, 11, 2)}, date(2026, 11, 11), None, True),
+    # In collective proceedings since before the invoice was born: chased, not declared.
+    ("born after the opening", {3: date(2026, 11, 2)}, date(2026, 11, 11), date(2026, 9, 1), True),
+    ("born after, no deadline yet", {}, date(2026, 11, 11), date(2026, 9, 1), False),
+    # Born before the opening: declared once overdue, whatever the ladder.
+    ("to declare, overdue", {}, date(2026, 10, 6), date(2026, 10, 1), True),
+    ("to declare, not yet due", {}, date(2026, 10, 5), date(2026, 10, 1), False),
+])
+def test_litigation_candidates_are_the_ladder_s_one_rule(case, sent, today, proceedings, expected):
+    from recouvrement.domain.ladder import litigation_candidates
+
+    debtor = Debtor(account="411DUPONT", name="Dupont", collective_proceedings_since=proceedings)
+    found = litigation_candidates(debtor, [invoice(sent=sent)], today=today, policy=POLICY)
+    assert bool(found) is expected, case
+
+
+def test_paid_or_queued_invoices_are_never_candidates():
+    from recouvrement.domain.ladder import litigation_candidates
+
+    late = {3: date(2026, 11, 2)}
+    paid = invoice(sent=late, open_amount="0.00")
+    queued = invoice(number="F2", sent=late, in_litigation=True)
+    assert litigation_candidates(DEBTOR, [paid, queued], today=date(2026, 12, 1), policy=POLICY) == []
