@@ -27,6 +27,12 @@ if TYPE_CHECKING:  # pandas is imported by the readers, when there is a file to 
 from recouvrement.audit import Event, record
 from recouvrement.domain.events import EventKind
 from recouvrement.domain.dossier import CLOSED
+from recouvrement.domain.snapshot import (
+    is_older_snapshot,
+    restarts_limitation,
+    settled_by_absence,
+    status_of,
+)
 from recouvrement.db.models import (
     Debtor,
     ImportBatch,
@@ -383,10 +389,6 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _status(open_amount) -> str:
-    return "open" if open_amount > 0 else "credit" if open_amount < 0 else "settled"
-
-
 def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export_date: date,
                     report: IngestReport, actor: str,
                     imputations: list[Imputation] | None = None) -> Absence:
@@ -426,7 +428,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
 
     for row in good.itertuples(index=False):
         write()
-        status = _status(row.open_amount)
+        status = status_of(row.open_amount)
         taken = getattr(row, "set_off", None) or None  # None: no credit set against it
         old = current.get(row.invoice_number)
         if old is None:
@@ -444,8 +446,8 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                                     {"set_off": set_off[row.invoice_number],
                                      "open_amount": row.open_amount, "export_date": export_date}))
             continue
-        if old.last_seen_on is not None and old.last_seen_on > export_date:
-            continue  # an older snapshot dropped late must not undo a newer one
+        if is_older_snapshot(old.last_seen_on, export_date):
+            continue
         change = {"id": old.id, "last_seen_on": export_date}
         if debtor_ids[row.account] != old.debtor_id:
             change["debtor_id"] = debtor_ids[row.account]
@@ -469,8 +471,8 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
             change["set_off"] = taken
         if row.open_amount != old.open_amount:
             change["open_amount"] = row.open_amount
-            # A part paid restarts limitation; a credit note set off against it does not.
-            if 0 < row.open_amount < old.open_amount and row.invoice_number not in set_off:
+            if restarts_limitation(old.open_amount, row.open_amount,
+                                   set_off=row.invoice_number in set_off):
                 change["last_payment_on"] = export_date
             details = {"from": old.open_amount, "to": row.open_amount, "export_date": export_date}
             if row.invoice_number in set_off:
@@ -502,8 +504,7 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
     in_litigation = _dossiers_in_litigation(session, current.values())
     for number, old in current.items():
         write()
-        if (old.status in ("open", "credit") and number not in seen
-                and (old.last_seen_on is None or old.last_seen_on < export_date)):
+        if settled_by_absence(old.status, number in seen, old.last_seen_on, export_date):
             updates.append({"id": old.id, "status": "settled", "settled_on": export_date,
                             "settled_how": "absent", "open_amount": 0})
             absence.settled.append({"number": number, "account": accounts.get(old.debtor_id),
