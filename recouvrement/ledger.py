@@ -24,7 +24,7 @@ from recouvrement.domain import model
 from recouvrement.domain.identity import SentLetter
 from recouvrement.domain.legal import limitation_start, payments_from_changes
 from recouvrement.domain.pauses import HONOURED, Instalment, PlanState, plan_state
-from recouvrement.domain.risk_model import late_chance
+from recouvrement.domain.model import late_chance
 from recouvrement.shards import Shard, narrow
 
 CHUNK_DEBTORS = 2_000

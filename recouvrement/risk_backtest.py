@@ -39,7 +39,9 @@ def rule_scores(ledger: RiskLedger, day: date, accounts: list[str]) -> pd.Series
     open_ = inv.loc[inv["state"] == "open", ["account", "due_date", "open_at"]].rename(
         columns={"open_at": "open_amount"})
     rem = ledger.reminders[ledger.reminders["sent_on"] <= pd.Timestamp(day)]
-    scores = score_debtors(open_, rem[["account", "level", "sent_on"]], accounts, day)
+    scores = score_debtors(open_.itertuples(index=False, name=None),
+                           rem[["account", "level", "sent_on"]].itertuples(index=False, name=None),
+                           accounts, day)
     return pd.Series({s.account: s.score for s in scores}, dtype=float)
 
 

@@ -7,17 +7,20 @@ read back as such: nothing is ever unpickled from the database.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recouvrement.db.models import (AuditEntry, Debtor, Invoice, LitigationDossier, PaymentPlan,
                                     Promise, Reminder, ReminderItem, RiskModelRow)
-from recouvrement.domain.risk_features import RiskLedger, known_on
-from recouvrement.domain.risk_model import (HORIZON_DAYS, TARGETS, RiskModel, auc, examples, fit,
-                                            training_cuts)
 from recouvrement.shards import Shard, narrow
+
+if TYPE_CHECKING:  # numpy and pandas come only with the work that needs them
+    import pandas as pd
+
+    from recouvrement.domain.risk_features import RiskLedger
+    from recouvrement.domain.risk_model import RiskModel
 
 KIND = "logistic_regression"
 TRAINING_CUTS = 6  # past days whose outcomes are learned, 30 days apart
@@ -26,6 +29,10 @@ TRAINING_CUTS = 6  # past days whose outcomes are learned, 30 days apart
 def load_risk_ledger(session: Session, *, account: str | None = None,
                      shard: Shard | None = None, timezone_name: str = "Europe/Paris") -> RiskLedger:
     """Every fact the risk features read, for all debtors, one account or one shard."""
+    import pandas as pd
+
+    from recouvrement.domain.risk_features import RiskLedger
+
     def frame(query, columns):
         return pd.DataFrame(session.execute(narrow(query, account, shard)).all(), columns=columns)
 
@@ -71,6 +78,8 @@ def load_risk_ledger(session: Session, *, account: str | None = None,
 
 def _local_day(moments: pd.Series, timezone_name: str) -> pd.Series:
     """Timestamps as the creditor's calendar days (naive ones are taken as UTC)."""
+    import pandas as pd
+
     if moments.empty:
         return moments
     stamps = pd.to_datetime(moments, utc=True)
@@ -85,6 +94,8 @@ def latest_model(session: Session, today: date) -> tuple[int, RiskModel] | None:
                           .limit(1)).first()
     if row is None:
         return None
+    from recouvrement.domain.risk_model import RiskModel
+
     return row.id, RiskModel.from_json(row.parameters, row.trained_on, row.metrics)
 
 
@@ -99,6 +110,9 @@ def train_and_store(session: Session, *, today: date, min_examples: int,
                                                         RiskModelRow.kind == KIND))
     if done is not None:
         return {"status": "kept", "model_id": done}
+    from recouvrement.domain.risk_features import known_on
+    from recouvrement.domain.risk_model import HORIZON_DAYS, examples, fit, training_cuts
+
     ledger = known_on(load_risk_ledger(session, timezone_name=timezone_name), today)
     cuts = training_cuts(today - timedelta(days=HORIZON_DAYS), TRAINING_CUTS)
     train = examples(ledger, cuts)
@@ -121,6 +135,8 @@ def train_and_store(session: Session, *, today: date, min_examples: int,
 
 def _holdout(train: pd.DataFrame, today: date) -> dict:
     """AUC on the latest cut of a model fitted on the earlier ones (when there are two)."""
+    from recouvrement.domain.risk_model import TARGETS, auc, fit
+
     last = train["cut"].max()
     early, late = train[train["cut"] < last], train[train["cut"] == last]
     if early.empty or late.empty:

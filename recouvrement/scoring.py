@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -15,10 +14,11 @@ from recouvrement.audit import Event, record
 from recouvrement.domain.events import EventKind
 from recouvrement.db.models import Debtor, Invoice, Reminder
 from recouvrement.domain.risk import explain_rules, risk_class, score_debtors
-from recouvrement.domain.risk_features import history_features
-from recouvrement.domain.risk_model import explain, score_from
 from recouvrement.risk_store import latest_model, load_risk_ledger
 from recouvrement.shards import Shard, narrow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHUNK = 10_000
 
@@ -43,6 +43,8 @@ def score_ledger(session: Session, *, today: date, actor: str,
     if model is None:
         scores = _rule_scores(session, today, list(ids), account, shard)
     else:
+        from recouvrement.domain.risk_features import history_features  # pandas: only here
+
         ledger = load_risk_ledger(session, account=account, shard=shard,
                                   timezone_name=timezone_name)
         scores = learned_scores(model[0], model[1], history_features(ledger, today, list(ids)))
@@ -66,8 +68,10 @@ def score_ledger(session: Session, *, today: date, actor: str,
     return classes
 
 
-def learned_scores(model_id: int, model, features: pd.DataFrame) -> dict[str, tuple]:
+def learned_scores(model_id: int, model, features: "pd.DataFrame") -> dict[str, tuple]:
     """account -> (score, class, factors) from a learned model."""
+    from recouvrement.domain.risk_model import explain, score_from
+
     chances = model.predict(features)
     scores = score_from(chances["pays_30"])
     words = explain(model, features)
@@ -85,17 +89,14 @@ def learned_scores(model_id: int, model, features: pd.DataFrame) -> dict[str, tu
 def _rule_scores(session: Session, today: date, accounts: list[str], account: str | None,
                  shard: Shard | None) -> dict[str, tuple]:
     """account -> (score, class, factors) from the hand-set score."""
-    invoices = pd.DataFrame(session.execute(narrow(
+    invoices = session.execute(narrow(
         select(Debtor.account, Invoice.due_date, Invoice.open_amount)
         .join(Debtor, Debtor.id == Invoice.debtor_id).where(Invoice.status == "open"),
-        account, shard)).all(),
-        columns=["account", "due_date", "open_amount"])
-    invoices["open_amount"] = invoices["open_amount"].astype(float)
-    reminders = pd.DataFrame(session.execute(narrow(
+        account, shard))
+    reminders = session.execute(narrow(
         select(Debtor.account, Reminder.level, Reminder.sent_on)
         .join(Debtor, Debtor.id == Reminder.debtor_id).where(Reminder.status == "sent"),
-        account, shard)).all(),
-        columns=["account", "level", "sent_on"])
+        account, shard))
     out: dict[str, tuple[int, str, dict[str, Any]]] = {}
     for s in score_debtors(invoices, reminders, accounts, today):
         out[s.account] = (s.score, s.risk_class, {"model": "rules", "points": s.factors,

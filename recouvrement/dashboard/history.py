@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from recouvrement.db.models import (AuditEntry, Debtor, Invoice, LitigationDossier,
                                     LitigationPayment, PaymentPlan, Promise, Reminder,
                                     ReminderItem)
-from recouvrement.domain.risk_model import late_chance
+from recouvrement.domain.model import late_chance
 
 AMOUNT_EVENTS = ("invoice.open_amount_changed", "invoice.settled", "invoice.reopened")
 DISPUTE_EVENTS = ("invoice.dispute_opened", "invoice.dispute_closed")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
+from typing import Any
 
 CENT = Decimal("0.01")
 
@@ -94,3 +95,11 @@ class Invoice:
     @property
     def is_open(self) -> bool:
         return self.open_amount > 0
+
+
+def late_chance(factors: dict[str, Any] | None) -> float | None:
+    """The learned chance of not paying within 30 days, as kept with a debtor's score
+    (None for a score of the hand-set rules)."""
+    if not factors or factors.get("model") != "learned":
+        return None
+    return round(1 - float(factors["pays_30"]), 3)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
-
-import pandas as pd
+from datetime import date, datetime, timedelta
+from typing import Iterable
 
 # factor: (points at most, value that earns them all)
 WEIGHTS = {
@@ -45,37 +44,56 @@ def _points(factor: str, value: float) -> float:
     return round(cap * min(max(ratio, 0.0), 1.0), 1)
 
 
-def score_debtors(invoices: pd.DataFrame, reminders: pd.DataFrame, accounts: list[str],
+def score_debtors(invoices: Iterable[tuple], reminders: Iterable[tuple], accounts: list[str],
                   today: date) -> list[RiskScore]:
-    """Scores for `accounts`.
+    """Scores for `accounts`, in their order; plain Python, so that a rerun for one
+    debtor scores it without loading pandas.
 
-    invoices: account, due_date, open_amount (float), one row per open invoice.
-    reminders: account, level, sent_on, one row per reminder sent.
+    invoices: (account, due_date, open_amount) for each open invoice.
+    reminders: (account, level, sent_on) for each reminder sent.
     """
-    open_ = invoices.copy()
-    open_["days_late"] = (pd.Timestamp(today) - pd.to_datetime(open_["due_date"])).dt.days.clip(lower=0)
-    open_["overdue"] = open_["open_amount"].where(open_["days_late"] > 0, 0.0)
-    per = open_.groupby("account").agg(
-        days_past_due=("days_late", "max"), open_amount=("open_amount", "sum"),
-        overdue_amount=("overdue", "sum"))
-    per["overdue_share"] = (per["overdue_amount"] / per["open_amount"]).where(per["open_amount"] > 0, 0.0)
-
-    recent = reminders[pd.to_datetime(reminders["sent_on"]) > pd.Timestamp(today) - pd.Timedelta(days=365)]
-    history = pd.DataFrame({
-        "reminders_12m": recent.groupby("account").size(),
-        "highest_level": reminders.groupby("account")["level"].max(),
-    })
-    table = per.join(history, how="outer").reindex(accounts).fillna(0.0)
+    wanted = set(accounts)
+    per: dict[str, dict[str, float]] = {}
+    for account, due, amount in invoices:
+        if account not in wanted:
+            continue
+        row = per.setdefault(account, {"days_past_due": 0.0, "open_amount": 0.0,
+                                       "overdue_amount": 0.0, "reminders_12m": 0.0,
+                                       "highest_level": 0.0})
+        late = max((today - _day(due)).days, 0)
+        row["days_past_due"] = max(row["days_past_due"], float(late))
+        row["open_amount"] += float(amount)
+        if late > 0:
+            row["overdue_amount"] += float(amount)
+    year_ago = today - timedelta(days=365)
+    for account, level, sent_on in reminders:
+        if account not in wanted:
+            continue
+        row = per.setdefault(account, {"days_past_due": 0.0, "open_amount": 0.0,
+                                       "overdue_amount": 0.0, "reminders_12m": 0.0,
+                                       "highest_level": 0.0})
+        row["highest_level"] = max(row["highest_level"], float(level))
+        if sent_on is not None and _day(sent_on) > year_ago:
+            row["reminders_12m"] += 1
 
     scores = []
-    for account, row in zip(table.index, table.itertuples(index=False)):
-        factors = {}
-        for factor in WEIGHTS:
-            value = float(getattr(row, factor))
-            factors[factor] = {"value": round(value, 2), "points": _points(factor, value)}
+    for account in accounts:
+        row = per.get(account)
+        if row is None:
+            row = dict.fromkeys(("days_past_due", "open_amount", "overdue_amount",
+                                 "reminders_12m", "highest_level"), 0.0)
+        row["overdue_share"] = (row["overdue_amount"] / row["open_amount"]
+                                if row["open_amount"] > 0 else 0.0)
+        factors = {factor: {"value": round(row[factor], 2), "points": _points(factor, row[factor])}
+                   for factor in WEIGHTS}
         score = int(round(sum(f["points"] for f in factors.values())))
         scores.append(RiskScore(account, score, risk_class(score), factors))
     return scores
+
+
+def _day(value) -> date:
+    """A date, from a date or a datetime (a pandas Timestamp is one)."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 RULE_WORDS = {

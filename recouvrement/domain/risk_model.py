@@ -176,14 +176,6 @@ def fit(train: pd.DataFrame, trained_on: date, *, c: float = REGULARISATION) -> 
                      tuple(float(v) for v in scales), coefficients, intercepts, metrics)
 
 
-def late_chance(factors: dict[str, Any] | None) -> float | None:
-    """The learned chance of not paying within 30 days, as kept with a debtor's score
-    (None for a score of the hand-set rules)."""
-    if not factors or factors.get("model") != "learned":
-        return None
-    return round(1 - float(factors["pays_30"]), 3)
-
-
 def score_from(pays_30: pd.Series) -> pd.Series:
     """0-100, higher = riskier: the chance of not paying within 30 days."""
     return (100 * (1 - pays_30)).round().clip(0, 100).astype(int)

@@ -30,3 +30,9 @@ def test_the_daily_flow_imports_neither_the_charts_nor_the_validation():
 
 def test_listing_the_inbox_imports_no_pandas():
     assert imported_by("recouvrement.ingest.load", ["pandas", "great_expectations"]) == []
+
+
+def test_the_daily_flow_imports_no_pandas_nor_numpy_until_a_step_needs_them():
+    # Scoring by the hand-set rules is plain Python; the learned model, the export's
+    # reading and the report bring pandas with them when they run.
+    assert imported_by("flows.daily", ["pandas", "numpy", "sklearn"]) == []

@@ -1,6 +1,5 @@
 from datetime import date
 
-import pandas as pd
 import pytest
 
 from recouvrement.domain.risk import WEIGHTS, risk_class, score_debtors
@@ -9,8 +8,8 @@ TODAY = date(2026, 11, 22)
 
 
 def frames(invoices, reminders=()):
-    return (pd.DataFrame(invoices, columns=["account", "due_date", "open_amount"]),
-            pd.DataFrame(list(reminders), columns=["account", "level", "sent_on"]))
+    """(account, due_date, open_amount) and (account, level, sent_on) rows."""
+    return list(invoices), list(reminders)
 
 
 def test_a_debtor_with_nothing_overdue_and_no_history_scores_zero():
