@@ -46,7 +46,7 @@ class IngestReport:
 
 
 @dataclass
-class Checked:
+class CheckedFile:
     """One file after validation: its valid rows and its quarantined ones."""
 
     export: ExportFile
@@ -91,7 +91,7 @@ class Checked:
         self.quarantined = pd.concat([self.quarantined, held], ignore_index=True)
 
 
-def record_batch(session: Session, item: Checked, report: IngestReport, actor: str,
+def record_batch(session: Session, item: CheckedFile, report: IngestReport, actor: str,
                  run_id: str | None, quarantine_mark: int, report_path: Path | None,
                  batch_id: int | None = None) -> None:
     """The file was applied: its batch (`batch_id`: the one it was held under), its quarantine."""
@@ -128,7 +128,7 @@ def record_batch(session: Session, item: Checked, report: IngestReport, actor: s
     record(session, events, actor)
 
 
-def record_held(session: Session, item: Checked, reasons: list[str], report: IngestReport,
+def record_held(session: Session, item: CheckedFile, reasons: list[str], report: IngestReport,
                 actor: str, run_id: str | None, quarantine_mark: int, report_path: Path | None,
                 batch_id: int | None = None) -> None:
     """The file was held back whole: nothing of it applied, its quarantined rows kept.
@@ -172,7 +172,7 @@ def _replace_held(session: Session, batch: ImportBatch) -> None:
         ImportBatch.id != batch.id).values(status="replaced"))
 
 
-def _batch(session: Session, item: Checked, batch_id: int | None, run_id: str | None,
+def _batch(session: Session, item: CheckedFile, batch_id: int | None, run_id: str | None,
            report_path: Path | None) -> ImportBatch:
     batch = session.get(ImportBatch, batch_id) if batch_id is not None else None
     if batch is None:
@@ -189,7 +189,7 @@ def _batch(session: Session, item: Checked, batch_id: int | None, run_id: str | 
     return batch
 
 
-def _quarantine(session: Session, item: Checked, batch: ImportBatch) -> list[dict]:
+def _quarantine(session: Session, item: CheckedFile, batch: ImportBatch) -> list[dict]:
     now = datetime.now(timezone.utc)
     kind, name = item.export.kind, item.export.path.name
     has_key = "key" in item.quarantined.columns
@@ -203,7 +203,7 @@ def _quarantine(session: Session, item: Checked, batch: ImportBatch) -> list[dic
     return rows
 
 
-def _summary(item: Checked, report_path: Path | None) -> dict[str, Any]:
+def _summary(item: CheckedFile, report_path: Path | None) -> dict[str, Any]:
     attrs = item.raw.attrs
     return {"file": item.export.path.name, "kind": item.export.kind, "skipped": False,
             "rows": item.rows, "loaded": item.loaded, "quarantined": len(item.quarantined),

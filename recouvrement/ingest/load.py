@@ -55,7 +55,7 @@ from recouvrement.ingest.readers import ExportFile, discover
 from recouvrement.ingest.sheets import WorkbookLimits
 
 if TYPE_CHECKING:
-    from recouvrement.ingest.batches import Checked
+    from recouvrement.ingest.batches import CheckedFile
     from recouvrement.ingest.reconcile import Imputation
 
 # What reads, checks and records a new file (pandas, Great Expectations, Jinja2) is
@@ -78,7 +78,7 @@ class NothingToConfirm(ValueError):
 class Held:
     """A file held back whole in this ingest: nothing of it applied."""
 
-    item: Checked
+    item: CheckedFile
     reasons: list[str]
     # Entries named like exports that are not regular files (links, pipes...): never read.
     refused: list[dict[str, str]] = field(default_factory=list)
@@ -163,7 +163,7 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
     return report
 
 
-def _french_report(item: Checked, folder, path, profiles, summary: dict) -> None:
+def _french_report(item: CheckedFile, folder, path, profiles, summary: dict) -> None:
     """The credit manager's page, with the control total and, for a held file, why and how."""
     from recouvrement.ingest.control import controls_fr
     from recouvrement.ingest.manager_report import report_file
@@ -201,22 +201,22 @@ def _merge(report: IngestReport, attempt: IngestReport) -> None:
 
 def _apply_files(session: Session, pending: list, held: dict[str, Held], confirmed: set[str],
                  today: date, limits: HoldLimits, report: IngestReport, actor: str,
-                 balances: dict[str, tuple]) -> tuple[list[Checked], dict[str, Held]]:
+                 balances: dict[str, tuple]) -> tuple[list[CheckedFile], dict[str, Held]]:
     """One try at the day: every file but the held ones; the files to hold back, if any."""
-    from recouvrement.ingest.batches import Checked
+    from recouvrement.ingest.batches import CheckedFile
     from recouvrement.ingest.fec_items import check_fec
     from recouvrement.ingest.reconcile import impute_credits, merge_same_day
     from recouvrement.ingest.validation import check_customers, check_invoices, export_date_of
 
     accounts = set(session.scalars(select(Debtor.account)))
-    checked: list[Checked] = []
+    checked: list[CheckedFile] = []
     for export, raw in sorted(pending, key=lambda p: _ORDER[p[0].kind]):
         if export.sha256 in held:
             continue
         results: list = []
         if export.kind == "customers":
             result = check_customers(raw, results)
-            item = Checked(export, raw, result.good, result.quarantined, len(raw))
+            item = CheckedFile(export, raw, result.good, result.quarantined, len(raw))
             fields = [f for f in DEBTOR_FIELDS if f in raw.attrs.get("present", DEBTOR_FIELDS)]
             _upsert_debtors(session, item.good, fields, report, actor)
             accounts |= set(item.good["account"])
@@ -226,19 +226,19 @@ def _apply_files(session: Session, pending: list, held: dict[str, Held], confirm
             result = check_fec(raw, as_of, accounts, terms, results)
             _create_fec_debtors(session, result.new_debtors, report, actor)
             accounts |= set(result.new_debtors["account"])
-            item = Checked(export, raw, result.good, result.quarantined, result.lines_total,
+            item = CheckedFile(export, raw, result.good, result.quarantined, result.lines_total,
                            ignored=result.lines_ignored, export_date=as_of,
                            numbers_seen=result.numbers_seen, lines_of=result.lines_of)
             report.notes.extend(f"{export.path.name}: {note}" for note in result.notes)
         else:
             result = check_invoices(raw, accounts, results)
-            item = Checked(export, raw, result.good, result.quarantined, len(raw),
+            item = CheckedFile(export, raw, result.good, result.quarantined, len(raw),
                            export_date=export_date_of(result.good, today),
                            numbers_seen=set(raw["invoice_number"]) - {""})
         item.validations = results
         checked.append(item)
 
-    by_date: dict[date, list[Checked]] = defaultdict(list)
+    by_date: dict[date, list[CheckedFile]] = defaultdict(list)
     for item in checked:
         if item.export.kind != "customers":
             by_date[item.export_date].append(item)
@@ -270,7 +270,7 @@ def _apply_files(session: Session, pending: list, held: dict[str, Held], confirm
     return checked, {}
 
 
-def _file_balances(item: Checked, balances: dict[str, tuple]) -> tuple[dict, set[int]]:
+def _file_balances(item: CheckedFile, balances: dict[str, tuple]) -> tuple[dict, set[int]]:
     """The file's own balances and its customer lines, read once per file."""
     from recouvrement.ingest.control import fec_balances, invoice_balances
 
@@ -286,7 +286,7 @@ def _file_balances(item: Checked, balances: dict[str, tuple]) -> tuple[dict, set
     return balances[sha]
 
 
-def _control(session: Session, item: Checked, balances: dict[str, tuple],
+def _control(session: Session, item: CheckedFile, balances: dict[str, tuple],
              shared: set[tuple[str, str]]) -> Control:
     """The file's own balances against what the ledger now holds for its accounts."""
     from recouvrement.ingest.control import ledger_balances, quarantined_accounts

@@ -60,7 +60,7 @@ class FileSummary:
 
 def summarise(item, profiles: dict | None = None, engineer_report: Path | None = None,
               controls: Sequence[tuple[str, str]] = ()) -> FileSummary:
-    """The summary of one checked file (`batches.Checked`)."""
+    """The summary of one checked file (`batches.CheckedFile`)."""
     attrs = item.raw.attrs
     name = attrs.get("profile")
     profile = (profiles or {}).get(name)

@@ -1,7 +1,7 @@
 """Type the rows of an export and check them with Great Expectations.
 
-Every row ends either in `Checked.good` (typed, ready for the ledger) or in
-`Checked.quarantined` with all of its reasons. An expectation that errors
+Every row ends either in `ValidatedRows.good` (typed, ready for the ledger) or in
+`ValidatedRows.quarantined` with all of its reasons. An expectation that errors
 instead of answering, or fails without naming its rows, stops the run: rows
 must never slip through unchecked.
 """
@@ -62,7 +62,7 @@ class ValidationError(RuntimeError):
 
 
 @dataclass
-class Checked:
+class ValidatedRows:
     good: pd.DataFrame
     quarantined: pd.DataFrame  # columns: _line, raw (dict), reasons (list[str])
     validations: list = field(default_factory=list)  # GX results, for the file's report
@@ -257,7 +257,7 @@ def _yes_no(raw: pd.DataFrame, column: str, reasons: pd.Series) -> pd.Series:
     return flag.map(lambda v: True if v in YES else False if v in NO else None).astype(object)
 
 
-def check_customers(raw: pd.DataFrame, results: list | None = None) -> Checked:
+def check_customers(raw: pd.DataFrame, results: list | None = None) -> ValidatedRows:
     reasons = _new_reasons(raw)
     typed = pd.DataFrame({LINE: raw[LINE]})
     for column in ("account", "name", "email", "phone", "address", "postcode", "city", "country"):
@@ -283,7 +283,7 @@ def check_customers(raw: pd.DataFrame, results: list | None = None) -> Checked:
     bad, quarantined = _quarantine(raw, reasons)
     good = typed.loc[~bad].drop(columns=["siren_luhn"])
     good["payment_terms_days"] = good["payment_terms_days"].astype(int)
-    return Checked(good=good, quarantined=quarantined, validations=results or [])
+    return ValidatedRows(good=good, quarantined=quarantined, validations=results or [])
 
 
 def _invoice_expectations() -> list:
@@ -381,7 +381,7 @@ def type_invoices(raw: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
 
 
 def check_invoices(raw: pd.DataFrame, known_accounts: Iterable[str],
-                   results: list | None = None) -> Checked:
+                   results: list | None = None) -> ValidatedRows:
     reasons = _new_reasons(raw)
     typed = mark_known(type_invoices(raw, reasons), known_accounts)
     failures = run_expectations("invoices", _invoice_expectations, typed, results=results)
@@ -389,7 +389,7 @@ def check_invoices(raw: pd.DataFrame, known_accounts: Iterable[str],
     _merge(reasons, typed, failures)
     bad, quarantined = _quarantine(raw, reasons)
     good = finish_invoices(typed.loc[~bad])
-    return Checked(good=good, quarantined=quarantined, validations=results or [])
+    return ValidatedRows(good=good, quarantined=quarantined, validations=results or [])
 
 
 def mark_known(typed: pd.DataFrame, known_accounts: Iterable[str]) -> pd.DataFrame:
