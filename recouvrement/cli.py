@@ -242,13 +242,22 @@ def _warn_identities(agency, codes: list[str]) -> None:
 
 @main.command()
 @click.option("--days", default=45, show_default=True, help="simulated business days to run")
-@click.option("--debtors", "n_debtors", default=300, show_default=True)
+@click.option("--debtors", "n_debtors", type=click.IntRange(min=2),
+              help="debtors (default: 300; with --agency, 150 for each creditor)")
 @click.option("--start", type=DATE, help="first simulated day (default: 45 business days ago)")
-def demo(days: int, n_debtors: int, start: date | None) -> None:
+@click.option("--agency", is_flag=True,
+              help="a collection agency with two creditors, each in its own ledger")
+def demo(days: int, n_debtors: int | None, start: date | None, agency: bool) -> None:
     """Make demo exports, start a local SMTP sink, run several simulated days."""
+    if agency:
+        from recouvrement.demo_agency import run_agency_demo
+
+        run_agency_demo(load_agency_settings(), days=days, n_debtors=n_debtors or 150,
+                        start=start)
+        return
     from recouvrement.demo import run_demo
 
-    run_demo(load_agency_settings(), days=days, n_debtors=n_debtors, start=start)
+    run_demo(load_agency_settings(), days=days, n_debtors=n_debtors or 300, start=start)
 
 
 @main.group()
