@@ -83,6 +83,11 @@ def creditor_problems(record: CreditorRecord) -> list[tuple[str, str]]:
     if not (record.address or "").strip():
         problems.append(("address", "missing: an agency's letter gives the creditor's address "
                                     "(CPCE R124-4, 2°)"))
+    for field, value in _columns(record).items():
+        limit = _LENGTHS.get(field)
+        if limit and isinstance(value, str) and len(value) > limit:
+            name = field.replace("mandate_", "mandate.", 1)
+            problems.append((name, f"{len(value)} characters, at most {limit}"))
     if record.siren and (problem := siren_problem(record.siren)):
         problems.append(("siren", problem))
     if record.iban and (problem := iban_problem(record.iban)):
@@ -114,6 +119,11 @@ def creditor_problems(record: CreditorRecord) -> list[tuple[str, str]]:
                          f"{mandate.remit_within_days!r} is not a number of days from 1 to 31 "
                          "(CPCE R124-6: the sums are paid over within a month)"))
     return problems
+
+
+# The register's text columns and their sizes: a longer value is refused before the database.
+_LENGTHS = {c.name: c.type.length for c in CreditorRow.__table__.columns
+            if getattr(c.type, "length", None)}
 
 
 def check_creditor(record: CreditorRecord) -> None:
@@ -171,7 +181,7 @@ def save_creditor(session: Session, record: CreditorRecord, *, actor: str) -> No
 def _columns(record: CreditorRecord) -> dict:
     m = record.mandate
     return {
-        "code": record.code, "name": record.name.strip(), "legal_form": record.legal_form,
+        "code": record.code, "name": (record.name or "").strip(), "legal_form": record.legal_form,
         "siren": record.siren, "address": record.address, "phone": record.phone,
         "iban": record.iban, "bic": record.bic, "sender": record.sender,
         "report_recipients": ",".join(record.report_recipients) or None,

@@ -463,7 +463,7 @@ class CreditorRow(Base):
     siren: Mapped[str | None] = mapped_column(String(20))
     address: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(40))
-    iban: Mapped[str | None] = mapped_column(String(40))
+    iban: Mapped[str | None] = mapped_column(String(50))
     bic: Mapped[str | None] = mapped_column(String(20))
     sender: Mapped[str] = mapped_column(String(320))
     report_recipients: Mapped[str | None] = mapped_column(Text)

@@ -60,6 +60,8 @@ def _replace(old, new):
      "creditor 'sud-bureautique': mandate.signed_on: '15/10/2026' is not a date"),
     ('code = "sud-bureautique"', 'code = "atelier-nord"',
      "creditor 'atelier-nord': code: given twice in this file"),
+    ('reference = "MDT-2026-014"', 'reference = "' + "M" * 201 + '"',
+     "creditor 'atelier-nord': mandate.reference: 201 characters, at most 200"),
 ])
 def test_a_bad_register_names_its_file_creditor_and_field(tmp_path, old, new, message):
     path = _write(tmp_path, _replace(old, new))

@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("siren", sa.String(20), nullable=True),
         sa.Column("address", sa.Text(), nullable=True),
         sa.Column("phone", sa.String(40), nullable=True),
-        sa.Column("iban", sa.String(40), nullable=True),
+        sa.Column("iban", sa.String(50), nullable=True),
         sa.Column("bic", sa.String(20), nullable=True),
         sa.Column("sender", sa.String(320), nullable=False),
         sa.Column("report_recipients", sa.Text(), nullable=True),
