@@ -126,3 +126,20 @@ def test_on_postgresql_a_creditor_is_a_schema_of_the_agency_database(tmp_path):
     assert schema_name("sud-bureautique") == "creditor_sud_bureautique"
     assert creditor_database_url(agency, "sud-bureautique") == (
         "postgresql+psycopg://u:pw@db:5432/agence?options=-csearch_path%3Dcreditor_sud_bureautique")
+
+
+def test_a_creditor_s_own_policy_templates_and_inbox_win_over_the_agency_s(tmp_path):
+    from dataclasses import replace
+
+    agency = Settings(home=tmp_path, policy=tmp_path / "agency-policy.yaml",
+                      templates=tmp_path / "agency-templates")
+    nord, sud = read_register(REGISTER)
+    own = creditor_settings(agency, replace(nord, policy=tmp_path / "nord.yaml",
+                                            templates=tmp_path / "nord-templates",
+                                            inbox=tmp_path / "exports" / "nord"))
+    assert (own.policy, own.templates, own.inbox) == (
+        tmp_path / "nord.yaml", tmp_path / "nord-templates", tmp_path / "exports" / "nord")
+    other = creditor_settings(agency, sud)  # none of its own: the agency's ladder and templates
+    assert (other.policy, other.templates) == (agency.policy, agency.templates)
+    assert other.mandate_reference == "MDT-2026-021"
+    assert other.creditor.mandate_signed_on == date(2026, 10, 15)
