@@ -1124,16 +1124,17 @@ def creditor_show(code: str, fmt: str) -> None:
         return
     m = row.pop("mandate")
     ledger = row.pop("ledger")
-    for key, value in row.items():
+    lines = [*row.items(), *((f"mandate.{k}", v) for k, v in m.items()),
+             *((f"ledger.{k}", v) for k, v in ledger.items())]
+    width = max(len(key) for key, _ in lines)
+    for key, value in lines:
         if isinstance(value, list):
             value = ", ".join(value)
-        if key == "address" and value:
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif key == "address" and value:
             value = " / ".join(line.strip() for line in value.splitlines() if line.strip())
-        click.echo(f"{key:18} {'' if value is None else value}")
-    for key, value in m.items():
-        click.echo(f"{'mandate.' + key:18} {'' if value is None else value}")
-    for key, value in ledger.items():
-        click.echo(f"{'ledger.' + key:18} {value}")
+        click.echo(f"{key:{width}}  {'' if value is None else value}")
 
 
 def _hide_password(url: str) -> str:

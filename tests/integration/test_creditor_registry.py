@@ -38,7 +38,8 @@ def test_import_list_show_and_the_agency_audit_log(home, database_url):
     shown = run("creditor", "show", "sud-bureautique")
     assert shown.exit_code == 0
     assert "18 boulevard de la Corderie / 13007 Marseille" in shown.output
-    assert f"ledger.home        {home / 'creditors' / 'sud-bureautique'}" in shown.output
+    assert f"ledger.home                {home / 'creditors' / 'sud-bureautique'}" in shown.output
+    assert "mandate.remit_within_days  30" in shown.output and "active                     yes" in shown.output
 
     again = run("creditor", "import", REGISTER)  # the same file: nothing changes
     assert again.exit_code == 0 and "updated atelier-nord" in again.output
