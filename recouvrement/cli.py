@@ -16,7 +16,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from recouvrement.domain.calendar import today_in  # noqa: E402
 from recouvrement.domain.calls import OUTCOMES  # noqa: E402
-from recouvrement.settings import load_settings  # noqa: E402
+from recouvrement.settings import load_agency_settings, load_settings  # noqa: E402
 
 
 class IsoDate(click.ParamType):
@@ -49,7 +49,7 @@ def _fail(message: str) -> None:
 
 def _not_after_today(day: date, what: str, why: str) -> None:
     """A command that changes things for good is never dated later than today."""
-    today = today_in(load_settings().timezone)
+    today = today_in(load_agency_settings().timezone)
     if day > today:
         _fail(f"{what} {day.isoformat()} is later than today ({today.isoformat()}): {why}")
 
@@ -87,11 +87,14 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the user's to fix: one line, exit 2, nothing changed."""
     from pydantic import ValidationError
 
+    from recouvrement.agency.creditors import CreditorInvalid, UnknownCreditor
+    from recouvrement.agency.selection import CreditorRequired
     from recouvrement.audit_key import AuditKeyError
     from recouvrement.domain.policy import PolicyError
     from recouvrement.settings import SettingsError
 
-    return SettingsError, ValidationError, AuditKeyError, PolicyError
+    return (SettingsError, ValidationError, AuditKeyError, PolicyError, UnknownCreditor,
+            CreditorInvalid, CreditorRequired)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -137,8 +140,23 @@ class _Main(click.Group):
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.option("--creditor", metavar="CODE",
+              help="agency mode: the creditor whose ledger the command works on "
+                   "(recouvrement creditor list); `run` without it runs every active creditor")
+@click.pass_context
+def main(ctx: click.Context, creditor: str | None) -> None:
     """Recouvrement: the daily, auditable debt-collection pipeline."""
+    from recouvrement.agency.selection import using_creditor
+
+    # Every command of this invocation reads its settings (home, ledger, inbox, identity)
+    # through load_settings(): that creditor's. Without --creditor, a command that works
+    # on one ledger is refused once creditors are registered.
+    ctx.obj = {"creditor": creditor or None}
+    ctx.with_resource(using_creditor(creditor, guard=True))
+
+
+def _selected_creditor() -> str | None:
+    return (click.get_current_context().find_root().obj or {}).get("creditor")
 
 
 def _check_identity(settings, dry_run: bool) -> None:
@@ -168,12 +186,21 @@ def _check_identity(settings, dry_run: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="decide and report; send and record nothing")
 def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
     """Run the daily flow through Prefect: PREFECT_API_URL, else the local server, else a
-    temporary one."""
+    temporary one. Agency mode: the creditor of --creditor, or every active creditor."""
     from recouvrement.logfile import errors_to_log_file
-    from recouvrement.runner import connect_or_exit, print_summary, run_daily
+    from recouvrement.runner import connect_or_exit, print_creditors, print_summary, run_daily
 
-    settings = load_settings()
-    _check_identity(settings, dry_run)
+    agency = load_agency_settings()
+    creditor = _selected_creditor()
+    every = creditor is None and _active_creditors(agency)
+    if every:
+        if debtor:
+            _fail(f"--debtor {debtor}: a rerun for one debtor names its creditor "
+                  f"(recouvrement --creditor CODE run --debtor ...; creditors: {', '.join(every)})")
+        _warn_identities(agency, every)
+    else:
+        settings = load_settings()
+        _check_identity(settings, dry_run)
     if debtor:
         from recouvrement.reports import _debtor, unknown_debtor
 
@@ -185,22 +212,52 @@ def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
     if as_of is not None and not dry_run:
         _not_after_today(as_of, "run --as-of", "a run sends and escalates for good; "
                          "`--dry-run` may look ahead")
-    errors_to_log_file(settings.home)  # the flow's tracebacks: there, not on the screen
-    connect_or_exit(settings)
-    summary = run_daily(as_of=as_of, debtor=debtor, dry_run=dry_run, fail=_fail)
+    errors_to_log_file(agency.home if every else settings.home)  # tracebacks: there
+    connect_or_exit(agency)  # the agency's Prefect server, whichever creditor runs
+    summary = run_daily(as_of=as_of, debtor=debtor, dry_run=dry_run, fail=_fail,
+                        creditor=creditor)
+    if "creditors" in summary:
+        sys.exit(print_creditors(summary))
     print_summary(summary)
     sys.exit(1 if summary["send"]["failed"] else 0)
 
 
+def _active_creditors(agency) -> list[str]:
+    from recouvrement.agency.selection import registered
+
+    return [r.code for r in registered(agency, active_only=True)]
+
+
+def _warn_identities(agency, codes: list[str]) -> None:
+    """Before a run of every creditor: whose letters would lack a mention (its run refuses,
+    the others go on)."""
+    from recouvrement.agency.selection import using_creditor
+
+    for code in codes:
+        with using_creditor(code):
+            check = load_settings().identity_check()
+        for line in check.missing:
+            click.echo(f"warning: creditor {code}: its run will refuse: {line}", err=True)
+
+
 @main.command()
 @click.option("--days", default=45, show_default=True, help="simulated business days to run")
-@click.option("--debtors", "n_debtors", default=300, show_default=True)
+@click.option("--debtors", "n_debtors", type=click.IntRange(min=2),
+              help="debtors (default: 300; with --agency, 150 for each creditor)")
 @click.option("--start", type=DATE, help="first simulated day (default: 45 business days ago)")
-def demo(days: int, n_debtors: int, start: date | None) -> None:
+@click.option("--agency", is_flag=True,
+              help="a collection agency with two creditors, each in its own ledger")
+def demo(days: int, n_debtors: int | None, start: date | None, agency: bool) -> None:
     """Make demo exports, start a local SMTP sink, run several simulated days."""
+    if agency:
+        from recouvrement.demo_agency import run_agency_demo
+
+        run_agency_demo(load_agency_settings(), days=days, n_debtors=n_debtors or 150,
+                        start=start)
+        return
     from recouvrement.demo import run_demo
 
-    run_demo(load_settings(), days=days, n_debtors=n_debtors, start=start)
+    run_demo(load_agency_settings(), days=days, n_debtors=n_debtors or 300, start=start)
 
 
 @main.group()
@@ -213,7 +270,7 @@ def server_start() -> None:
     """Start it in the background (nothing to do if it is up); print its UI and API."""
     from recouvrement import orchestrator
 
-    settings = load_settings()
+    settings = load_agency_settings()
     try:
         local, started = orchestrator.start(settings.home,
                                             timeout=settings.prefect_startup_timeout_seconds,
@@ -233,7 +290,7 @@ def server_status() -> None:
     """Whether it is up (its process alive and its API answering); exit 3 when it is not."""
     from recouvrement import orchestrator
 
-    local, up = orchestrator.status(load_settings().home)
+    local, up = orchestrator.status(load_agency_settings().home)
     if up:
         click.echo(f"up (pid {local.pid}): UI {local.url}  API {local.api_url}")
         return
@@ -250,7 +307,7 @@ def server_stop() -> None:
     """Stop it; later commands use a temporary server until it is started again."""
     from recouvrement import orchestrator
 
-    local = orchestrator.stop(load_settings().home)
+    local = orchestrator.stop(load_agency_settings().home)
     click.echo(f"stopped (pid {local.pid})" if local else "not running")
 
 
@@ -262,7 +319,7 @@ def smtp_sink(host: str, port: int, maildir: Path | None) -> None:
     """A local SMTP server that stores what it receives."""
     from recouvrement.mail.sink import serve_forever
 
-    maildir = maildir or load_settings().home / "maildir"
+    maildir = maildir or load_agency_settings().home / "maildir"
     click.echo(f"SMTP sink on {host}:{port}, messages in {maildir} (Ctrl-C to stop)")
     serve_forever(host, port, maildir)
 
@@ -465,8 +522,10 @@ def calls(as_of: date | None, fmt: str) -> None:
     logged with `recouvrement call log`."""
     from recouvrement.calls import worklist
 
+    settings = load_settings()
     with _session() as session:
-        rows = worklist(session, as_of or today_in(load_settings().timezone))
+        rows = worklist(session, as_of or today_in(settings.timezone),
+                        agency=settings.agency_name, creditor=settings.creditor_name)
     if fmt == "json":
         _emit(rows, fmt, [])
         return
@@ -475,6 +534,8 @@ def calls(as_of: date | None, fmt: str) -> None:
            ["account", "name", "phone", "risk_score", "open_amount", "overdue_amount",
             "open_invoices", "level", "status", "age_days", "last_contact"])
     for r in rows:
+        if r.get("script"):  # an agency's call opens with what R124-4 asks of every contact
+            click.echo(f"{r['account']} script: {r['script']}")
         if r["history"]:
             click.echo(f"{r['account']}: " + "; ".join(r["history"]))
 
@@ -959,6 +1020,127 @@ def outbox_retry(key: str) -> None:
         _fail(str(exc))
     click.echo(f"reminder {done['key']} for {done['account']} (level {done['level']}, "
                f"{done['was']}) is back in the outbox: the next run sends it")
+
+
+# --- agency mode: the creditors (mandants) the agency collects for ----------------------------
+
+
+def _agency_session():
+    """A unit of work on the agency's own database (the register of creditors)."""
+    from recouvrement.db import open_database
+
+    from recouvrement.agency.selection import agency_database
+
+    return agency_database(load_agency_settings()).session()
+
+
+def _creditor_row(record) -> dict:
+    m = record.mandate
+    return {"code": record.code, "name": record.name, "legal_form": record.legal_form,
+            "siren": record.siren, "address": record.address, "phone": record.phone,
+            "iban": record.iban, "bic": record.bic, "sender": record.sender,
+            "report_recipients": list(record.report_recipients),
+            "report_every": record.report_every,
+            "policy": None if record.policy is None else str(record.policy),
+            "templates": None if record.templates is None else str(record.templates),
+            "inbox": None if record.inbox is None else str(record.inbox),
+            "database_url": record.database_url, "active": record.active,
+            "mandate": {"reference": m.reference, "signed_on": m.signed_on.isoformat(),
+                        "scope": m.scope, "fee_percent": f"{m.fee_percent:.2f}",
+                        "fee_minimum": None if m.fee_minimum is None else f"{m.fee_minimum:.2f}",
+                        "remit_within_days": m.remit_within_days}}
+
+
+@main.group()
+def creditor() -> None:
+    """The creditors (mandants) the agency collects for, each with its own ledger."""
+
+
+@creditor.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def creditor_import(file: Path) -> None:
+    """Register or update the creditors of a TOML or YAML file (all of them, or none)."""
+    from recouvrement.agency.creditors import get_creditor, save_creditor
+    from recouvrement.agency.register_file import CreditorFileError, read_register
+    from recouvrement.audit import current_actor
+
+    try:
+        records = read_register(file)
+    except CreditorFileError as exc:
+        _fail(str(exc))
+    actor = current_actor()
+    with _agency_session() as session:
+        from recouvrement.db.models import CreditorRow
+
+        before = {r.code: session.get(CreditorRow, r.code) is not None for r in records}
+        for record in records:
+            save_creditor(session, record, actor=actor)
+        saved = [get_creditor(session, r.code) for r in records]
+    for record in saved:
+        click.echo(f"{'updated' if before[record.code] else 'registered'} {record.code}: "
+                   f"{record.name} (mandate {record.mandate.reference} of "
+                   f"{record.mandate.signed_on.isoformat()})")
+
+
+@creditor.command("list")
+@FORMAT
+def creditor_list(fmt: str) -> None:
+    """The registered creditors and their mandates."""
+    from recouvrement.agency.creditors import list_creditors
+
+    with _agency_session() as session:
+        records = list_creditors(session)
+    rows = [_creditor_row(r) for r in records]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    _table([{"code": r["code"], "name": r["name"], "siren": r["siren"] or "",
+             "mandate": r["mandate"]["reference"], "signed_on": r["mandate"]["signed_on"],
+             "fee_percent": r["mandate"]["fee_percent"],
+             "active": "yes" if r["active"] else "no"} for r in rows],
+           ["code", "name", "siren", "mandate", "signed_on", "fee_percent", "active"])
+
+
+@creditor.command("show")
+@click.argument("code")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def creditor_show(code: str, fmt: str) -> None:
+    """One creditor: identity, mandate, and where its ledger and files are."""
+    from recouvrement.agency.creditors import UnknownCreditor, creditor_settings, get_creditor
+
+    try:
+        with _agency_session() as session:
+            record = get_creditor(session, code)
+    except UnknownCreditor as exc:
+        _fail(str(exc))
+    settings = creditor_settings(load_agency_settings(), record)
+    row = _creditor_row(record)
+    row["ledger"] = {"home": str(settings.home),
+                     "database_url": _hide_password(settings.database_url),
+                     "inbox": str(settings.inbox)}
+    if fmt == "json":
+        click.echo(json.dumps(row, indent=2, ensure_ascii=False))
+        return
+    m = row.pop("mandate")
+    ledger = row.pop("ledger")
+    lines = [*row.items(), *((f"mandate.{k}", v) for k, v in m.items()),
+             *((f"ledger.{k}", v) for k, v in ledger.items())]
+    width = max(len(key) for key, _ in lines)
+    for key, value in lines:
+        if isinstance(value, list):
+            value = ", ".join(value)
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif key == "address" and value:
+            value = " / ".join(line.strip() for line in value.splitlines() if line.strip())
+        click.echo(f"{key:{width}}  {'' if value is None else value}")
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ def _reset_home(home: Path) -> None:
             "at an empty folder to run the demo")
     for name in ("recouvrement.db", "recouvrement.db-wal", "recouvrement.db-shm"):
         (home / name).unlink(missing_ok=True)
-    for name in ("inbox", "maildir"):
+    for name in ("inbox", "maildir", "creditors"):  # creditors: an agency demo's
         shutil.rmtree(home / name, ignore_errors=True)
     home.mkdir(parents=True, exist_ok=True)
     (home / MARKER).write_text("made by `recouvrement demo`; the demo resets this folder\n")
