@@ -277,3 +277,63 @@ def reconcile(lines: Sequence[BankLine], expected: Sequence[Expected], *,
         result.unmatched_expected.append(
             (e, f"{e.key} of {cents(e.amount)} on {e.on.isoformat()}: not on the statement"))
     return result
+
+
+# --- a receipt's amount in words (French) -----------------------------------------------------
+
+_UNITS = ("zéro un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze "
+          "quinze seize dix-sept dix-huit dix-neuf").split()
+_TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante"}
+
+
+def _below_100(n: int) -> str:
+    if n < 20:
+        return _UNITS[n]
+    tens, unit = divmod(n, 10)
+    if tens in (7, 9):  # soixante-dix..., quatre-vingt-dix...
+        head = "soixante" if tens == 7 else "quatre-vingt"
+        return f"{head}-et-onze" if n == 71 else f"{head}-{_UNITS[10 + unit]}"
+    head = "quatre-vingt" if tens == 8 else _TENS[tens]
+    if unit == 0:
+        return "quatre-vingts" if tens == 8 else head
+    return f"{head}-et-un" if unit == 1 and tens != 8 else f"{head}-{_UNITS[unit]}"
+
+
+def _below_1000(n: int) -> str:
+    hundreds, rest = divmod(n, 100)
+    if hundreds == 0:
+        return _below_100(rest)
+    head = "cent" if hundreds == 1 else f"{_UNITS[hundreds]}-cent"
+    if rest == 0:
+        return head + ("s" if hundreds > 1 else "")
+    return f"{head}-{_below_100(rest)}"
+
+
+def _number_words(n: int) -> str:
+    """French, with the 1990 spelling (hyphens everywhere)."""
+    if n < 1000:
+        return _below_1000(n)
+    parts = []
+    for size, name in ((10**9, "milliard"), (10**6, "million"), (1000, "mille")):
+        count, n = divmod(n, size)
+        if not count:
+            continue
+        if name == "mille":
+            words = "mille" if count == 1 else f"{_below_1000(count).removesuffix('s')}-mille"
+        else:
+            words = f"{_number_words(count)}-{name}{'s' if count > 1 else ''}"
+        parts.append(words)
+    if n:
+        parts.append(_below_1000(n))
+    return "-".join(parts)
+
+
+def amount_in_words(amount: Decimal) -> str:
+    """`1 234,50` -> `mille-deux-cent-trente-quatre euros et cinquante centimes`."""
+    value = cents(amount)
+    euros, centimes = divmod(int(value * 100), 100)
+    unit = "d'euros" if euros and euros % 10**6 == 0 else "euros" if euros > 1 else "euro"
+    text = f"{_number_words(euros)} {unit}"
+    if centimes:
+        text += f" et {_number_words(centimes)} centime{'s' if centimes > 1 else ''}"
+    return text

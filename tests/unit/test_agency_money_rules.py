@@ -139,3 +139,20 @@ def test_trust_reconciliation_matches_by_reference_then_amount_and_lists_the_res
     assert (r.bank_balance, r.book_balance, r.difference) == (D("-1195.00"), D("0.00"),
                                                               D("-1195.00"))
     assert not r.balanced
+
+
+@pytest.mark.parametrize("amount, words", [
+    ("1.00", "un euro"),
+    ("21.00", "vingt-et-un euros"),
+    ("80.00", "quatre-vingts euros"),
+    ("71.01", "soixante-et-onze euros et un centime"),
+    ("97.50", "quatre-vingt-dix-sept euros et cinquante centimes"),
+    ("200.00", "deux-cents euros"),
+    ("1234.50", "mille-deux-cent-trente-quatre euros et cinquante centimes"),
+    ("380000.00", "trois-cent-quatre-vingt-mille euros"),
+    ("2000000.00", "deux-millions d'euros"),
+])
+def test_amount_in_words(amount, words):
+    from recouvrement.domain.agency import amount_in_words
+
+    assert amount_in_words(D(amount)) == words
