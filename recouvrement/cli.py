@@ -87,11 +87,13 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the user's to fix: one line, exit 2, nothing changed."""
     from pydantic import ValidationError
 
+    from recouvrement.agency.creditors import CreditorInvalid, UnknownCreditor
     from recouvrement.audit_key import AuditKeyError
     from recouvrement.domain.policy import PolicyError
     from recouvrement.settings import SettingsError
 
-    return SettingsError, ValidationError, AuditKeyError, PolicyError
+    return (SettingsError, ValidationError, AuditKeyError, PolicyError, UnknownCreditor,
+            CreditorInvalid)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -959,6 +961,124 @@ def outbox_retry(key: str) -> None:
         _fail(str(exc))
     click.echo(f"reminder {done['key']} for {done['account']} (level {done['level']}, "
                f"{done['was']}) is back in the outbox: the next run sends it")
+
+
+# --- agency mode: the creditors (mandants) the agency collects for ----------------------------
+
+
+def _agency_session():
+    """A unit of work on the agency's own database (the register of creditors)."""
+    from recouvrement.db import open_database
+
+    return open_database(load_settings().database_url).session()
+
+
+def _creditor_row(record) -> dict:
+    m = record.mandate
+    return {"code": record.code, "name": record.name, "legal_form": record.legal_form,
+            "siren": record.siren, "address": record.address, "phone": record.phone,
+            "iban": record.iban, "bic": record.bic, "sender": record.sender,
+            "report_recipients": list(record.report_recipients),
+            "report_every": record.report_every,
+            "policy": None if record.policy is None else str(record.policy),
+            "templates": None if record.templates is None else str(record.templates),
+            "inbox": None if record.inbox is None else str(record.inbox),
+            "database_url": record.database_url, "active": record.active,
+            "mandate": {"reference": m.reference, "signed_on": m.signed_on.isoformat(),
+                        "scope": m.scope, "fee_percent": f"{m.fee_percent:.2f}",
+                        "fee_minimum": None if m.fee_minimum is None else f"{m.fee_minimum:.2f}",
+                        "remit_within_days": m.remit_within_days}}
+
+
+@main.group()
+def creditor() -> None:
+    """The creditors (mandants) the agency collects for, each with its own ledger."""
+
+
+@creditor.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def creditor_import(file: Path) -> None:
+    """Register or update the creditors of a TOML or YAML file (all of them, or none)."""
+    from recouvrement.agency.creditors import get_creditor, save_creditor
+    from recouvrement.agency.register_file import CreditorFileError, read_register
+    from recouvrement.audit import current_actor
+
+    try:
+        records = read_register(file)
+    except CreditorFileError as exc:
+        _fail(str(exc))
+    actor = current_actor()
+    with _agency_session() as session:
+        from recouvrement.db.models import CreditorRow
+
+        before = {r.code: session.get(CreditorRow, r.code) is not None for r in records}
+        for record in records:
+            save_creditor(session, record, actor=actor)
+        saved = [get_creditor(session, r.code) for r in records]
+    for record in saved:
+        click.echo(f"{'updated' if before[record.code] else 'registered'} {record.code}: "
+                   f"{record.name} (mandate {record.mandate.reference} of "
+                   f"{record.mandate.signed_on.isoformat()})")
+
+
+@creditor.command("list")
+@FORMAT
+def creditor_list(fmt: str) -> None:
+    """The registered creditors and their mandates."""
+    from recouvrement.agency.creditors import list_creditors
+
+    with _agency_session() as session:
+        records = list_creditors(session)
+    rows = [_creditor_row(r) for r in records]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    _table([{"code": r["code"], "name": r["name"], "siren": r["siren"] or "",
+             "mandate": r["mandate"]["reference"], "signed_on": r["mandate"]["signed_on"],
+             "fee_percent": r["mandate"]["fee_percent"],
+             "active": "yes" if r["active"] else "no"} for r in rows],
+           ["code", "name", "siren", "mandate", "signed_on", "fee_percent", "active"])
+
+
+@creditor.command("show")
+@click.argument("code")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def creditor_show(code: str, fmt: str) -> None:
+    """One creditor: identity, mandate, and where its ledger and files are."""
+    from recouvrement.agency.creditors import UnknownCreditor, creditor_settings, get_creditor
+
+    try:
+        with _agency_session() as session:
+            record = get_creditor(session, code)
+    except UnknownCreditor as exc:
+        _fail(str(exc))
+    settings = creditor_settings(load_settings(), record)
+    row = _creditor_row(record)
+    row["ledger"] = {"home": str(settings.home),
+                     "database_url": _hide_password(settings.database_url),
+                     "inbox": str(settings.inbox)}
+    if fmt == "json":
+        click.echo(json.dumps(row, indent=2, ensure_ascii=False))
+        return
+    m = row.pop("mandate")
+    ledger = row.pop("ledger")
+    for key, value in row.items():
+        if isinstance(value, list):
+            value = ", ".join(value)
+        if key == "address" and value:
+            value = " / ".join(line.strip() for line in value.splitlines() if line.strip())
+        click.echo(f"{key:18} {'' if value is None else value}")
+    for key, value in m.items():
+        click.echo(f"{'mandate.' + key:18} {'' if value is None else value}")
+    for key, value in ledger.items():
+        click.echo(f"{'ledger.' + key:18} {value}")
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

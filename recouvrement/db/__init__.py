@@ -83,12 +83,25 @@ def migrate(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             # Two processes starting on an empty database must not both create it.
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("migrate")})
+            schema = search_path_schema(engine.url)
+            if schema is not None:  # a creditor's ledger in the agency's database
+                connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         if _at_heads(connection):
             return  # every command checks this: no need to load Alembic for it
         from alembic import command
 
         # "heads": independent branches of migrations all apply, whatever their order.
         command.upgrade(alembic_config(connection), "heads")
+
+
+def search_path_schema(url) -> str | None:
+    """The schema a PostgreSQL URL's connections are confined to (`options=-csearch_path=S`,
+    as a creditor's ledger is in agency mode), or None."""
+    import re
+
+    options = make_url(str(url)) if isinstance(url, str) else url
+    found = re.search(r"-c\s*search_path=([A-Za-z0-9_]+)", options.query.get("options") or "")
+    return found.group(1) if found else None
 
 
 @lru_cache(maxsize=1)

@@ -58,6 +58,18 @@ class Money(TypeDecorator):
         return Decimal(value).quantize(Decimal("0.01"))
 
 
+class Percent(Money):
+    """A percentage with two decimals (an agency's fee): NUMERIC(5, 2), hundredths on SQLite."""
+
+    impl = Numeric(5, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(5, 2, asdecimal=True))
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, Decimal: Money}
 
@@ -436,3 +448,36 @@ class CallTask(Base):
     worked_by: Mapped[str | None] = mapped_column(String(200))
     worked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     worked_on: Mapped[date | None] = mapped_column(Date)
+
+
+class CreditorRow(Base):
+    """A creditor (mandant) the agency collects for (migration 0015): its identity, its
+    written mandate (CPCE R124-3) and where its own ledger is. Only in the agency's
+    database: each creditor's debtors, invoices and audit log live in its own ledger."""
+
+    __tablename__ = "creditors"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    legal_form: Mapped[str | None] = mapped_column(String(200))
+    siren: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    iban: Mapped[str | None] = mapped_column(String(40))
+    bic: Mapped[str | None] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(320))
+    report_recipients: Mapped[str | None] = mapped_column(Text)
+    report_every: Mapped[str | None] = mapped_column(String(10))
+    policy: Mapped[str | None] = mapped_column(String(1000))
+    templates: Mapped[str | None] = mapped_column(String(1000))
+    inbox: Mapped[str | None] = mapped_column(String(1000))
+    database_url: Mapped[str | None] = mapped_column(String(1000))
+    mandate_reference: Mapped[str] = mapped_column(String(200))
+    mandate_signed_on: Mapped[date] = mapped_column(Date)
+    mandate_scope: Mapped[str] = mapped_column(Text)
+    fee_percent: Mapped[Decimal] = mapped_column(Percent())
+    fee_minimum: Mapped[Decimal | None] = mapped_column(Money())
+    remit_within_days: Mapped[int] = mapped_column(Integer, default=30)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -105,6 +105,10 @@ class EventKind(str, Enum):
                    "debtor active again (GDPR)")
     PURGED = ("retention.purged", "données personnelles effacées (RGPD)",
               "personal data erased (GDPR)")
+    # The agency's register of creditors (its own ledger, not the creditors')
+    CREDITOR_REGISTERED = ("creditor.registered", "mandant enregistré (mandat de recouvrement)",
+                           "creditor registered (collection mandate)")
+    CREDITOR_UPDATED = ("creditor.updated", "fiche du mandant modifiée", "creditor updated")
 
     # The agency's money (CPCE R124-2 to R124-6)
     AGENCY_PAYMENT_RECEIVED = ("agency.payment_received",
