@@ -120,8 +120,11 @@ def read_statement(raw: bytes, name: str) -> tuple[list[ReadLine], int]:
     for index, line in enumerate(lines[:40]):
         for sep in (";", "\t", ","):
             cells = [_plain(c) for c in next(csv.reader([line], delimiter=sep))]
-            found = {key: cells.index(name_) for key, names in _COLUMNS.items()
-                     for name_ in names if name_ in cells}
+            found = {}
+            for key, names in _COLUMNS.items():  # the first name listed wins
+                at = next((cells.index(n) for n in names if n in cells), None)
+                if at is not None:
+                    found[key] = at
             if "date" in found and "label" in found and (
                     "amount" in found or ("debit" in found and "credit" in found)):
                 header_at, columns, dialect = index, found, sep
