@@ -1336,3 +1336,28 @@ def trust_reconcile(as_of: date | None, fmt: str) -> None:
         if result["balanced"]:
             click.echo("  balanced: every line matched, to the cent")
     sys.exit(0 if result["balanced"] else 1)
+
+
+@main.command()
+@click.option("--since", type=DATE, help="only the events of this day or later")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="write the feed as a `;` CSV here (default: a table on the screen)")
+@FORMAT
+def feed(since: date | None, out: Path | None, fmt: str) -> None:
+    """What the creditor must be told (R124-5): every payment the agency obtained, even
+    partial, and every proposal of a debtor; with the day each one was reported to it."""
+    from recouvrement.agency.feed import feed_csv, feed_rows
+    from recouvrement.private import write_private
+
+    rows = feed_rows(_money(), since)
+    if out is not None:
+        write_private(out, feed_csv(rows), encoding="utf-8-sig")
+        click.echo(f"{len(rows)} event(s) written to {out}")
+        return
+    for row in rows:
+        row["known_plan"] = "yes" if row["known_plan"] else ""
+        row["reported"] = row["reported"] or "not yet"
+        row["amount"] = row["amount"] or ""
+        row.pop("details")
+    _emit(rows, fmt, ["date", "kind", "account", "debtor", "invoices", "amount", "known_plan",
+                      "reported", "what"])

@@ -114,7 +114,9 @@ def feed_rows(ctx, since: date | None = None) -> list[dict[str, Any]]:
         row["debtor"] = row["debtor"] or names.get(row["account"], "")
         mark = marks.get(row["event"])
         row["reported"] = (mark.created_at.date().isoformat() if mark is not None else None)
-    rows.sort(key=lambda r: (r["date"], r["event"]))
+    rows.sort(key=lambda r: (r["date"], r["event"].split(":")[0],
+                             int(r["event"][6:]) if r["event"].startswith("audit:") else 0,
+                             r["event"]))
     return rows
 
 
