@@ -13,6 +13,15 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 LEVELS = {1: "reminder", 2: "second reminder", 3: "formal notice"}
 
 
+def _key(name: str) -> str:
+    """The artifact's key; in agency mode one per creditor, so that the UI's latest
+    "daily-summary-<code>" is always that creditor's."""
+    from recouvrement.settings import load_settings
+
+    code = load_settings().creditor_code
+    return f"{name}-{code}" if code else name
+
+
 def _euros(amount) -> str:
     return f"{Decimal(amount):,.2f} €".replace(",", " ")
 
@@ -140,25 +149,41 @@ def kpis_markdown(kpis: dict) -> str:
 
 
 def publish_summary(summary: dict) -> None:
-    create_markdown_artifact(key="daily-summary", markdown=summary_markdown(summary),
+    create_markdown_artifact(key=_key("daily-summary"), markdown=summary_markdown(summary),
                              description="Reminders, skips, quarantine and litigation of the run")
     quarantined = summary.get("ingest", {}).get("quarantined", [])
     if quarantined:
         create_table_artifact(
-            key="quarantined-rows",
+            key=_key("quarantined-rows"),
             table=[{"file": q["file"], "line": q["line"], "account": q["raw"].get("account", ""),
                     "reasons": "; ".join(q["reasons"])} for q in quarantined],
             description="Rows of the exports that failed validation")
     if summary.get("litigation"):
-        create_table_artifact(key="litigation-queued", table=summary["litigation"],
+        create_table_artifact(key=_key("litigation-queued"), table=summary["litigation"],
                               description="Dossiers added to the litigation queue")
 
 
 def publish_kpis(kpis: dict) -> None:
-    create_markdown_artifact(key="daily-kpis", markdown=kpis_markdown(kpis),
+    create_markdown_artifact(key=_key("daily-kpis"), markdown=kpis_markdown(kpis),
                              description="The ledger's figures at the end of the run")
 
 
 def publish_dashboard(markdown: str) -> None:
-    create_markdown_artifact(key="collection-dashboard", markdown=markdown,
+    create_markdown_artifact(key=_key("collection-dashboard"), markdown=markdown,
                              description="The credit manager's figures, and where the report is")
+
+
+def publish_creditors(summary: dict) -> None:
+    """Agency mode: one line per creditor of the day's run (each has its own run and artifacts)."""
+    lines = [f"# Run of {summary['as_of']}: {len(summary['creditors'])} creditor(s)", "",
+             "| creditor | result | sent | litigation |", "|---|---|---|---|"]
+    for code, result in summary["creditors"].items():
+        one = result.get("summary") or {}
+        sent = len(one.get("send", {}).get("sent", []))
+        queued = len(one.get("litigation", []))
+        state = ("ok" if not result["exit"] else
+                 ("refused: " if result["exit"] == 2 else "FAILED: ")
+                 + (result["error"] or "some sends failed")[:200].replace("|", "/"))
+        lines.append(f"| {code} | {state} | {sent} | {queued} |")
+    create_markdown_artifact(key="daily-creditors", markdown="\n".join(lines),
+                             description="The day's run of each creditor of the agency")

@@ -25,7 +25,8 @@ from prefect.deployments import run_deployment
 from prefect.futures import wait
 from prefect.states import Cancelled
 
-from flows.artifacts import publish_dashboard, publish_kpis, publish_summary
+from flows.artifacts import publish_creditors, publish_dashboard, publish_kpis, publish_summary
+from recouvrement.agency.selection import registered, using_creditor
 from recouvrement.audit import current_actor
 from recouvrement.domain.calendar import today_in
 from recouvrement.domain.policy import PolicyError
@@ -33,7 +34,8 @@ from recouvrement.ingest.errors import FilesHeld
 from recouvrement.ingest.manual import held_message
 from recouvrement.ingest.readers import InputFileError
 from recouvrement.ledger import UnknownDebtor
-from recouvrement.settings import IdentityIncomplete, load_settings, require_identity
+from recouvrement.settings import (IdentityIncomplete, load_agency_settings, load_settings,
+                                   require_identity)
 from recouvrement.context import run_context
 from recouvrement.shards import Shard, handed_back
 from tasks.dry_run import dry_run as dry_run_task
@@ -59,6 +61,16 @@ class ShardFailed(StepFailed):
     """A shard of the daily run did not complete."""
 
 
+class CreditorsFailed(RuntimeError):
+    """The run of every creditor ended, some of them failed: `summary` holds them all."""
+
+    def __init__(self, summary: dict) -> None:
+        failed = {c: r for c, r in summary["creditors"].items() if r["exit"]}
+        super().__init__("; ".join(f"creditor {c}: {r['error'] or 'some sends failed'}"
+                                   for c, r in failed.items()))
+        self.summary = summary
+
+
 # What the user must fix in the input: reported as such (exit 2), not as a failed step.
 INPUT_ERRORS = (InputFileError, PolicyError, UnknownDebtor, FilesHeld, IdentityIncomplete)
 
@@ -75,29 +87,77 @@ def _step(task_, *args):
 
 def _run_name() -> str:
     params = runtime.flow_run.parameters
+    creditor = f"{params['creditor']}-" if params.get("creditor") else ""
     if params.get("debtor") not in (None, ""):
-        return f"rerun-{params['debtor']}"
-    as_of = params.get("as_of") or today_in(load_settings().timezone)
+        return f"rerun-{creditor}{params['debtor']}"
+    as_of = params.get("as_of") or today_in(load_agency_settings().timezone)
     prefix = "dry-run" if params.get("dry_run") else "daily"
-    return f"{prefix}-{as_of}"
+    return f"{prefix}-{creditor}{as_of}"
 
 
 def _shard_run_name() -> str:
     params = runtime.flow_run.parameters
-    return f"daily-{params['as_of']}-shard-{Shard(params['shard'], params['shards']).slug}"
+    creditor = f"{params['creditor']}-" if params.get("creditor") else ""
+    return (f"daily-{creditor}{params['as_of']}-shard-"
+            f"{Shard(params['shard'], params['shards']).slug}")
 
 
 @flow(name="daily-dunning", flow_run_name=_run_name, log_prints=True)
 def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
                   dry_run: bool = False, shards: int = 1,
-                  shard_start_minutes: float = 10) -> dict:
+                  shard_start_minutes: float = 10, creditor: str | None = None) -> dict:
     """Run the day's dunning, for every debtor or for one account.
 
     `shards` > 1 splits the debtors over that many shards, the first run here
     and the others by the workers side by side (a rerun for one debtor or a
     dry run is never split); a shard no worker takes within
     `shard_start_minutes` fails the run.
+
+    Agency mode: `creditor` is the code of the creditor whose ledger is run; without
+    it, once creditors are registered, every active creditor is run, each in its own
+    flow run, one creditor's failure leaving the others to run.
     """
+    creditor = creditor or None
+    with using_creditor(creditor):
+        if creditor is None and (codes := [r.code for r in registered(
+                load_agency_settings(), active_only=True)]):
+            if debtor not in (None, ""):
+                raise UnknownDebtor(f"{len(codes)} creditors are registered ({', '.join(codes)})"
+                                    ": a rerun for one debtor names its creditor")
+            return every_creditor(codes, as_of, dry_run, shards, shard_start_minutes)
+        return _one_ledger(as_of, debtor, dry_run, shards, shard_start_minutes, creditor)
+
+
+def every_creditor(codes: list[str], as_of: date | None, dry_run: bool, shards: int,
+                   shard_start_minutes: float) -> dict:
+    """The day's run of each creditor, one flow run each; the worst exit of them all."""
+    as_of = as_of or today_in(load_agency_settings().timezone)
+    results = {}
+    for code in codes:
+        state = daily_dunning(as_of=as_of, dry_run=dry_run, shards=shards,
+                              shard_start_minutes=shard_start_minutes, creditor=code,
+                              return_state=True)
+        if state.is_completed():
+            summary = state.result()
+            results[code] = {"exit": 1 if summary["send"]["failed"] else 0, "error": None,
+                             "summary": summary}
+        else:
+            error = state.result(raise_on_failure=False)
+            if not isinstance(error, BaseException):
+                error = RuntimeError(state.message or state.name)
+            held = error.report if isinstance(error, FilesHeld) else None
+            results[code] = {"exit": 2 if isinstance(error, INPUT_ERRORS) else 1,
+                             "error": without_addresses(str(error)), "held": held,
+                             "summary": None}
+    summary = {"as_of": as_of.isoformat(), "dry_run": dry_run, "creditors": results}
+    publish_creditors(summary)
+    if any(r["error"] for r in results.values()):
+        raise CreditorsFailed(summary)
+    return summary
+
+
+def _one_ledger(as_of: date | None, debtor: str | int | None, dry_run: bool, shards: int,
+                shard_start_minutes: float, creditor: str | None) -> dict:
     as_of = as_of or today_in(load_settings().timezone)
     account = None if debtor in (None, "") else str(debtor)
     run_id = str(runtime.flow_run.id)
@@ -119,8 +179,9 @@ def daily_dunning(as_of: date | None = None, debtor: str | int | None = None,
         if shards > 1 and account is None:
             # The other shards go to the workers; this run does the first one itself.
             futures = run_shard.map(unmapped(as_of), range(1, shards), unmapped(shards),
-                                    unmapped(shard_start_minutes))
-            own = daily_shard(as_of=as_of, shard=0, shards=shards, return_state=True)
+                                    unmapped(shard_start_minutes), unmapped(creditor))
+            own = daily_shard(as_of=as_of, shard=0, shards=shards, creditor=creditor,
+                              return_state=True)
             wait(futures)
             failed = [str(f.state.message) for f in futures if f.state.is_failed()]
             if not own.is_completed():
@@ -182,20 +243,22 @@ def dunning_steps(as_of: date, actor: str, run_id: str, account: str | None,
 
 
 @flow(name="daily-shard", flow_run_name=_shard_run_name, log_prints=True)
-def daily_shard(as_of: date, shard: int, shards: int, parent: str | None = None) -> dict:
+def daily_shard(as_of: date, shard: int, shards: int, parent: str | None = None,
+                creditor: str | None = None) -> dict:
     """One shard of a daily run (started by `daily_dunning` with `shards`).
 
     Its summary goes back to the daily run `parent` through the ledger, in the
-    shard's last transaction.
+    shard's last transaction. `creditor`: the creditor's ledger (agency mode).
     """
     run_id = str(runtime.flow_run.id)
     part = Shard(shard, shards)
-    steps = dunning_steps(as_of, current_actor(run_id), run_id, None, part)
-    # The summary goes into the daily run's artifacts: no e-mail address in it.
-    for item in steps["send"]["failed"] + steps["send"]["switched"]:
-        item["error"] = without_addresses(item["error"])
-    if parent is not None:
-        _step(hand_back_summary, parent, part, run_id, steps)
+    with using_creditor(creditor or None):
+        steps = dunning_steps(as_of, current_actor(run_id), run_id, None, part)
+        # The summary goes into the daily run's artifacts: no e-mail address in it.
+        for item in steps["send"]["failed"] + steps["send"]["switched"]:
+            item["error"] = without_addresses(item["error"])
+        if parent is not None:
+            _step(hand_back_summary, parent, part, run_id, steps)
     return steps
 
 
@@ -206,7 +269,8 @@ def _shard_task_name() -> str:
 
 
 @task(name="run-shard", cache_policy=NO_CACHE, task_run_name=_shard_task_name)
-def run_shard(as_of: date, index: int, shards: int, start_minutes: float) -> dict:
+def run_shard(as_of: date, index: int, shards: int, start_minutes: float,
+              creditor: str | None = None) -> dict:
     """Start one shard on the workers and wait for it; its summary, or the reason it failed.
 
     A shard that no worker takes within `start_minutes` is cancelled (unless a
@@ -216,7 +280,8 @@ def run_shard(as_of: date, index: int, shards: int, start_minutes: float) -> dic
     part = Shard(index, shards)
     parent = str(runtime.flow_run.id)
     run = run_deployment(SHARD_DEPLOYMENT, timeout=0, parameters={
-        "as_of": as_of, "shard": index, "shards": shards, "parent": parent})
+        "as_of": as_of, "shard": index, "shards": shards, "parent": parent,
+        "creditor": creditor})
     deadline = time.monotonic() + start_minutes * 60
     with get_client(sync_client=True) as client:
         while not (run.state and run.state.is_final()):

@@ -16,7 +16,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from recouvrement.domain.calendar import today_in  # noqa: E402
 from recouvrement.domain.calls import OUTCOMES  # noqa: E402
-from recouvrement.settings import load_settings  # noqa: E402
+from recouvrement.settings import load_agency_settings, load_settings  # noqa: E402
 
 
 class IsoDate(click.ParamType):
@@ -49,7 +49,7 @@ def _fail(message: str) -> None:
 
 def _not_after_today(day: date, what: str, why: str) -> None:
     """A command that changes things for good is never dated later than today."""
-    today = today_in(load_settings().timezone)
+    today = today_in(load_agency_settings().timezone)
     if day > today:
         _fail(f"{what} {day.isoformat()} is later than today ({today.isoformat()}): {why}")
 
@@ -88,12 +88,13 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from pydantic import ValidationError
 
     from recouvrement.agency.creditors import CreditorInvalid, UnknownCreditor
+    from recouvrement.agency.selection import CreditorRequired
     from recouvrement.audit_key import AuditKeyError
     from recouvrement.domain.policy import PolicyError
     from recouvrement.settings import SettingsError
 
     return (SettingsError, ValidationError, AuditKeyError, PolicyError, UnknownCreditor,
-            CreditorInvalid)
+            CreditorInvalid, CreditorRequired)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -139,8 +140,23 @@ class _Main(click.Group):
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.option("--creditor", metavar="CODE",
+              help="agency mode: the creditor whose ledger the command works on "
+                   "(recouvrement creditor list); `run` without it runs every active creditor")
+@click.pass_context
+def main(ctx: click.Context, creditor: str | None) -> None:
     """Recouvrement: the daily, auditable debt-collection pipeline."""
+    from recouvrement.agency.selection import using_creditor
+
+    # Every command of this invocation reads its settings (home, ledger, inbox, identity)
+    # through load_settings(): that creditor's. Without --creditor, a command that works
+    # on one ledger is refused once creditors are registered.
+    ctx.obj = {"creditor": creditor or None}
+    ctx.with_resource(using_creditor(creditor, guard=True))
+
+
+def _selected_creditor() -> str | None:
+    return (click.get_current_context().find_root().obj or {}).get("creditor")
 
 
 def _check_identity(settings, dry_run: bool) -> None:
@@ -170,12 +186,21 @@ def _check_identity(settings, dry_run: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="decide and report; send and record nothing")
 def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
     """Run the daily flow through Prefect: PREFECT_API_URL, else the local server, else a
-    temporary one."""
+    temporary one. Agency mode: the creditor of --creditor, or every active creditor."""
     from recouvrement.logfile import errors_to_log_file
-    from recouvrement.runner import connect_or_exit, print_summary, run_daily
+    from recouvrement.runner import connect_or_exit, print_creditors, print_summary, run_daily
 
-    settings = load_settings()
-    _check_identity(settings, dry_run)
+    agency = load_agency_settings()
+    creditor = _selected_creditor()
+    every = creditor is None and _active_creditors(agency)
+    if every:
+        if debtor:
+            _fail(f"--debtor {debtor}: a rerun for one debtor names its creditor "
+                  f"(recouvrement --creditor CODE run --debtor ...; creditors: {', '.join(every)})")
+        _warn_identities(agency, every)
+    else:
+        settings = load_settings()
+        _check_identity(settings, dry_run)
     if debtor:
         from recouvrement.reports import _debtor, unknown_debtor
 
@@ -187,11 +212,32 @@ def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
     if as_of is not None and not dry_run:
         _not_after_today(as_of, "run --as-of", "a run sends and escalates for good; "
                          "`--dry-run` may look ahead")
-    errors_to_log_file(settings.home)  # the flow's tracebacks: there, not on the screen
-    connect_or_exit(settings)
-    summary = run_daily(as_of=as_of, debtor=debtor, dry_run=dry_run, fail=_fail)
+    errors_to_log_file(agency.home if every else settings.home)  # tracebacks: there
+    connect_or_exit(agency)  # the agency's Prefect server, whichever creditor runs
+    summary = run_daily(as_of=as_of, debtor=debtor, dry_run=dry_run, fail=_fail,
+                        creditor=creditor)
+    if "creditors" in summary:
+        sys.exit(print_creditors(summary))
     print_summary(summary)
     sys.exit(1 if summary["send"]["failed"] else 0)
+
+
+def _active_creditors(agency) -> list[str]:
+    from recouvrement.agency.selection import registered
+
+    return [r.code for r in registered(agency, active_only=True)]
+
+
+def _warn_identities(agency, codes: list[str]) -> None:
+    """Before a run of every creditor: whose letters would lack a mention (its run refuses,
+    the others go on)."""
+    from recouvrement.agency.selection import using_creditor
+
+    for code in codes:
+        with using_creditor(code):
+            check = load_settings().identity_check()
+        for line in check.missing:
+            click.echo(f"warning: creditor {code}: its run will refuse: {line}", err=True)
 
 
 @main.command()
@@ -202,7 +248,7 @@ def demo(days: int, n_debtors: int, start: date | None) -> None:
     """Make demo exports, start a local SMTP sink, run several simulated days."""
     from recouvrement.demo import run_demo
 
-    run_demo(load_settings(), days=days, n_debtors=n_debtors, start=start)
+    run_demo(load_agency_settings(), days=days, n_debtors=n_debtors, start=start)
 
 
 @main.group()
@@ -215,7 +261,7 @@ def server_start() -> None:
     """Start it in the background (nothing to do if it is up); print its UI and API."""
     from recouvrement import orchestrator
 
-    settings = load_settings()
+    settings = load_agency_settings()
     try:
         local, started = orchestrator.start(settings.home,
                                             timeout=settings.prefect_startup_timeout_seconds,
@@ -235,7 +281,7 @@ def server_status() -> None:
     """Whether it is up (its process alive and its API answering); exit 3 when it is not."""
     from recouvrement import orchestrator
 
-    local, up = orchestrator.status(load_settings().home)
+    local, up = orchestrator.status(load_agency_settings().home)
     if up:
         click.echo(f"up (pid {local.pid}): UI {local.url}  API {local.api_url}")
         return
@@ -252,7 +298,7 @@ def server_stop() -> None:
     """Stop it; later commands use a temporary server until it is started again."""
     from recouvrement import orchestrator
 
-    local = orchestrator.stop(load_settings().home)
+    local = orchestrator.stop(load_agency_settings().home)
     click.echo(f"stopped (pid {local.pid})" if local else "not running")
 
 
@@ -264,7 +310,7 @@ def smtp_sink(host: str, port: int, maildir: Path | None) -> None:
     """A local SMTP server that stores what it receives."""
     from recouvrement.mail.sink import serve_forever
 
-    maildir = maildir or load_settings().home / "maildir"
+    maildir = maildir or load_agency_settings().home / "maildir"
     click.echo(f"SMTP sink on {host}:{port}, messages in {maildir} (Ctrl-C to stop)")
     serve_forever(host, port, maildir)
 
@@ -970,7 +1016,9 @@ def _agency_session():
     """A unit of work on the agency's own database (the register of creditors)."""
     from recouvrement.db import open_database
 
-    return open_database(load_settings().database_url).session()
+    from recouvrement.agency.selection import agency_database
+
+    return agency_database(load_agency_settings()).session()
 
 
 def _creditor_row(record) -> dict:
@@ -1053,7 +1101,7 @@ def creditor_show(code: str, fmt: str) -> None:
             record = get_creditor(session, code)
     except UnknownCreditor as exc:
         _fail(str(exc))
-    settings = creditor_settings(load_settings(), record)
+    settings = creditor_settings(load_agency_settings(), record)
     row = _creditor_row(record)
     row["ledger"] = {"home": str(settings.home),
                      "database_url": _hide_password(settings.database_url),

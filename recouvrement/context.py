@@ -7,7 +7,7 @@ from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
-from recouvrement.db import Database, open_database
+from recouvrement.db import Database, open_ledger
 from recouvrement.domain.policy import Policy, load_policy
 from recouvrement.domain.rates import load_rates
 from recouvrement.mail.mailer import SmtpMailer
@@ -37,7 +37,7 @@ class RunContext:
 
 def run_context() -> RunContext:
     settings = load_settings()
-    return RunContext(settings, open_database(settings.database_url), _policy(settings.policy))
+    return RunContext(settings, open_ledger(settings), _policy(settings.policy))
 
 
 @lru_cache(maxsize=4)

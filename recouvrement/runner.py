@@ -26,13 +26,18 @@ def connect_or_exit(settings: Settings) -> str:
         raise SystemExit(1) from exc
 
 def run_daily(*, as_of: date | None, debtor: str | None, dry_run: bool,
-              fail: Callable[[str], None]) -> dict:
-    """The flow's summary; bad input goes to `fail` (exit 2) with nothing changed."""
-    from flows.daily import INPUT_ERRORS, StepFailed, daily_dunning
+              fail: Callable[[str], None], creditor: str | None = None) -> dict:
+    """The flow's summary; bad input goes to `fail` (exit 2) with nothing changed.
+
+    Agency mode, without `creditor`: the summary of every creditor's run
+    (`{"creditors": {code: {"exit", "error", "summary"}}}`), even when some failed."""
+    from flows.daily import INPUT_ERRORS, CreditorsFailed, StepFailed, daily_dunning
     from recouvrement.ingest.errors import FilesHeld
 
     try:
-        return daily_dunning(as_of=as_of, debtor=debtor, dry_run=dry_run)
+        return daily_dunning(as_of=as_of, debtor=debtor, dry_run=dry_run, creditor=creditor)
+    except CreditorsFailed as exc:
+        return exc.summary
     except FilesHeld as exc:
         print_ingest(exc.report)
         click.echo("  the run stopped before deciding anything: a file is held back")
@@ -47,6 +52,22 @@ def run_daily(*, as_of: date | None, debtor: str | None, dry_run: bool,
 
         click.echo(f"Run failed: {exc} (details in {log_path(load_settings().home)})", err=True)
         raise SystemExit(1) from exc
+
+
+def print_creditors(summary: dict, echo: Callable[[str], None] = click.echo) -> int:
+    """Agency mode: each creditor's run, one after the other; the worst exit code."""
+    worst = 0
+    for code, result in summary["creditors"].items():
+        echo(f"== creditor {code}")
+        if result["summary"] is not None:
+            print_summary(result["summary"], echo)
+        if result.get("held"):
+            print_ingest(result["held"], echo)
+        if result["error"]:
+            word = "refused" if result["exit"] == 2 else "failed"
+            echo(f"  {word}: {result['error']}")
+        worst = max(worst, result["exit"])
+    return worst
 
 
 def print_ingest(ingest: dict, echo: Callable[[str], None] = click.echo) -> None:

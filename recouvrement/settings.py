@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     creditor_iban: str | None = None
     creditor_bic: str | None = None
     creditor_is_trader: bool = True
+    # Agency mode: the code of the creditor whose ledger these settings are (set by
+    # recouvrement.agency.creditors.creditor_settings; None for the installation's own).
+    creditor_code: str | None = None
     # Agency mode: a collection agency writes for the creditor (CPCE R124-4).
     agency_name: str | None = None
     agency_address: str | None = None
@@ -255,10 +259,27 @@ def check_config_file(path: Path = Path(CONFIG_FILE)) -> None:
                                 "those of the README's Configuration, in lower case")
 
 
-def load_settings(**overrides) -> Settings:
+# Agency mode: which creditor's ledger this command, flow or task works on. Set only by
+# `recouvrement.agency.selection` (the `--creditor` option, the daily flow's `creditor`
+# parameter): a function from the agency's settings to the creditor's. Prefect copies
+# the context into the threads that run tasks, so a flow's selection reaches them.
+SELECTION: ContextVar = ContextVar("recouvrement_creditor_selection", default=None)
+
+
+def load_agency_settings(**overrides) -> Settings:
+    """The settings of the installation itself (the agency's, in agency mode), whatever
+    creditor is selected: its database holds the register of creditors."""
     check_config_file()
     settings = Settings(**overrides)
     home_file = settings.home / CONFIG_FILE
     if home_file.resolve() != Path(CONFIG_FILE).resolve():
         check_config_file(home_file)
     return settings
+
+
+def load_settings(**overrides) -> Settings:
+    """The settings of the ledger being worked on: the installation's, or in agency mode
+    those of the selected creditor (its home, database, inbox, policy and identity)."""
+    settings = load_agency_settings(**overrides)
+    select = SELECTION.get()
+    return settings if select is None else select(settings)

@@ -244,6 +244,7 @@ def creditor_settings(agency: Settings, record: CreditorRecord) -> Settings:
         policy=record.policy or agency.policy,
         templates=record.templates or agency.templates,
         sender=record.sender,
+        creditor_code=record.code,
         creditor_name=record.name, creditor_legal_form=record.legal_form,
         creditor_siren=record.siren, creditor_address=record.address,
         creditor_phone=record.phone, creditor_iban=record.iban, creditor_bic=record.bic,

@@ -179,11 +179,22 @@ class Database:
 _OPEN: dict[str, Database] = {}
 
 
-def open_database(url: str) -> Database:
-    """The process's one `Database` for this URL (engines and pools are shared)."""
+def open_database(url: str, keyring=None) -> Database:
+    """The process's one `Database` for this URL (engines and pools are shared).
+
+    `keyring`: the audit key and checkpoints of the ledger, when it is opened the first
+    time (default: those of the settings of now); see `open_ledger`."""
     if url not in _OPEN:
-        _OPEN[url] = Database(url)
+        _OPEN[url] = Database(url, keyring)
     return _OPEN[url]
+
+
+def open_ledger(settings) -> Database:
+    """The ledger of these settings, signed with their own audit key: the way to open a
+    creditor's ledger from the agency's code (agency mode), whatever is selected."""
+    from recouvrement.db.checkpoints import keyring_from_settings
+
+    return open_database(settings.database_url, keyring_from_settings(settings))
 
 
 def close_database(url: str) -> None:

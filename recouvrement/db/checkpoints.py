@@ -61,10 +61,12 @@ _RINGS: dict[Engine, Keyring] = {}
 _PENDING: set[Engine] = set()
 
 
-def keyring_from_settings() -> Keyring:
-    from recouvrement.settings import load_settings
+def keyring_from_settings(settings=None) -> Keyring:
+    """The keyring of these settings (by default, of the ledger being worked on)."""
+    if settings is None:
+        from recouvrement.settings import load_settings
 
-    settings = load_settings()
+        settings = load_settings()
     return Keyring(Path(settings.audit_key_file), Path(settings.audit_checkpoint_file))
 
 

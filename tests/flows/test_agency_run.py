@@ -1,0 +1,158 @@
+"""Agency mode through `recouvrement run`: two creditors whose debtors share accounts and
+invoice numbers, each in its own ledger, one run for all of them, nothing of one in the other."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from recouvrement.cli import main as cli
+from recouvrement.db import open_database
+from recouvrement.db.models import Debtor, Reminder
+from tests.conftest import BACKENDS
+from tests.factories import customer, invoice, write_customers, write_invoices
+
+pytestmark = [pytest.mark.flow]
+
+REGISTER = Path(__file__).parents[1] / "fixtures" / "agency" / "creditors.toml"
+DUE = date(2026, 10, 1)
+CODES = ("atelier-nord", "sud-bureautique")
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def read(text: str) -> str:
+    return " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
+
+
+def agency_env(monkeypatch):
+    monkeypatch.setenv("RECOUVREMENT_AGENCY_NAME", "Agence Centrale de Recouvrement")
+    monkeypatch.setenv("RECOUVREMENT_AGENCY_ADDRESS", "5 quai de Seine\n75019 Paris")
+
+
+def overlapping_exports(home: Path) -> None:
+    """The same account and invoice numbers at both creditors: other people, other sums."""
+    for code, name, amount in (("atelier-nord", "Dupont Menuiserie", "1200.00"),
+                               ("sud-bureautique", "Dupont Imprimerie", "480.00")):
+        inbox = home / "creditors" / code / "inbox"
+        inbox.mkdir(parents=True, exist_ok=True)
+        write_customers(inbox, [customer("411DUPONT", name=name,
+                                         email=f"compta@{code}-client.example.com")])
+        write_invoices(inbox, DUE, [invoice("F2026-001", "411DUPONT", DUE, amount)])
+
+
+@pytest.fixture
+def agency(home, monkeypatch):
+    agency_env(monkeypatch)
+    assert run("creditor", "import", REGISTER).exit_code == 0
+    overlapping_exports(home)
+    return home
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_one_run_does_every_creditor_in_its_own_ledger_and_nothing_leaks(agency, sink,
+                                                                        database_url):
+    result = run("run", "--as-of", DUE)
+    assert result.exit_code == 0, result.output
+    assert "== creditor atelier-nord" in result.output
+    assert "== creditor sud-bureautique" in result.output
+    assert result.output.count("planned level 1 to 411DUPONT: F2026-001") == 2
+
+    by_sender = {m["From"]: m for m in sink.messages}
+    assert len(sink.messages) == 2
+    nord = by_sender["relances-atelier-nord@agence.example.com"]
+    sud = by_sender["relances-sud-bureautique@agence.example.com"]
+    assert nord["To"] == "compta@atelier-nord-client.example.com"
+    assert sud["To"] == "compta@sud-bureautique-client.example.com"
+    nord_text = read(nord.get_body(("plain",)).get_content())
+    sud_text = read(sud.get_body(("plain",)).get_content())
+    assert "Atelier du Nord SAS" in nord_text and "Sud Bureautique" not in nord_text
+    assert "Sud Bureautique SARL" in sud_text and "Atelier du Nord" not in sud_text
+    assert "1 200,00" in nord_text and "480,00" not in nord_text
+    assert "480,00" in sud_text and "1 200,00" not in sud_text
+
+    for code, name, amount in (("atelier-nord", "Dupont Menuiserie", "1200.00"),
+                               ("sud-bureautique", "Dupont Imprimerie", "480.00")):
+        shown = run("--creditor", code, "debtors", "--format", "json")
+        assert shown.exit_code == 0, shown.output
+        [debtor] = json.loads(shown.output)
+        assert (debtor["account"], debtor["name"], debtor["open_amount"]) == (
+            "411DUPONT", name, amount)
+        log = run("--creditor", code, "audit", "show", "--debtor", "411DUPONT", "--format", "json")
+        entries = json.loads(log.output)
+        assert entries and all(e["account"] == "411DUPONT" for e in entries)
+        other = "sud-bureautique" if code == "atelier-nord" else "atelier-nord"
+        assert other not in log.output and name in run(
+            "--creditor", code, "debtors").output
+        assert run("--creditor", code, "audit", "verify").exit_code == 0
+
+    # The agency's own ledger holds the register, not the debtors.
+    with open_database(database_url).session() as session:
+        assert session.scalar(select(func.count()).select_from(Debtor)) == 0
+        assert session.scalar(select(func.count()).select_from(Reminder)) == 0
+
+    again = run("run", "--as-of", DUE)  # a rerun of the day sends nothing twice
+    assert again.exit_code == 0, again.output
+    assert len(sink.messages) == 2
+
+
+def test_a_ledger_command_without_creditor_exits_2_naming_them(agency):
+    for args in (["debtors"], ["litigation", "list"], ["audit", "show"], ["ingest"],
+                 ["promise", "411DUPONT", "--until", "2026-12-01"], ["outbox", "list"]):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert ("2 creditor(s) are registered (atelier-nord, sud-bureautique): say which one "
+                "with --creditor CODE") in result.output
+    assert run("--creditor", "atelier-sud", "debtors").exit_code == 2
+    assert "the creditors are: atelier-nord, sud-bureautique" in run(
+        "--creditor", "atelier-sud", "debtors").output
+    rerun = run("run", "--as-of", DUE, "--debtor", "411DUPONT")
+    assert rerun.exit_code == 2 and "names its creditor" in rerun.output
+
+
+def test_one_creditor_that_fails_does_not_stop_the_others_and_the_exit_is_the_worst(
+        agency, sink, monkeypatch):
+    # Sud Bureautique's letters would lack its IBAN: its run refuses, Atelier du Nord's goes.
+    text = REGISTER.read_text(encoding="utf-8").replace(
+        'iban = "FR14 2004 1010 0505 0001 3M02 606"\n', "")
+    broken = agency / "register.toml"
+    broken.write_text(text, encoding="utf-8")
+    assert run("creditor", "import", broken).exit_code == 0
+
+    result = run("run", "--as-of", DUE)
+    assert result.exit_code == 2, result.output
+    assert "warning: creditor sud-bureautique: its run will refuse" in result.output
+    assert "refused: " in result.output and "RECOUVREMENT_CREDITOR_IBAN" in result.output
+    assert [m["From"] for m in sink.messages] == ["relances-atelier-nord@agence.example.com"]
+
+
+def test_the_creditor_reaches_tasks_run_in_worker_threads(agency):
+    from prefect import flow, task
+
+    from recouvrement.agency.selection import using_creditor
+    from recouvrement.context import run_context
+
+    @task
+    def whose(_: int) -> tuple:
+        ctx = run_context()
+        return ctx.settings.creditor_code, ctx.db.url
+
+    @flow
+    def probe(code: str) -> list:
+        with using_creditor(code):
+            called = whose(0)  # in the flow's thread
+            submitted = [whose.submit(i) for i in range(2)]  # the task runner's threads
+            mapped = whose.map(range(3))
+            return [called, *(f.result() for f in submitted), *(f.result() for f in mapped)]
+
+    seen = probe("sud-bureautique")
+    home = agency / "creditors" / "sud-bureautique"
+    assert len(seen) == 6
+    assert set(seen) == {("sud-bureautique", f"sqlite:///{home / 'recouvrement.db'}")}
