@@ -1136,25 +1136,18 @@ if __name__ == "__main__":
 # --- agency mode: the money the agency holds for its creditors (CPCE R124-2 to R124-6) -------
 
 
-def _agency_settings():
-    """The agency's own settings (its database holds the money), whatever --creditor says."""
-    from recouvrement import settings as module
-
-    return getattr(module, "load_agency_settings", module.load_settings)()
-
-
 def _money(required: bool = True):
     """The money context of the creditor named by `recouvrement --creditor CODE`."""
     from recouvrement.agency.money import money_context
 
-    code = (click.get_current_context().find_root().obj or {}).get("creditor")
+    code = _selected_creditor()
     if not code:
         if required:
             _fail("name the creditor: recouvrement --creditor CODE "
                   f"{click.get_current_context().command_path.split(' ', 1)[1]} ... "
                   "(recouvrement creditor list)")
         return None
-    return money_context(_agency_settings(), code)
+    return money_context(load_agency_settings(), code)
 
 
 def _money_errors():
@@ -1229,11 +1222,11 @@ def payment_record(account: str, amount: str, on: date, invoices: tuple[str, ...
 @FORMAT
 def payment_list(fmt: str) -> None:
     """The payments received (for the --creditor, or every creditor)."""
-    from recouvrement.agency.money import agency_database
+    from recouvrement.agency.selection import agency_database
     from recouvrement.agency.payments import list_payments
 
-    code = (click.get_current_context().find_root().obj or {}).get("creditor")
-    with agency_database(_agency_settings()).session() as session:
+    code = _selected_creditor()
+    with agency_database(load_agency_settings()).session() as session:
         rows = list_payments(session, code)
     for row in rows:
         row["remitted"] = "yes" if row.pop("remittance") else "no"
@@ -1293,11 +1286,11 @@ def remittance_make(period: str | None, start: date | None, end: date | None) ->
 @FORMAT
 def remittance_list(fmt: str) -> None:
     """The remittances (of the --creditor, or all); an overdue one is a warning."""
-    from recouvrement.agency.money import agency_database
+    from recouvrement.agency.selection import agency_database
     from recouvrement.agency.remittances import list_remittances
 
-    settings = _agency_settings()
-    code = (click.get_current_context().find_root().obj or {}).get("creditor")
+    settings = load_agency_settings()
+    code = _selected_creditor()
     with agency_database(settings).session() as session:
         rows = list_remittances(session, today_in(settings.timezone), code)
     for row in rows:
@@ -1315,12 +1308,12 @@ def remittance_list(fmt: str) -> None:
 @click.option("--reference", required=True, help="the transfer's reference")
 def remittance_paid(number: str, on: date, reference: str) -> None:
     """Record that the remittance (R2026-0001, or its id) was paid to the creditor."""
-    from recouvrement.agency.money import agency_database
+    from recouvrement.agency.selection import agency_database
     from recouvrement.agency.remittances import mark_paid
     from recouvrement.audit import current_actor
 
-    settings = _agency_settings()
-    code = (click.get_current_context().find_root().obj or {}).get("creditor")
+    settings = load_agency_settings()
+    code = _selected_creditor()
     try:
         paid = mark_paid(agency_database(settings), number, paid_on=on, reference=reference,
                          today=today_in(settings.timezone), actor=current_actor(), creditor=code)
@@ -1340,12 +1333,12 @@ def trust() -> None:
 @click.argument("statement", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def trust_import(statement: Path) -> None:
     """Read a bank statement of the trust account (CSV as the bank exports it)."""
-    from recouvrement.agency.money import agency_database
+    from recouvrement.agency.selection import agency_database
     from recouvrement.agency.trust import import_statement
     from recouvrement.audit import current_actor
 
     try:
-        done = import_statement(agency_database(_agency_settings()), statement,
+        done = import_statement(agency_database(load_agency_settings()), statement,
                                 actor=current_actor())
     except _money_errors() as exc:
         _fail(str(exc))
@@ -1365,10 +1358,10 @@ def trust_import(statement: Path) -> None:
 def trust_reconcile(as_of: date | None, fmt: str) -> None:
     """Match the statement lines with the payments received and the remittances and fees
     paid; the balances to the cent; what does not match, and why. Exit 1 when unbalanced."""
-    from recouvrement.agency.money import agency_database
+    from recouvrement.agency.selection import agency_database
     from recouvrement.agency.trust import reconcile
 
-    settings = _agency_settings()
+    settings = load_agency_settings()
     result = reconcile(agency_database(settings), as_of or today_in(settings.timezone))
     if fmt == "json":
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))

@@ -8,10 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from recouvrement.agency.creditors import get_creditor, save_creditor
-from recouvrement.agency.money import agency_database, money_context
+from recouvrement.agency.money import money_context
+from recouvrement.agency.selection import agency_database
 from recouvrement.agency.register_file import read_register
 from recouvrement.db.models import Debtor, Invoice
-from recouvrement.settings import load_settings
+from recouvrement.settings import load_agency_settings
 
 REGISTER = Path(__file__).parent / "fixtures" / "agency" / "creditors.toml"
 TRUST = Path(__file__).parent / "fixtures" / "agency"
@@ -19,7 +20,7 @@ TRUST = Path(__file__).parent / "fixtures" / "agency"
 
 def register_agency():
     """The agency's settings, its two creditors registered, and their contexts."""
-    settings = load_settings()
+    settings = load_agency_settings()
     ctx = agency_database(settings)
     with ctx.session() as session:
         for record in read_register(REGISTER):

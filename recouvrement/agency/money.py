@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from recouvrement.agency.creditors import CreditorRecord, creditor_settings, get_creditor
 from recouvrement.agency.payments import Agency
-from recouvrement.db import Database, open_database
+from recouvrement.agency.selection import agency_database
+from recouvrement.db import Database, open_ledger
 from recouvrement.settings import Settings
 
 
@@ -29,17 +30,14 @@ class MoneyContext:
                           timeout=s.smtp_timeout)
 
 
-def agency_database(settings: Settings) -> Database:
-    return open_database(settings.database_url)
-
-
 def money_context(settings: Settings, code: str, record: CreditorRecord | None = None
                   ) -> MoneyContext:
-    """The context of creditor `code` (UnknownCreditor when the register lacks it)."""
+    """The context of creditor `code` (UnknownCreditor when the register lacks it): each
+    database signed with its own audit key, whatever creditor is selected."""
     agency_db = agency_database(settings)
     if record is None:
         with agency_db.session() as session:
             record = get_creditor(session, code)
     ledger_settings = creditor_settings(settings, record)
     return MoneyContext(settings, record, ledger_settings, agency_db,
-                        open_database(ledger_settings.database_url), Agency.from_settings(settings))
+                        open_ledger(ledger_settings), Agency.from_settings(settings))

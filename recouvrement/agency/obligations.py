@@ -24,6 +24,7 @@ from recouvrement.db import lock
 from recouvrement.db.agency_models import AgencyMark
 from recouvrement.domain.agency import remit_by
 from recouvrement.domain.calendar import next_business_day_on_or_after
+from recouvrement.mail.mailer import SendError
 
 # Funds not on a statement yet whose due date is this close get a warning.
 REMIT_WARNING_DAYS = 7
@@ -52,8 +53,13 @@ def after_creditor_run(agency_settings, record, today: date, *, actor: str = "ag
                                              actor=actor)
     summary["payments_booked"] = book_holds(ctx.ledger_db, today, actor=actor)
     lease = agency_settings.sending_lease_minutes
-    summary["feed"] = send_digest(ctx, today, lease_minutes=lease, actor=actor)
-    summary["report"] = send_report(ctx, today, lease_minutes=lease, actor=actor)
+    for name, send in (("feed", send_digest), ("report", send_report)):
+        try:
+            summary[name] = send(ctx, today, lease_minutes=lease, actor=actor)
+        except SendError as exc:  # the relay's trouble: the next run sends it, once
+            summary[name] = {"error": str(exc)}
+            summary["warnings"].append(f"the {name} of {record.code} was not sent ({exc}); "
+                                       "the next run sends it")
     with ctx.agency_db.session() as session:
         for r in overdue_remittances(session, today, record.code):
             summary["warnings"].append(

@@ -111,8 +111,8 @@ def test_the_trust_account_reconciles_and_names_what_does_not(home, database_url
 
 
 def test_a_statement_row_that_cannot_be_read_imports_nothing(home, tmp_path):
-    from recouvrement.agency.money import agency_database
-    from recouvrement.settings import load_settings
+    from recouvrement.agency.selection import agency_database
+    from recouvrement.settings import load_agency_settings as load_settings
 
     bad = tmp_path / "releve.csv"
     bad.write_text("Date;Libellé;Montant\n01/11/2026;VIR A;10,00\n31/02/2026;VIR B;5,00\n",
