@@ -136,4 +136,32 @@ def report_message(ctx, today: date, recipients: list[str], message_id: str):
     subject = message["Subject"]
     del message["Subject"]
     message["Subject"] = f"{ctx.record.name} — {subject}"
+    body = message.get_body(("plain",))
+    body.set_content(body.get_content() + remittance_lines(ctx, today))
     return message, [str(html)]
+
+
+def remittance_lines(ctx, today: date) -> str:
+    """The report's word on the funds the agency holds for the creditor (R124-6)."""
+    from recouvrement.agency.remittances import list_remittances
+    from recouvrement.mail.render import format_amount, format_date
+
+    def eur(value: str) -> str:
+        return format_amount(value, "EUR", "fr")
+
+    with ctx.agency_db.session() as session:
+        rows = [r for r in list_remittances(session, today, ctx.record.code)
+                if r["status"] == "open"]
+        held = unremitted(session, ctx.record.code, today)
+    lines = ["", "Fonds détenus par l'agence pour votre compte (art. R124-6 CPCE) :"]
+    for r in rows:
+        late = " — EN RETARD" if r["overdue"] else ""
+        lines.append(f"- reversement {r['number']} : {eur(r['net'])} net à reverser au plus "
+                     f"tard le {format_date(date.fromisoformat(r['due_on']), 'fr')}{late}")
+    if held["oldest"]:
+        lines.append(f"- {eur(held['amount'])} encaissés depuis le "
+                     f"{format_date(date.fromisoformat(held['oldest']), 'fr')}, "
+                     "à porter sur le prochain relevé de reversement")
+    if len(lines) == 2:
+        lines.append("- aucun")
+    return "\n".join(lines) + "\n"

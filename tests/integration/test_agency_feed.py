@@ -129,5 +129,24 @@ def test_the_creditors_report_is_mailed_once_per_period_over_two_runs(home, sink
     assert report["To"] == "compta@atelier-nord.example.com"
     assert report["Subject"].startswith("Atelier du Nord SAS — ")
     assert [p.get_filename() for p in report.iter_attachments()][0].endswith(".html")
+    text = " ".join(report.get_body(("plain",)).get_content().replace("\u202f", " ").split())
+    assert "250,00 € encaissés depuis le 02/11/2026" in text and "R124-6" in text
     # The funds received on 2 November are on no remittance and due back by 2 December.
     assert any("remittance make --period 2026-11" in w for w in first["warnings"])
+
+
+def test_an_overdue_remittance_is_a_warning_of_the_run_and_of_the_report(home, sink):
+    from recouvrement.agency.obligations import remittance_lines
+    from recouvrement.agency.remittances import make_remittance
+
+    settings, ctx = with_events()  # 250.00 received; 12.5 % (over the 15.00 minimum): 31.25
+    make_remittance(ctx.agency_db, ctx.record, ctx.agency, period_from=date(2026, 11, 1),
+                    period_to=date(2026, 11, 30), today=date(2026, 11, 30), actor="t",
+                    renderer=FakePdfRenderer())
+    on_time = after_creditor_run(settings, ctx.record, date(2026, 12, 2), ctx=ctx)
+    assert not any("is not paid" in w for w in on_time["warnings"])
+    late = after_creditor_run(settings, ctx.record, date(2026, 12, 3), ctx=ctx)
+    assert ("remittance R2026-0001 to atelier-nord (218.75) was due by 2026-12-02 and is not "
+            "paid (R124-6)") in late["warnings"]
+    text = " ".join(remittance_lines(ctx, date(2026, 12, 3)).replace("\u202f", " ").split())
+    assert "reversement R2026-0001 : 218,75 € net à reverser au plus tard le 02/12/2026 — EN RETARD" in text
