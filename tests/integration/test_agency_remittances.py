@@ -123,3 +123,27 @@ def test_a_statement_row_that_cannot_be_read_imports_nothing(home, tmp_path):
     nodate.write_text("Quand;Quoi\n01/11/2026;VIR A\n", encoding="utf-8")
     with pytest.raises(StatementError, match="no header row"):
         import_statement(agency_database(load_settings()), nodate, actor="test")
+
+
+def test_the_demos_money_reconciles_but_for_the_transfer_nobody_recorded(home):
+    import random
+    from datetime import timedelta
+
+    from recouvrement.agency.demo_money import demo_money_day, demo_money_finish
+
+    settings, creditors = register_agency()
+    for code, ctx in creditors.items():
+        add_debtor(ctx.ledger_db, "411DUPONT", [("F1", date(2026, 9, 10), "900.00"),
+                                                ("F2", date(2026, 9, 30), "1500.00")])
+        add_debtor(ctx.ledger_db, "411MARTIN", [("F3", date(2026, 9, 20), "640.00")],
+                   name="Martin SA", email=None)
+    rng, did = random.Random(7), []
+    day = date(2026, 10, 1)
+    while day <= date(2026, 12, 2):
+        for ctx in creditors.values():
+            did += demo_money_day(settings, ctx.record, day, rng, renderer=FakePdfRenderer())
+        day += timedelta(days=1)
+    assert any("receipt" in d for d in did) and any("remittance" in d for d in did)
+    result = demo_money_finish(settings, date(2026, 12, 2))["reconciled"]
+    assert [line["amount"] for line in result["unmatched_lines"]] == ["12.00"]
+    assert result["unmatched_books"] == [] and result["difference"] == "12.00"
