@@ -19,6 +19,7 @@ from recouvrement.audit import Event, current_actor, record
 from recouvrement.db.models import CallTask, Debtor, Invoice, Promise, Reminder, ReminderItem
 from recouvrement.domain.calls import (CANCELLED, CARRIED, DONE, OPEN, OUTCOMES, TO_WORK, WorkItem,
                                        age_days, outcome_problem, to_carry, worklist_order)
+from recouvrement.domain.identity import SentLetter, call_opening, first_letter, reference
 from recouvrement.reports import add_promise, risk_reasons, set_dispute, unknown_debtor
 from recouvrement.shards import Shard, narrow
 
@@ -80,8 +81,12 @@ def carry_call_tasks(session: Session, *, today: date, actor: str, account: str 
     return counts
 
 
-def worklist(session: Session, today: date) -> list[dict[str, Any]]:
-    """The calls to make on `today`, one row per debtor, riskiest and largest first."""
+def worklist(session: Session, today: date, *, agency: str | None = None,
+             creditor: str | None = None) -> list[dict[str, Any]]:
+    """The calls to make on `today`, one row per debtor, riskiest and largest first.
+
+    Each row names the first letter sent about the invoices to chase; for an agency
+    (`agency`, writing for `creditor`) a `script`: what the collector says first."""
     tasks = session.execute(
         select(CallTask, Debtor).join(Debtor, Debtor.id == CallTask.debtor_id)
         .where(CallTask.status.in_(TO_WORK), CallTask.due_on <= today)
@@ -101,6 +106,7 @@ def worklist(session: Session, today: date) -> list[dict[str, Any]]:
                 .group_by(Invoice.debtor_id))}
     chased = _chased_invoices(session, [t.reminder_id for ts in by_debtor.values() for t in ts])
     history = _history(session, ids, today)
+    letters = _sent_letters(session, ids, today)
     rows = []
     for debtor_id, debtor_tasks in by_debtor.items():
         debtor = debtors[debtor_id]
@@ -109,12 +115,17 @@ def worklist(session: Session, today: date) -> list[dict[str, Any]]:
         past = history.get(debtor_id, [])
         # A promise is a pause, not a contact: the last contact is a reminder or a call.
         last = next((h for h in past if "channel" in h), None)
+        chasing = sorted({n for t in debtor_tasks for n in chased.get(t.reminder_id, [])})
+        first = first_letter(letters.get(debtor_id, []), chasing)
         rows.append({
             "account": debtor.account, "name": debtor.name, "phone": debtor.phone or "",
             "risk_score": debtor.risk_score, "open_amount": amount,
             "risk_factors": risk_reasons(debtor.risk_factors),
             "level": max(t.level for t in debtor_tasks),
-            "invoices": sorted({n for t in debtor_tasks for n in chased.get(t.reminder_id, [])}),
+            "invoices": chasing,
+            "first_letter": None if first is None else {
+                "sent_on": first.sent_on.isoformat(), "reference": reference(first.message_id)},
+            **({} if not agency else {"script": call_opening(agency, creditor or "", first)}),
             "overdue_amount": overdue, "open_invoices": count,
             "status": CARRIED if any(t.status == CARRIED or t.due_on < today
                                      for t in debtor_tasks) else OPEN,
@@ -127,6 +138,18 @@ def worklist(session: Session, today: date) -> list[dict[str, Any]]:
                                                    r["open_amount"]))
     return [{**r, "open_amount": f"{r['open_amount']:.2f}",
              "overdue_amount": f"{r['overdue_amount']:.2f}"} for r in rows]
+
+
+def _sent_letters(session: Session, ids: list[int], today: date) -> dict[int, list[SentLetter]]:
+    letters: dict[int, list[SentLetter]] = defaultdict(list)
+    for debtor_id, sent_on, message_id, numbers in session.execute(
+            select(Reminder.debtor_id, Reminder.sent_on, Reminder.message_id,
+                   Reminder.invoice_numbers)
+            .where(Reminder.debtor_id.in_(ids), Reminder.status == "sent",
+                   Reminder.sent_on.is_not(None), Reminder.sent_on <= today)
+            .order_by(Reminder.sent_on, Reminder.id)):
+        letters[debtor_id].append(SentLetter(sent_on, message_id, tuple(numbers or ())))
+    return letters
 
 
 def _chased_invoices(session: Session, reminder_ids: list[int | None]) -> dict[int, list[str]]:

@@ -513,8 +513,10 @@ def calls(as_of: date | None, fmt: str) -> None:
     logged with `recouvrement call log`."""
     from recouvrement.calls import worklist
 
+    settings = load_settings()
     with _session() as session:
-        rows = worklist(session, as_of or today_in(load_settings().timezone))
+        rows = worklist(session, as_of or today_in(settings.timezone),
+                        agency=settings.agency_name, creditor=settings.creditor_name)
     if fmt == "json":
         _emit(rows, fmt, [])
         return
@@ -523,6 +525,8 @@ def calls(as_of: date | None, fmt: str) -> None:
            ["account", "name", "phone", "risk_score", "open_amount", "overdue_amount",
             "open_invoices", "level", "status", "age_days", "last_contact"])
     for r in rows:
+        if r.get("script"):  # an agency's call opens with what R124-4 asks of every contact
+            click.echo(f"{r['account']} script: {r['script']}")
         if r["history"]:
             click.echo(f"{r['account']}: " + "; ".join(r["history"]))
 

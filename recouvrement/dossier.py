@@ -165,6 +165,12 @@ def build_dossier(session: Session, dossier: LitigationDossier, *, creditor: Cre
                      "siren": compact_siren(creditor.siren) or None,
                      "address": creditor.address, "phone": creditor.phone,
                      "email": creditor.sender, "iban": creditor.iban, "bic": creditor.bic},
+        # Agency mode: who collects, under which written mandate (CPCE R124-3, R124-4 1°).
+        "agency": None if not creditor.agency else {
+            "name": creditor.agency, "address": creditor.agency_address,
+            "mandate_reference": creditor.mandate_reference,
+            "mandate_signed_on": (creditor.mandate_signed_on.isoformat()
+                                  if creditor.mandate_signed_on else None)},
         "debtor": {"account": debtor.account, "name": debtor.name, "kind": kind.value,
                    "siren": debtor.siren, "address": debtor.address, "postcode": debtor.postcode,
                    "city": debtor.city, "country": debtor.country, "email": debtor.email,

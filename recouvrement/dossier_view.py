@@ -100,6 +100,8 @@ def view(data: dict[str, Any]) -> dict[str, Any]:
         "since": since_rows(data.get("since_queued", [])),
         "warnings": warnings_fr(data.get("warnings", [])),
         "creditor": data["creditor"],
+        "agency": None if not data.get("agency") else {
+            **data["agency"], "mandate_signed_on": day(data["agency"]["mandate_signed_on"])},
         "debtor": {**data["debtor"], "kind_name": KIND_NAMES.get(data["debtor"]["kind"], ""),
                    "collective_proceedings_since": day(
                        data["debtor"]["collective_proceedings_since"])},

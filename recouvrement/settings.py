@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from contextvars import ContextVar
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     # Agency mode: the code of the creditor whose ledger these settings are (set by
     # recouvrement.agency.creditors.creditor_settings; None for the installation's own).
     creditor_code: str | None = None
+    # Agency mode: the creditor's written mandate to the agency (CPCE R124-3), named by the
+    # litigation dossier; set by creditor_settings from the register.
+    mandate_reference: str | None = None
+    mandate_signed_on: date | None = None
     # Agency mode: a collection agency writes for the creditor (CPCE R124-4).
     agency_name: str | None = None
     agency_address: str | None = None
@@ -149,6 +154,8 @@ class Settings(BaseSettings):
             address=self.creditor_address,
             agency=self.agency_name,
             agency_address=self.agency_address,
+            mandate_reference=self.mandate_reference,
+            mandate_signed_on=self.mandate_signed_on,
         )
 
     def identity_check(self):

@@ -245,6 +245,8 @@ def creditor_settings(agency: Settings, record: CreditorRecord) -> Settings:
         templates=record.templates or agency.templates,
         sender=record.sender,
         creditor_code=record.code,
+        mandate_reference=record.mandate.reference,
+        mandate_signed_on=record.mandate.signed_on,
         creditor_name=record.name, creditor_legal_form=record.legal_form,
         creditor_siren=record.siren, creditor_address=record.address,
         creditor_phone=record.phone, creditor_iban=record.iban, creditor_bic=record.bic,

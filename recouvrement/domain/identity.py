@@ -192,3 +192,21 @@ def first_contact(sent: Iterable[SentLetter]) -> bool:
 def reference(message_id: str) -> str:
     """A reminder's reference as printed: its Message-ID without the angle brackets."""
     return message_id.strip().strip("<>")
+
+
+def call_opening(agency: str, creditor: str, first: SentLetter | None, *,
+                 language: str = "fr") -> str:
+    """What a collector of an agency says first on the phone: who calls, that it collects
+    debts out of court, for which creditor, and the first letter's date and reference,
+    recalled at every contact after it (CPCE R124-4, 1°, 2° and last paragraph)."""
+    if language == "en":
+        text = f"{agency}, a debt collection agency, calling on behalf of {creditor}."
+        if first is not None:
+            text += (f" Further to our letter of {first.sent_on:%d/%m/%Y}, "
+                     f"reference {reference(first.message_id)}.")
+        return text
+    text = f"{agency}, recouvrement amiable de créances, pour le compte de {creditor}."
+    if first is not None:
+        text += (f" Suite à notre lettre du {first.sent_on:%d/%m/%Y}, "
+                 f"référence {reference(first.message_id)}.")
+    return text

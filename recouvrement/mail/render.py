@@ -55,6 +55,9 @@ class Creditor:
     # A collection agency writing for the creditor (CPCE R124-4): its name and address.
     agency: str | None = None
     agency_address: str | None = None
+    # The creditor's written mandate to the agency (CPCE R124-3), as the dossier names it.
+    mandate_reference: str | None = None
+    mandate_signed_on: date | None = None
 
 
 @dataclass(frozen=True)
