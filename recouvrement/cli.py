@@ -1214,8 +1214,14 @@ def payment_record(account: str, amount: str, on: date, invoices: tuple[str, ...
     if no_mail:
         click.echo("  receipt not e-mailed (--no-mail): hand or post it to the debtor")
         return
-    how = mail_receipt(ctx.agency_db, ctx.agency, ctx.record, done["receipt"], done["email"],
-                       ctx.mailer, actor=actor)
+    from recouvrement.mail.mailer import SendError
+
+    try:
+        how = mail_receipt(ctx.agency_db, ctx.agency, ctx.record, done["receipt"],
+                           done["email"], ctx.mailer, actor=actor)
+    except SendError as exc:
+        click.echo(f"  receipt not e-mailed ({exc}): the daily run sends it")
+        sys.exit(1)
     click.echo({"sent": f"  receipt e-mailed to {done['email']}",
                 "already sent": "  receipt already e-mailed",
                 "no address": "  no e-mail address in the ledger: post or hand the receipt "

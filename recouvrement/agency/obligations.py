@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from recouvrement.agency.feed import send_digest
 from recouvrement.agency.money import money_context
-from recouvrement.agency.payments import book_holds, sync_ledger
+from recouvrement.agency.payments import book_holds, resend_receipts, sync_ledger
 from recouvrement.agency.remittances import overdue_remittances, unremitted
 from recouvrement.audit import Event, record
 from recouvrement.db import lock
@@ -53,6 +53,12 @@ def after_creditor_run(agency_settings, record, today: date, *, actor: str = "ag
                                              actor=actor)
     summary["payments_booked"] = book_holds(ctx.ledger_db, today, actor=actor)
     lease = agency_settings.sending_lease_minutes
+    try:
+        summary["receipts_resent"] = resend_receipts(ctx.agency_db, ctx.agency, record,
+                                                     ctx.mailer, lease_minutes=lease, actor=actor)
+    except SendError as exc:
+        summary["warnings"].append(f"receipts of {record.code} not sent ({exc}); the next run "
+                                   "sends them")
     for name, send in (("feed", send_digest), ("report", send_report)):
         try:
             summary[name] = send(ctx, today, lease_minutes=lease, actor=actor)

@@ -350,3 +350,25 @@ def mail_receipt(agency_db: Database, agency: Agency, creditor, receipt: str, to
         record(session, [Event(EventKind.AGENCY_RECEIPT_SENT, payment.account, receipt,
                                {"creditor": creditor.code})], actor)
     return "sent"
+
+
+def resend_receipts(agency_db: Database, agency: Agency, creditor, mailer_factory, *,
+                    lease_minutes: int, actor: str) -> list[str]:
+    """Receipts whose mail did not go through (the relay failed, the command died): sent
+    again, once, with their Message-ID, once their lease has passed."""
+    from datetime import timedelta
+
+    limit = datetime.now(timezone.utc) - timedelta(minutes=lease_minutes)
+    with agency_db.session() as session:
+        waiting = [(m.key, (m.details or {}).get("to"), m.created_at) for m in session.scalars(
+            select(AgencyMark).where(AgencyMark.creditor == creditor.code,
+                                     AgencyMark.kind == "receipt",
+                                     AgencyMark.status == "sending"))]
+    sent = []
+    for receipt, to, created in waiting:
+        if (created if created.tzinfo else created.replace(tzinfo=timezone.utc)) > limit:
+            continue
+        if mail_receipt(agency_db, agency, creditor, receipt, to, mailer_factory,
+                        actor=actor) == "sent":
+            sent.append(receipt)
+    return sent

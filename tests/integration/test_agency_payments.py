@@ -97,3 +97,36 @@ def test_a_payment_paying_an_invoice_in_full_drops_it_and_numbers_follow(home, s
         record_payment(ctx.agency_db, ctx.ledger_db, ctx.record, ctx.agency,
                        PaymentInput("411MARTIN", D("1"), date(2026, 11, 4), "cash", None, ("S9",)),
                        actor="t", today=TODAY, renderer=FakePdfRenderer())
+
+
+def test_a_receipt_the_relay_refused_is_sent_by_a_later_run_once(home, sink):
+    from recouvrement.agency.obligations import after_creditor_run
+    from recouvrement.mail.mailer import TransientSendError
+    from recouvrement.pdf import FakePdfRenderer
+
+    settings, creditors = register_agency()
+    ctx = creditors["sud-bureautique"]  # no report schedule, no recipients: only the receipt
+    add_debtor(ctx.ledger_db, "411DUPONT", [("F1", date(2026, 9, 10), "100.00")])
+    done = record_payment(ctx.agency_db, ctx.ledger_db, ctx.record, ctx.agency,
+                          PaymentInput("411DUPONT", D("40.00"), date(2026, 11, 2)),
+                          actor="t", today=TODAY, renderer=FakePdfRenderer())
+
+    class Refusing:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send(self, message):
+            raise TransientSendError("421 try later")
+
+    with pytest.raises(TransientSendError):
+        mail_receipt(ctx.agency_db, ctx.agency, ctx.record, done["receipt"], done["email"],
+                     Refusing, actor="t")
+    settings = settings.model_copy(update={"sending_lease_minutes": 0})
+    assert after_creditor_run(settings, ctx.record, TODAY, ctx=ctx)["receipts_resent"] == [
+        done["receipt"]]
+    assert after_creditor_run(settings, ctx.record, TODAY, ctx=ctx)["receipts_resent"] == []
+    [mail] = sink.wait_for(1)
+    assert mail["Message-ID"].startswith(f"<receipt.{done['receipt']}.")
