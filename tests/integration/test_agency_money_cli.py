@@ -69,3 +69,10 @@ def test_payment_remittance_feed_and_trust_commands(home, sink, tmp_path):
     assert reconciled.exit_code == 1
     assert "unmatched releve-2026-11.csv row 5 2026-11-02 412.30" in reconciled.output
     assert f"not on the statement: payment:{q} of 300.00" in reconciled.output
+
+    # The creditor's KPI report, on its own ledger (its books: the 300.00 the agency holds
+    # counts once the creditor's export shows it).
+    page = tmp_path / "rapport.html"
+    report = run(*nord, "report", "--as-of", today, "--out", page)
+    assert report.exit_code == 0, report.output
+    assert "1 500,00" in page.read_text(encoding="utf-8").replace("\u202f", " ")
