@@ -1,6 +1,6 @@
 """The agency's money rules as tables: imputation, what is chased, fee, remittance, trust."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -156,3 +156,20 @@ def test_amount_in_words(amount, words):
     from recouvrement.domain.agency import amount_in_words
 
     assert amount_in_words(D(amount)) == words
+
+
+@given(st.lists(st.tuples(st.decimals(min_value=D("-9999.99"), max_value=D("9999.99"), places=2)
+                          .filter(lambda a: a != 0),
+                          st.integers(min_value=0, max_value=60), st.booleans()),
+                min_size=1, max_size=15))
+def test_a_statement_of_exactly_the_books_reconciles_to_the_cent(movements):
+    start = date(2026, 11, 1)
+    expected = [Expected(f"payment:Q{i}", start + timedelta(days=d), a, (f"REF-{i}",))
+                for i, (a, d, _) in enumerate(movements)]
+    # The bank books some a day or two later, some without the reference in the line.
+    lines = [BankLine(i, start + timedelta(days=d + (2 if late else 0)), a,
+                      f"VIR REF-{i}" if not late else "VIR SANS REF", None)
+             for i, (a, d, late) in enumerate(movements)]
+    r = reconcile(lines, expected)
+    assert r.balanced and len(r.matched) == len(movements)
+    assert r.bank_balance == r.book_balance == sum(a for a, _, _ in movements)
