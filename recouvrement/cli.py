@@ -88,13 +88,16 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from pydantic import ValidationError
 
     from recouvrement.agency.creditors import CreditorInvalid, UnknownCreditor
+    from recouvrement.agency.payments import PaymentRefused
+    from recouvrement.agency.remittances import RemittanceRefused
+    from recouvrement.agency.trust import StatementError
     from recouvrement.agency.selection import CreditorRequired
     from recouvrement.audit_key import AuditKeyError
     from recouvrement.domain.policy import PolicyError
     from recouvrement.settings import SettingsError
 
     return (SettingsError, ValidationError, AuditKeyError, PolicyError, UnknownCreditor,
-            CreditorInvalid, CreditorRequired)
+            CreditorInvalid, CreditorRequired, PaymentRefused, RemittanceRefused, StatementError)
 
 
 def _one_line(exc: BaseException) -> str:
