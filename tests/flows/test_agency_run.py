@@ -159,3 +159,43 @@ def test_the_creditor_reaches_tasks_run_in_worker_threads(agency):
     home = agency / "creditors" / "sud-bureautique"
     assert len(seen) == 6
     assert set(seen) == {("sud-bureautique", f"sqlite:///{home / 'recouvrement.db'}")}
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_commands_on_one_creditor_never_touch_the_other(agency, sink, database_url):
+    nord, sud = ("--creditor", "atelier-nord"), ("--creditor", "sud-bureautique")
+    ingested = run(*nord, "ingest", "--as-of", DUE)
+    assert ingested.exit_code == 0, ingested.output
+    assert "(none)" in run(*sud, "debtors").output  # its inbox is not read by nord's ingest
+    assert run(*sud, "ingest", "--as-of", DUE).exit_code == 0
+
+    # The same invoice number at both: the dispute is Atelier du Nord's only.
+    opened = run(*nord, "dispute", "open", "F2026-001", "--reason", "livraison incomplète")
+    assert opened.exit_code == 0, opened.output
+    result = run("run", "--as-of", DUE)
+    assert result.exit_code == 0, result.output
+    assert [m["From"] for m in sink.messages] == ["relances-sud-bureautique@agence.example.com"]
+    sud_log = json.loads(run(*sud, "audit", "show", "--format", "json").output)
+    nord_log = json.loads(run(*nord, "audit", "show", "--format", "json").output)
+    assert any(e["event"] == "invoice.dispute_opened" for e in nord_log)
+    assert not any(e["event"] == "invoice.dispute_opened" for e in sud_log)
+    assert not any("livraison" in json.dumps(e, ensure_ascii=False) for e in sud_log)
+    assert json.loads(run(*nord, "litigation", "list", "--format", "json").output) == []
+
+    if database_url.startswith("postgresql"):  # each ledger is a schema of its own
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            counts = {schema: conn.execute(text(
+                f'SELECT count(*) FROM "{schema}".debtors')).scalar()
+                for schema in ("creditor_atelier_nord", "creditor_sud_bureautique", "public")}
+            names = conn.execute(text(
+                "SELECT name FROM creditor_sud_bureautique.debtors")).scalars().all()
+        engine.dispose()
+        assert counts == {"creditor_atelier_nord": 1, "creditor_sud_bureautique": 1, "public": 0}
+        assert names == ["Dupont Imprimerie"]
+    else:  # each ledger is a file in its creditor's folder
+        for code in CODES:
+            assert (agency / "creditors" / code / "recouvrement.db").is_file()
+            assert (agency / "creditors" / code / "keys" / "audit.key").is_file()

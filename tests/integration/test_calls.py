@@ -114,6 +114,21 @@ def test_the_worklist_is_riskiest_then_largest_first_with_what_is_owed_and_the_l
     assert big["history"] == ["2026-11-02 level 1 sent by email"]
 
 
+def test_an_agency_s_call_recalls_the_first_letter_s_date_and_reference(db, sink):
+    """CPCE R124-4, last paragraph: every contact after the first letter recalls it."""
+    plan(db)
+    send(db, sink)
+    with db.session() as session:
+        rows = worklist(session, DAY, agency="Agence Centrale", creditor="Exemple SAS")
+    big = next(r for r in rows if r["account"] == "411BIG")
+    sent = next(m for m in sink.messages if m["X-Recouvrement-Debtor"] == "411BIG")
+    ref = sent["Message-ID"].strip().strip("<>")
+    assert big["first_letter"] == {"sent_on": "2026-11-02", "reference": ref}
+    assert big["script"] == ("Agence Centrale, recouvrement amiable de créances, pour le compte "
+                             f"de Exemple SAS. Suite à notre lettre du 02/11/2026, référence {ref}.")
+    assert "script" not in calls(db, DAY)[0]  # the creditor's own service: no script
+
+
 def test_an_unworked_task_is_carried_to_the_next_day_with_its_age_until_a_call_is_logged(db):
     plan(db, account="411HIGH")
     assert carry(db, DAY)["open"] == 1  # its own day: not carried
