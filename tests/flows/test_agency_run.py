@@ -174,7 +174,12 @@ def test_commands_on_one_creditor_never_touch_the_other(agency, sink, database_u
     assert opened.exit_code == 0, opened.output
     result = run("run", "--as-of", DUE)
     assert result.exit_code == 0, result.output
-    assert [m["From"] for m in sink.messages] == ["relances-sud-bureautique@agence.example.com"]
+    reminders = [m for m in sink.messages if m["X-Recouvrement-Debtor"]]
+    assert [m["From"] for m in reminders] == ["relances-sud-bureautique@agence.example.com"]
+    # Atelier du Nord is told of its debtor's dispute (R124-5, as information); no one else.
+    [told] = [m for m in sink.messages if "R124-5" in m["Subject"]]
+    assert told["To"] == "compta@atelier-nord.example.com"
+    assert "livraison incomplète" in told.get_body(("plain",)).get_content()
     sud_log = json.loads(run(*sud, "audit", "show", "--format", "json").output)
     nord_log = json.loads(run(*nord, "audit", "show", "--format", "json").output)
     assert any(e["event"] == "invoice.dispute_opened" for e in nord_log)
