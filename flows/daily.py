@@ -38,6 +38,7 @@ from recouvrement.settings import (IdentityIncomplete, load_agency_settings, loa
                                    require_identity)
 from recouvrement.context import run_context
 from recouvrement.shards import Shard, handed_back
+from tasks.agency import creditor_obligations
 from tasks.dry_run import dry_run as dry_run_task
 from tasks.dunning import carry_calls, escalate_dossiers, plan, send, without_addresses
 from tasks.ledger import (day_figures, hand_back_summary, ingest_exports, score_debtors,
@@ -204,6 +205,8 @@ def _one_ledger(as_of: date | None, debtor: str | int | None, dry_run: bool, sha
         publish_kpis(summary["kpis"])
     if not dry_run and account is None and load_settings().daily_report:
         summary["report"] = _dashboard(as_of)
+    if creditor is not None and not dry_run and account is None:  # agency mode (R124-5, -6)
+        summary["agency"] = _step(creditor_obligations, creditor, as_of, actor)
     return summary
 
 

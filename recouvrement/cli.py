@@ -88,13 +88,16 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from pydantic import ValidationError
 
     from recouvrement.agency.creditors import CreditorInvalid, UnknownCreditor
+    from recouvrement.agency.payments import PaymentRefused
+    from recouvrement.agency.remittances import RemittanceRefused
+    from recouvrement.agency.trust import StatementError
     from recouvrement.agency.selection import CreditorRequired
     from recouvrement.audit_key import AuditKeyError
     from recouvrement.domain.policy import PolicyError
     from recouvrement.settings import SettingsError
 
     return (SettingsError, ValidationError, AuditKeyError, PolicyError, UnknownCreditor,
-            CreditorInvalid, CreditorRequired)
+            CreditorInvalid, CreditorRequired, PaymentRefused, RemittanceRefused, StatementError)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -1145,3 +1148,280 @@ def _hide_password(url: str) -> str:
 
 if __name__ == "__main__":
     main()
+
+
+# --- agency mode: the money the agency holds for its creditors (CPCE R124-2 to R124-6) -------
+
+
+def _money(required: bool = True):
+    """The money context of the creditor named by `recouvrement --creditor CODE`."""
+    from recouvrement.agency.money import money_context
+
+    code = _selected_creditor()
+    if not code:
+        if required:
+            _fail("name the creditor: recouvrement --creditor CODE "
+                  f"{click.get_current_context().command_path.split(' ', 1)[1]} ... "
+                  "(recouvrement creditor list)")
+        return None
+    return money_context(load_agency_settings(), code)
+
+
+def _money_errors():
+    from recouvrement.agency.payments import PaymentRefused
+    from recouvrement.agency.remittances import RemittanceRefused
+    from recouvrement.agency.trust import StatementError
+
+    return PaymentRefused, RemittanceRefused, StatementError
+
+
+@main.group()
+def payment() -> None:
+    """Payments the agency received for a creditor, and their receipts (R124-6)."""
+
+
+@payment.command("record")
+@click.argument("account")
+@click.option("--amount", required=True, help="the amount received, e.g. 500.00 or 500,00")
+@click.option("--on", "on", type=DATE, required=True, help="the day the funds were received")
+@click.option("--invoice", "invoices", multiple=True, metavar="NUMBER",
+              help="an invoice the debtor says it pays (repeat; default: the oldest due first)")
+@click.option("--method", type=click.Choice(["transfer", "cheque", "card", "cash",
+                                             "direct-debit"]), default="transfer",
+              show_default=True)
+@click.option("--reference", help="the bank reference (a transfer's, a cheque's number): "
+                                  "the same one twice is refused")
+@click.option("--no-mail", is_flag=True, help="write the receipt, do not e-mail it")
+def payment_record(account: str, amount: str, on: date, invoices: tuple[str, ...], method: str,
+                   reference: str | None, no_mail: bool) -> None:
+    """Record a payment received for the creditor: the receipt (PDF) is written and
+    e-mailed to the debtor when the ledger has its address; reminders stop chasing it."""
+    from decimal import Decimal, InvalidOperation
+
+    from recouvrement.agency.payments import PaymentInput, mail_receipt, record_payment
+    from recouvrement.audit import current_actor
+    from recouvrement.pdf import default_renderer
+
+    try:
+        value = Decimal(amount.replace(",", ".").replace(" ", ""))
+    except InvalidOperation:
+        _fail(f"--amount {amount!r} is not an amount (e.g. 500.00)")
+    if value <= 0 or value != value.quantize(Decimal("0.01")):
+        _fail(f"--amount {amount!r}: a positive amount in euros and cents")
+    ctx = _money()
+    today = today_in(ctx.settings.timezone)
+    actor = current_actor()
+    try:
+        done = record_payment(ctx.agency_db, ctx.ledger_db, ctx.record, ctx.agency,
+                              PaymentInput(account, value, on, method, reference, invoices),
+                              actor=actor, today=today, renderer=default_renderer())
+    except _money_errors() as exc:
+        _fail(str(exc))
+    click.echo(f"receipt {done['receipt']}: {done['amount']} from {account} on "
+               f"{done['received_on']} for {ctx.record.code} ({done['receipt_file']})")
+    for line in done["lines"]:
+        click.echo(f"  {line['invoice']}: {line['amount']} paid, {line['remaining']} remains")
+    if done["unallocated"] != "0.00":
+        click.echo(f"  {done['unallocated']} beyond what the invoices owed: to refund or impute")
+    click.echo(f"  remaining due on the invoices: {done['remaining']}")
+    if no_mail:
+        click.echo("  receipt not e-mailed (--no-mail): hand or post it to the debtor")
+        return
+    from recouvrement.mail.mailer import SendError
+
+    try:
+        how = mail_receipt(ctx.agency_db, ctx.agency, ctx.record, done["receipt"],
+                           done["email"], ctx.mailer, actor=actor)
+    except SendError as exc:
+        click.echo(f"  receipt not e-mailed ({exc}): the daily run sends it")
+        sys.exit(1)
+    click.echo({"sent": f"  receipt e-mailed to {done['email']}",
+                "already sent": "  receipt already e-mailed",
+                "no address": "  no e-mail address in the ledger: post or hand the receipt "
+                              "to the debtor"}[how])
+
+
+@payment.command("list")
+@FORMAT
+def payment_list(fmt: str) -> None:
+    """The payments received (for the --creditor, or every creditor)."""
+    from recouvrement.agency.selection import agency_database
+    from recouvrement.agency.payments import list_payments
+
+    code = _selected_creditor()
+    with agency_database(load_agency_settings()).session() as session:
+        rows = list_payments(session, code)
+    for row in rows:
+        row["remitted"] = "yes" if row.pop("remittance") else "no"
+        row.pop("lines")
+    _emit(rows, fmt, ["receipt", "creditor", "account", "received_on", "amount", "method",
+                      "invoices", "remaining", "remitted"])
+
+
+@main.group()
+def remittance() -> None:
+    """What the agency pays back to a creditor, less its fee (R124-6, R124-3)."""
+
+
+def _period(period: str | None, start: date | None, end: date | None) -> tuple[date, date]:
+    import calendar
+    import re
+
+    if period:
+        if start or end:
+            _fail("--period, or --from and --to, not both")
+        found = re.fullmatch(r"(\d{4})-(\d{2})", period.strip())
+        if not found or not 1 <= int(found.group(2)) <= 12:
+            _fail(f"--period {period!r} is not a month (YYYY-MM)")
+        year, month = int(found.group(1)), int(found.group(2))
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    if not (start and end):
+        _fail("give --period YYYY-MM, or --from and --to")
+    return start, end
+
+
+@remittance.command("make")
+@click.option("--period", metavar="YYYY-MM", help="the month of the payments to remit")
+@click.option("--from", "start", type=DATE, help="first day of the payments to remit")
+@click.option("--to", "end", type=DATE, help="last day of the payments to remit")
+def remittance_make(period: str | None, start: date | None, end: date | None) -> None:
+    """Make the remittance statement (PDF and CSV) of the payments received in the period
+    and not remitted yet: collected, the agency's fee, the net, the date it is due."""
+    from recouvrement.agency.remittances import make_remittance
+    from recouvrement.audit import current_actor
+    from recouvrement.pdf import default_renderer
+
+    period_from, period_to = _period(period, start, end)
+    ctx = _money()
+    try:
+        made = make_remittance(ctx.agency_db, ctx.record, ctx.agency, period_from=period_from,
+                               period_to=period_to, today=today_in(ctx.settings.timezone),
+                               actor=current_actor(), renderer=default_renderer())
+    except _money_errors() as exc:
+        _fail(str(exc))
+    click.echo(f"remittance {made['number']} for {made['creditor']}: collected "
+               f"{made['collected']}, fee {made['fee']}, net to pay {made['net']} by "
+               f"{made['due_on']}")
+    click.echo(f"  statement: {made['statement']}\n  table:     {made['csv']}")
+
+
+@remittance.command("list")
+@FORMAT
+def remittance_list(fmt: str) -> None:
+    """The remittances (of the --creditor, or all); an overdue one is a warning."""
+    from recouvrement.agency.selection import agency_database
+    from recouvrement.agency.remittances import list_remittances
+
+    settings = load_agency_settings()
+    code = _selected_creditor()
+    with agency_database(settings).session() as session:
+        rows = list_remittances(session, today_in(settings.timezone), code)
+    for row in rows:
+        if row["overdue"]:
+            click.echo(f"warning: remittance {row['number']} to {row['creditor']} "
+                       f"({row['net']}) was due by {row['due_on']} and is not paid (R124-6)",
+                       err=True)
+    _emit(rows, fmt, ["number", "creditor", "period_from", "period_to", "collected", "fee",
+                      "net", "due_on", "status", "paid_on"])
+
+
+@remittance.command("paid")
+@click.argument("number", metavar="NUMBER")
+@click.option("--on", "on", type=DATE, required=True, help="the day of the transfer")
+@click.option("--reference", required=True, help="the transfer's reference")
+def remittance_paid(number: str, on: date, reference: str) -> None:
+    """Record that the remittance (R2026-0001, or its id) was paid to the creditor."""
+    from recouvrement.agency.selection import agency_database
+    from recouvrement.agency.remittances import mark_paid
+    from recouvrement.audit import current_actor
+
+    settings = load_agency_settings()
+    code = _selected_creditor()
+    try:
+        paid = mark_paid(agency_database(settings), number, paid_on=on, reference=reference,
+                         today=today_in(settings.timezone), actor=current_actor(), creditor=code)
+    except _money_errors() as exc:
+        _fail(str(exc))
+    late = " (late: it was due by " + paid["due_on"] + ")" if paid["late"] else ""
+    click.echo(f"remittance {paid['number']} paid to {paid['creditor']} on {paid['paid_on']}: "
+               f"{paid['net']}{late}")
+
+
+@main.group()
+def trust() -> None:
+    """The agency's trust account (compte séparé, R124-2): statements and reconciliation."""
+
+
+@trust.command("import")
+@click.argument("statement", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def trust_import(statement: Path) -> None:
+    """Read a bank statement of the trust account (CSV as the bank exports it)."""
+    from recouvrement.agency.selection import agency_database
+    from recouvrement.agency.trust import import_statement
+    from recouvrement.audit import current_actor
+
+    try:
+        done = import_statement(agency_database(load_agency_settings()), statement,
+                                actor=current_actor())
+    except _money_errors() as exc:
+        _fail(str(exc))
+    if done["already"]:
+        click.echo(f"{statement.name}: already imported, nothing changed")
+        return
+    click.echo(f"{statement.name}: {done['imported']} line(s) imported"
+               + (f", {done['duplicates']} already read from an earlier statement (counted once)"
+                  if done["duplicates"] else "")
+               + (f"; {done['summaries']} balance line(s) left aside" if done["summaries"]
+                  else ""))
+
+
+@trust.command("reconcile")
+@click.option("--as-of", type=DATE, help="the day (default: today)")
+@FORMAT
+def trust_reconcile(as_of: date | None, fmt: str) -> None:
+    """Match the statement lines with the payments received and the remittances and fees
+    paid; the balances to the cent; what does not match, and why. Exit 1 when unbalanced."""
+    from recouvrement.agency.selection import agency_database
+    from recouvrement.agency.trust import reconcile
+
+    settings = load_agency_settings()
+    result = reconcile(agency_database(settings), as_of or today_in(settings.timezone))
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"trust account as of {result['as_of']}: bank {result['bank_balance']}, "
+                   f"books {result['book_balance']} (received - remitted - fees), difference "
+                   f"{result['difference']}; {len(result['matched'])} line(s) matched")
+        for line in result["unmatched_lines"]:
+            click.echo(f"  unmatched {line['file']} row {line['row']} {line['date']} "
+                       f"{line['amount']} {line['label']!r}: {line['reason']}")
+        for item in result["unmatched_books"]:
+            click.echo(f"  not on the statement: {item['reason']}")
+        if result["balanced"]:
+            click.echo("  balanced: every line matched, to the cent")
+    sys.exit(0 if result["balanced"] else 1)
+
+
+@main.command()
+@click.option("--since", type=DATE, help="only the events of this day or later")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="write the feed as a `;` CSV here (default: a table on the screen)")
+@FORMAT
+def feed(since: date | None, out: Path | None, fmt: str) -> None:
+    """What the creditor must be told (R124-5): every payment the agency obtained, even
+    partial, and every proposal of a debtor; with the day each one was reported to it."""
+    from recouvrement.agency.feed import feed_csv, feed_rows
+    from recouvrement.private import write_private
+
+    rows = feed_rows(_money(), since)
+    if out is not None:
+        write_private(out, feed_csv(rows), encoding="utf-8-sig")
+        click.echo(f"{len(rows)} event(s) written to {out}")
+        return
+    for row in rows:
+        row["known_plan"] = "yes" if row["known_plan"] else ""
+        row["reported"] = row["reported"] or "not yet"
+        row["amount"] = row["amount"] or ""
+        row.pop("details")
+    _emit(rows, fmt, ["date", "kind", "account", "debtor", "invoices", "amount", "known_plan",
+                      "reported", "what"])

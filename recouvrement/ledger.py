@@ -21,6 +21,7 @@ from recouvrement.db.models import (
     ReminderItem,
 )
 from recouvrement.domain import model
+from recouvrement.domain.agency import Held, chased_open
 from recouvrement.domain.identity import SentLetter
 from recouvrement.domain.legal import limitation_start, payments_from_changes
 from recouvrement.domain.pauses import HONOURED, Instalment, PlanState, plan_state
@@ -143,15 +144,22 @@ def load_states(session: Session, debtor_ids: list[int],
         for invoice in invoices:
             by_debtor[invoice.debtor_id].append(invoice)
         asked = {invoice_id: (on,) for invoice_id, on in last_request.items()}
+        held = _agency_holds(session, [i.number for i in invoices])
         changes = open_amount_changes(session, [i for i in invoices if i.open_amount < i.amount],
                                       {d.id: d.account for d in debtors.values()})
         for debtor_id in chunk:
             row = debtors[debtor_id]
             kind = model.DebtorKind(row.kind)
             rows = by_debtor.get(debtor_id, [])
+            # What the agency received and the creditor has not booked yet is not chased
+            # (recouvrement/agency/payments.py); an invoice it pays in full drops out.
+            rows = [i for i in rows if i.number not in held
+                    or chased_open(i.open_amount, held[i.number]) > 0]
             invoices = [model.Invoice(
                 number=i.number, account=row.account, issue_date=i.issue_date,
-                due_date=i.due_date, amount=i.amount, open_amount=i.open_amount,
+                due_date=i.due_date, amount=i.amount,
+                open_amount=chased_open(i.open_amount, held[i.number]) if i.number in held
+                else i.open_amount,
                 currency=i.currency, disputed=i.disputed, in_litigation=i.dossier_id is not None,
                 sent_levels=dict(sent.get(i.id, {})), set_off=i.set_off or Decimal(0),
                 payments=payments_from_changes(i.amount, i.open_amount, i.due_date,
@@ -182,6 +190,21 @@ def load_states(session: Session, debtor_ids: list[int],
                 plans=states,
                 sent=tuple(letters.get(debtor_id, ())),
             )
+
+
+def _agency_holds(session: Session, numbers: list[str]) -> dict[str, list[Held]]:
+    """Invoice -> the agency's payments on it not booked by the creditor yet (agency mode;
+    an empty table otherwise)."""
+    from recouvrement.db.agency_models import AgencyHold
+
+    found: dict[str, list[Held]] = defaultdict(list)
+    for start in range(0, len(numbers), 1000):
+        for number, amount, expected in session.execute(
+                select(AgencyHold.invoice_number, AgencyHold.amount, AgencyHold.expected_open)
+                .where(AgencyHold.invoice_number.in_(numbers[start:start + 1000]),
+                       AgencyHold.booked_on.is_(None)).order_by(AgencyHold.id)):
+            found[number].append(Held(amount, expected))
+    return found
 
 
 def open_amount_changes(session: Session, invoices: list[Invoice],

@@ -134,3 +134,19 @@ def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> No
         echo(f"  dossiers held back, not ready for litigation: {summary['not_ready']} "
              "(recouvrement litigation not-ready)")
     echo(f"  debtors with nothing due: {plan['nothing_due']}")
+    if summary.get("agency"):
+        print_obligations(summary["agency"], echo)
+
+
+def print_obligations(agency: dict, echo: Callable[[str], None] = click.echo) -> None:
+    """Agency mode: what the run did of the agency's duties to the creditor (R124-5, -6)."""
+    feed, report = agency.get("feed") or {}, agency.get("report") or {}
+    if feed.get("reported"):
+        echo(f"  creditor informed (R124-5): {feed['reported']} event(s) mailed to "
+             f"{', '.join(feed['to'])}")
+    if report.get("sent"):
+        echo(f"  creditor's report for {report['period']} mailed to {', '.join(report['to'])}")
+    if agency.get("payments_booked"):
+        echo(f"  agency payments booked by the creditor since: {agency['payments_booked']}")
+    for warning in agency.get("warnings", []):
+        echo(f"  WARNING {warning}")

@@ -110,6 +110,26 @@ class EventKind(str, Enum):
                            "creditor registered (collection mandate)")
     CREDITOR_UPDATED = ("creditor.updated", "fiche du mandant modifiée", "creditor updated")
 
+    # The agency's money (CPCE R124-2 to R124-6)
+    AGENCY_PAYMENT_RECEIVED = ("agency.payment_received",
+                               "paiement reçu par l'agence (quittance délivrée)",
+                               "payment received by the agency (receipt issued)")
+    AGENCY_PAYMENT_BOOKED = ("agency.payment_booked",
+                             "paiement reçu par l'agence, comptabilisé par le créancier",
+                             "agency payment booked by the creditor")
+    AGENCY_RECEIPT_SENT = ("agency.receipt_sent", "quittance envoyée au débiteur",
+                           "receipt sent to the debtor")
+    AGENCY_REMITTANCE_MADE = ("agency.remittance_made", "relevé de reversement établi",
+                              "remittance statement made")
+    AGENCY_REMITTANCE_PAID = ("agency.remittance_paid", "fonds reversés au créancier",
+                              "remittance paid to the creditor")
+    AGENCY_TRUST_IMPORTED = ("agency.trust_imported", "relevé du compte séparé importé",
+                             "trust account statement imported")
+    AGENCY_FEED_SENT = ("agency.feed_sent", "information du créancier envoyée (R124-5)",
+                        "creditor informed (R124-5)")
+    AGENCY_REPORT_SENT = ("agency.report_sent", "rapport envoyé au créancier",
+                          "report sent to the creditor")
+
     def label(self, language: str = "fr") -> str:
         return self.labels.get(language, self.labels["fr"])
 

@@ -65,8 +65,10 @@ def test_one_run_does_every_creditor_in_its_own_ledger_and_nothing_leaks(agency,
     assert "== creditor sud-bureautique" in result.output
     assert result.output.count("planned level 1 to 411DUPONT: F2026-001") == 2
 
-    by_sender = {m["From"]: m for m in sink.messages}
-    assert len(sink.messages) == 2
+    # The reminders (the creditors' own reports, on their schedule, go to them besides).
+    reminders = [m for m in sink.messages if m["X-Recouvrement-Debtor"]]
+    by_sender = {m["From"]: m for m in reminders}
+    assert len(reminders) == 2
     nord = by_sender["relances-atelier-nord@agence.example.com"]
     sud = by_sender["relances-sud-bureautique@agence.example.com"]
     assert nord["To"] == "compta@atelier-nord-client.example.com"
@@ -100,7 +102,7 @@ def test_one_run_does_every_creditor_in_its_own_ledger_and_nothing_leaks(agency,
 
     again = run("run", "--as-of", DUE)  # a rerun of the day sends nothing twice
     assert again.exit_code == 0, again.output
-    assert len(sink.messages) == 2
+    assert len([m for m in sink.messages if m["X-Recouvrement-Debtor"]]) == 2
 
 
 def test_a_ledger_command_without_creditor_exits_2_naming_them(agency):
@@ -130,7 +132,8 @@ def test_one_creditor_that_fails_does_not_stop_the_others_and_the_exit_is_the_wo
     assert result.exit_code == 2, result.output
     assert "warning: creditor sud-bureautique: its run will refuse" in result.output
     assert "refused: " in result.output and "RECOUVREMENT_CREDITOR_IBAN" in result.output
-    assert [m["From"] for m in sink.messages] == ["relances-atelier-nord@agence.example.com"]
+    assert [m["From"] for m in sink.messages if m["X-Recouvrement-Debtor"]] == [
+        "relances-atelier-nord@agence.example.com"]
 
 
 def test_the_creditor_reaches_tasks_run_in_worker_threads(agency):
@@ -171,7 +174,12 @@ def test_commands_on_one_creditor_never_touch_the_other(agency, sink, database_u
     assert opened.exit_code == 0, opened.output
     result = run("run", "--as-of", DUE)
     assert result.exit_code == 0, result.output
-    assert [m["From"] for m in sink.messages] == ["relances-sud-bureautique@agence.example.com"]
+    reminders = [m for m in sink.messages if m["X-Recouvrement-Debtor"]]
+    assert [m["From"] for m in reminders] == ["relances-sud-bureautique@agence.example.com"]
+    # Atelier du Nord is told of its debtor's dispute (R124-5, as information); no one else.
+    [told] = [m for m in sink.messages if "R124-5" in m["Subject"]]
+    assert told["To"] == "compta@atelier-nord.example.com"
+    assert "livraison incomplète" in told.get_body(("plain",)).get_content()
     sud_log = json.loads(run(*sud, "audit", "show", "--format", "json").output)
     nord_log = json.loads(run(*nord, "audit", "show", "--format", "json").output)
     assert any(e["event"] == "invoice.dispute_opened" for e in nord_log)
