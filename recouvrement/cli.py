@@ -929,26 +929,30 @@ def report(as_of: date | None, start: date | None, out: Path | None, fmt: str,
 
 @main.group()
 def outbox() -> None:
-    """The reminders that did not go out: failed (tried again by the next runs) or given up."""
+    """The reminders that did not go out: failed (tried again by the next runs) or needing
+    attention (refused for good, or tried too often: a person fixes and retries)."""
 
 
 @outbox.command("list")
-@click.option("--status", "statuses", multiple=True, type=click.Choice(["failed", "given_up"]),
-              help="only these (default: both)")
+@click.option("--status", "statuses", multiple=True,
+              type=click.Choice(["failed", "needs_attention", "given_up"]),
+              help="only these (default: both; given_up is the old name of needs_attention)")
 @FORMAT
 def outbox_list(statuses: tuple[str, ...], fmt: str) -> None:
-    """Failed and given-up reminders, with their last error."""
+    """Failed reminders and those that need attention, with each channel's last error."""
     from recouvrement.outbox import WAITING, waiting_rows
 
     with _session() as session:
         rows = waiting_rows(session, statuses or WAITING)
-    _emit(rows, fmt, ["key", "account", "level", "status", "attempts", "planned_on", "error"])
+    _emit(rows, fmt, ["key", "account", "level", "status", "channels", "attempts", "planned_on",
+                      "error"])
 
 
 @outbox.command("retry")
 @click.argument("key")
 def outbox_retry(key: str) -> None:
-    """Put a failed or given-up reminder back in the outbox: the next run sends it."""
+    """Put a failed reminder, or one that needs attention, back in the outbox: the next run
+    sends what did not go out."""
     from recouvrement.audit import current_actor
     from recouvrement.outbox import OutboxError, retry
 

@@ -29,7 +29,7 @@ from recouvrement.shards import Shard, narrow
 
 CHUNK_DEBTORS = 2_000
 # A reminder given up waits for a person: nothing new is planned for its debtor meanwhile.
-PENDING = ("planned", "sending", "failed", "given_up")
+PENDING = ("planned", "sending", "failed", "needs_attention")
 
 
 @dataclass

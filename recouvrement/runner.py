@@ -103,8 +103,12 @@ def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> No
         for w in send.get("switched", []):
             echo(f"  by letter instead {w['account']} level {w['level']}: {w['error']}")
         for f in send["failed"]:
-            what = "GIVEN UP" if f.get("given_up") else "FAILED"
+            what = "NEEDS ATTENTION" if f.get("given_up") else "FAILED"
             echo(f"  {what} {f['account']} level {f['level']}: {f['error']}")
+        for w in send.get("deferred", []):
+            echo(f"  {w['channel']} waiting {w['account']} level {w['level']}: {w['why']}")
+        for w in send.get("skipped", []):
+            echo(f"  {w['channel']} not sent {w['account']} level {w['level']}: {w['why']}")
         for c in send["cancelled"]:
             echo(f"  cancelled {c['account']} level {c['level']}: paid or disputed since planned")
     for d in summary["litigation"]:

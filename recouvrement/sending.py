@@ -28,16 +28,18 @@ from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
 from recouvrement.domain.events import EventKind
 from recouvrement.db import Database
-from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
+from recouvrement.channels import Channel, Deferred, Delivery, Job, Skipped
+from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderDelivery, ReminderItem
+from recouvrement.domain import outbox_states as states
 from recouvrement.domain.policy import Level, Policy, load_policy
 from recouvrement.ledger import to_domain_debtor
 from recouvrement.mail.mailer import (Mailer, PermanentSendError, RelayRefused, SendError,
@@ -55,6 +57,8 @@ class SendReport:
     cancelled: list[dict[str, Any]] = field(default_factory=list)
     letters: list[dict[str, Any]] = field(default_factory=list)  # put in the print queue
     switched: list[dict[str, Any]] = field(default_factory=list)  # e-mail refused: by letter
+    deferred: list[dict[str, Any]] = field(default_factory=list)  # waits (an SMS at night)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # a channel that could not
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,10 @@ _CLAIM = (update(_OUTBOX)
           .returning(*_OUTBOX.c))
 # SET comes from the other keys of the parameters: status, sent_at, last_error...
 _SETTLE = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("reminder_id"))
+_DELIVERIES = ReminderDelivery.__table__
+_DELIVERIES_OF = (select(_DELIVERIES).where(_DELIVERIES.c.reminder_id == bindparam("reminder_id"))
+                  .order_by(_DELIVERIES.c.id))
+_SET_DELIVERY = update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("delivery_id"))
 _ITEMS, _INVOICES = ReminderItem.__table__, Invoice.__table__
 _ITEM_STATES = (select(_INVOICES.c.status, _INVOICES.c.disputed, _ITEMS.c.level)
                 .join(_ITEMS, _ITEMS.c.invoice_id == _INVOICES.c.id)
@@ -195,8 +203,11 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 post: Post | None = None, shard: Shard | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 max_attempts: int = MAX_ATTEMPTS,
-                is_dead: Callable[[str], bool] | None = None) -> SendReport:
-    """Send every claimable reminder: by e-mail, by letter, or both, as its channels say.
+                is_dead: Callable[[str], bool] | None = None,
+                channels: Sequence[Channel] = (), now: Callable[[], datetime] | None = None
+                ) -> SendReport:
+    """Send every claimable reminder, one delivery per channel: e-mail and letter here, the
+    other channels (`channels`: SMS, phone task) by their adapters.
 
     A reminder the relay refuses for good (5xx, a refused or unusable
     address) goes out as a letter instead, when a print queue is given.
@@ -204,11 +215,15 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     authentication demanded) is nobody's address: sending stops there, the
     reminder in hand is given back as it was, and `RelayRefused` is raised.
     `progress(done, total)` is called as each reminder's outcome is recorded.
-    A reminder tried `max_attempts` times without going out is given up.
+    A delivery tried `max_attempts` times without going out needs attention.
     `is_dead(run_id)` tells a run that is provably gone (see `relay_slots`):
     what it left in `sending` is taken up at once rather than after its lease.
+    `now()` is the clock (UTC) the adapters are given (an SMS's hours).
     """
     report = SendReport()
+    clock = now or (lambda: datetime.now(timezone.utc))
+    adapters = {channel.name: channel for channel in channels}
+    resumable = {name for name, channel in adapters.items() if channel.resumable}
     last_sent = None
     try:  # what an e-mail planned for today's sender starts with
         sender_line = from_line(sender)
@@ -227,91 +242,156 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
         candidates = session.execute(narrow(query, account, shard)).all()
     if not candidates:
         return report
-    with mailer_factory() as mailer, _Claims(db, run_id, lease, actor, max_attempts) as claims:
+    with mailer_factory() as mailer, _Claims(db, run_id, lease, actor, max_attempts,
+                                             resumable) as claims:
         for handled, (reminder_id, debtor_account, address) in enumerate(candidates):
-            row = claims.take(reminder_id, debtor_account)  # also marks the one before
+            taken = claims.take(reminder_id, debtor_account)  # also marks the one before
             if progress is not None and handled:
                 progress(handled, len(candidates))
-            if row is None:
+            if taken is None:
                 continue
+            row, deliveries = taken
             item = {"account": debtor_account, "level": row.level, "invoices": row.invoice_numbers,
                     "key": row.key}
             if row.status == "cancelled":
                 report.cancelled.append(item)
                 continue
-            channels = row.channel.split(",")
+            outcome = _Outcome(row, item, deliveries, today, max_attempts)
+            pending = {d.channel: d for d in deliveries if d.status == states.SENDING}
             address = (address or "").strip() or None
-            by_email = "email" in channels and address is not None
-            by_post = "letter" in channels or not by_email
-            done: dict[str, Any] = {"level": row.level, "invoices": row.invoice_numbers}
-            readdressed = _readdressed(row, address, channels, done, report, item)
             try:
-                letter = post.letter(db, row) if post is not None and "letter" in channels else None
-            except MissingLetter as exc:  # nothing goes out without its enclosures
-                _fail(claims, report, row, item, str(exc), True, today)
-                continue
-            except SQLAlchemyError:
-                raise  # the database's trouble: every reminder's, the step's
-            except Exception as exc:  # this letter's trouble only
-                _fail(claims, report, row, item, _unexpected("its letter could not be made", exc),
-                      False, today)
-                continue
-            try:
-                if by_email:
-                    message = _built(row, address, debtor_account, sender, sender_line, letter)
-                    last_sent = pacing.wait_turn(last_sent)
-                    pacing.deliver(mailer, message)
-                    done.update(email=address, message_id=row.message_id)
+                last_sent = _by_mail(db, mailer, pacing, last_sent, post, outcome, pending,
+                                     address, debtor_account, sender, sender_line, today, report)
             except RelayRefused:  # the relay's settings, not this reminder: change nothing
-                claims.release(reminder_id, row)
+                claims.release(reminder_id, row, deliveries)
                 raise
-            except (SendError, ValueError) as exc:
-                permanent = isinstance(exc, (PermanentSendError, ValueError))
-                if not (permanent and post is not None):
-                    _fail(claims, report, row, item, str(exc), permanent, today)
+            job = Job(db, row, debtor_account, today, clock(), outcome.done)
+            for channel, delivery in pending.items():
+                if channel in ("email", "letter"):
                     continue
-                by_post = True
-                done["switched_to_letter"] = f"the e-mail was refused for good: {exc}"
-                report.switched.append({**item, "error": str(exc)})
-            except _Unbuildable as exc:
-                _fail(claims, report, row, item, str(exc), False, today)
-                continue
-            # The address it went to; the wire form planned for the old one is dropped.
-            values: dict[str, Any] = {"recipient": address, "mime": None} if readdressed else {}
-            if by_post:
-                if post is None:
-                    _fail(claims, report, row, item,
-                          "a letter is due but no print queue is configured", True, today)
+                adapter = adapters.get(channel)
+                if adapter is None:
+                    outcome.skip(delivery, f"the {channel} channel is not set up for this run")
                     continue
                 try:
-                    letter = letter or post.letter(db, row)
-                except MissingLetter as exc:
-                    _fail(claims, report, row, item, _after(done, str(exc)), True, today)
-                    continue
+                    outcome.sent(delivery, adapter.deliver(job, delivery))
+                except Deferred as exc:
+                    outcome.defer(delivery, str(exc))
+                except Skipped as exc:
+                    outcome.skip(delivery, str(exc))
+                except (SendError, ValueError) as exc:
+                    outcome.fail(delivery, str(exc), not isinstance(exc, TransientSendError))
                 except SQLAlchemyError:
                     raise
-                except Exception as exc:
-                    _fail(claims, report, row, item,
-                          _after(done, _unexpected("its letter could not be made", exc)), False,
-                          today)
-                    continue
-                try:
-                    path = _post(post, db, row, letter, today)
-                except SQLAlchemyError:
-                    raise
-                except Exception as exc:
-                    _fail(claims, report, row, item, _after(done, _unexpected(
-                        "its letter could not be written to the print queue", exc)), False, today)
-                    continue
-                values.update(letter_file=str(path),
-                              channel=",".join(dict.fromkeys([*channels, "letter"])))
-                done["letter"] = path.name
-                report.letters.append({**item, "file": str(path)})
-            claims.finish(reminder_id, "sent", debtor_account, row.key, done, today, values)
-            report.sent.append(item)
+                except Exception as exc:  # this delivery's trouble only
+                    outcome.fail(delivery, _unexpected(f"its {channel} could not be sent", exc),
+                                 False)
+            claims.finish_all(outcome, report)
     if progress is not None:
         progress(len(candidates), len(candidates))
     return report
+
+
+def _by_mail(db: Database, mailer: Mailer, pacing: Pacing, last_sent: float | None,
+             post: Post | None, outcome: "_Outcome", pending: dict[str, Delivery],
+             address: str | None, debtor_account: str, sender: str, sender_line: bytes | None,
+             today: date, report: SendReport) -> float | None:
+    """The e-mail and the letter of the reminder, as far as they are pending.
+
+    The e-mail carries the letter's PDF when the reminder has both; an e-mail
+    refused for good, or with no address to go to, becomes a letter. Nothing
+    goes out by mail without the enclosures it must carry.
+    """
+    row, item, done = outcome.row, outcome.item, outcome.done
+    email, letter_d = pending.get("email"), pending.get("letter")
+    if email is None and letter_d is None:
+        return last_sent
+    channels = outcome.channels
+    by_email = email is not None and address is not None
+    by_post = letter_d is not None or (email is not None and address is None)
+    if email is not None:
+        readdressed = _readdressed(row, address, channels, done, report, item)
+        if readdressed:  # the address it went to; the wire form planned for the old one goes
+            outcome.values.update(recipient=address, mime=None)
+    mailed = [d for d in (email, letter_d) if d is not None]
+    try:
+        letter = (post.letter(db, row) if post is not None and "letter" in channels
+                  and (letter_d is not None or by_email) else None)
+    except MissingLetter as exc:  # nothing goes out without its enclosures
+        for d in mailed:
+            outcome.fail(d, str(exc), True)
+        return last_sent
+    except SQLAlchemyError:
+        raise  # the database's trouble: every reminder's, the step's
+    except Exception as exc:  # this letter's trouble only
+        for d in mailed:
+            outcome.fail(d, _unexpected("its letter could not be made", exc), False)
+        return last_sent
+    if by_email:
+        try:
+            message = _built(row, address, debtor_account, sender, sender_line, letter)
+            last_sent = pacing.wait_turn(last_sent)
+            pacing.deliver(mailer, message)
+            done.update(email=address, message_id=row.message_id)
+            outcome.sent(email, row.message_id)
+        except RelayRefused:
+            raise
+        except (SendError, ValueError) as exc:
+            permanent = isinstance(exc, (PermanentSendError, ValueError))
+            if not (permanent and post is not None):
+                outcome.fail(email, str(exc), permanent)
+                return last_sent
+            by_post = True
+            done["switched_to_letter"] = f"the e-mail was refused for good: {exc}"
+            report.switched.append({**item, "error": str(exc)})
+            outcome.skip(email, f"the e-mail was refused for good, a letter went instead: {exc}",
+                         quiet=True)
+        except _Unbuildable as exc:
+            outcome.fail(email, str(exc), False)
+            return last_sent
+    elif email is not None:
+        outcome.skip(email, done.get("email_cancelled", "the debtor has no e-mail address: "
+                                                       "a letter instead"), quiet=True)
+    if not by_post:
+        return last_sent
+    target = letter_d or outcome.add("letter")
+    if post is None:
+        outcome.fail(target, "a letter is due but no print queue is configured", True)
+        return last_sent
+    try:
+        letter = letter or post.letter(db, row)
+    except MissingLetter as exc:
+        outcome.fail(target, str(exc), True)
+        return last_sent
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:
+        outcome.fail(target, _unexpected("its letter could not be made", exc), False)
+        return last_sent
+    try:
+        path = _post(post, db, row, letter, today)
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:
+        outcome.fail(target, _unexpected("its letter could not be written to the print queue",
+                                         exc), False)
+        return last_sent
+    outcome.values.update(letter_file=str(path),
+                          channel=",".join(dict.fromkeys([*row.channel.split(","), "letter"])))
+    done["letter"] = path.name
+    outcome.sent(target, str(path))
+    report.letters.append({**item, "file": str(path)})
+    return last_sent
+
+
+def channels_from_settings(settings) -> list[Channel]:
+    """The adapters of the channels beside e-mail and letter, as the settings set them up."""
+    from recouvrement.channels.phone import PhoneChannel
+    from recouvrement.channels.sms import SmsChannel
+    from recouvrement.channels.sms_providers import provider_from_settings
+
+    return [PhoneChannel(), SmsChannel(provider_from_settings(settings), settings.timezone,
+                                       settings.sms_default_country)]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -345,25 +425,102 @@ def _release_dead_claims(db: Database, cutoff: datetime, is_dead: Callable[[str]
                          for r in rows], actor)
 
 
-def _fail(claims: "_Claims", report: SendReport, row: Reminder, item: dict[str, Any],
-          error: str, permanent: bool, today: date) -> None:
-    """Record the reminder failed; given up when this was its last try."""
-    given_up = row.attempts >= claims.max_attempts
-    if given_up:
-        error = _given_up(error, row.attempts, row.key)
-    claims.finish(row.id, "given_up" if given_up else "failed", item["account"], item["key"],
-                  {"error": error, "permanent": permanent, "attempts": row.attempts}, today)
-    report.failed.append({**item, "error": error, "permanent": permanent, "given_up": given_up})
+class _Outcome:
+    """What became of each delivery of the reminder in hand, in this run, and what the
+    reminder's row and audit entry say of it once written."""
+
+    def __init__(self, row: Reminder, item: dict[str, Any], deliveries: list[Delivery],
+                 today: date, max_attempts: int):
+        self.row, self.item, self.today, self.max_attempts = row, item, today, max_attempts
+        self.deliveries = deliveries
+        self.channels = list(dict.fromkeys([*row.channel.split(","),
+                                            *(d.channel for d in deliveries)]))
+        self.done: dict[str, Any] = {"level": row.level, "invoices": row.invoice_numbers}
+        self.values: dict[str, Any] = {}  # on the reminder's row, besides its status
+        self.changed: list[Delivery] = []
+        self.errors: list[tuple[str, str, bool, str]] = []  # channel, error, permanent, step
+        self.deferred: dict[str, str] = {}
+        self.skipped: dict[str, str] = {}
+        self.delivered: dict[str, str] = {}
+
+    def _touch(self, delivery: Delivery) -> None:
+        if delivery not in self.changed:
+            self.changed.append(delivery)
+
+    def sent(self, delivery: Delivery, proof: str) -> None:
+        delivery.status = states.step(delivery.status, "delivered")
+        delivery.proof, delivery.last_error = proof, None
+        self.delivered[delivery.channel] = proof
+        self._touch(delivery)
+
+    def fail(self, delivery: Delivery, error: str, permanent: bool) -> None:
+        what = states.after_failure(delivery.attempts, self.max_attempts, permanent)
+        if what == "exhausted":
+            error = _given_up(error, delivery.attempts, self.row.key)
+        delivery.status = states.step(delivery.status, what)
+        delivery.last_error = error
+        self.errors.append((delivery.channel, error, permanent, what))
+        self._touch(delivery)
+
+    def skip(self, delivery: Delivery, why: str, *, quiet: bool = False) -> None:
+        """Not by this channel (`quiet`: the letter that replaces it says so already)."""
+        delivery.status = states.step(delivery.status, "skipped")
+        delivery.last_error = why
+        if not quiet:
+            self.skipped[delivery.channel] = why
+        self._touch(delivery)
+
+    def defer(self, delivery: Delivery, why: str) -> None:
+        delivery.status = states.step(delivery.status, "deferred")
+        delivery.attempts -= 1  # not tried: no attempt spent
+        delivery.last_error = why
+        self.deferred[delivery.channel] = why
+        self._touch(delivery)
+
+    def add(self, channel: str) -> Delivery:
+        """A delivery the reminder did not plan (the letter of a refused e-mail)."""
+        delivery = Delivery(None, channel, states.SENDING, 1, before=None)
+        self.deliveries.append(delivery)
+        self._touch(delivery)
+        return delivery
+
+    def status(self) -> str:
+        return states.reminder_status([d.status for d in self.deliveries])
+
+    def attempted(self) -> bool:
+        """Whether anything was tried: a reminder only deferred spends no attempt."""
+        return any(d.channel not in self.deferred for d in self.changed) or not self.changed
+
+    def event(self, status: str) -> tuple[str, dict[str, Any]]:
+        details = dict(self.done)
+        if self.delivered:
+            details["deliveries"] = dict(self.delivered)
+        if self.skipped:
+            details["skipped"] = dict(self.skipped)
+        if self.deferred:
+            details["waiting"] = dict(self.deferred)
+        if status in (states.SENT, states.CANCELLED) or (status == states.PLANNED
+                                                          and self.delivered):
+            return EventKind.REMINDER_SENT, details
+        if status == states.PLANNED:
+            return EventKind.DELIVERY_DEFERRED, details
+        error, permanent = self.error()
+        details.update(error=error, permanent=permanent, attempts=self.row.attempts)
+        if status == states.NEEDS_ATTENTION:
+            exhausted = any(step == "exhausted" for *_, step in self.errors)
+            return (EventKind.REMINDER_GIVEN_UP if exhausted
+                    else EventKind.REMINDER_NEEDS_ATTENTION), details
+        return EventKind.REMINDER_FAILED, details
+
+    def error(self) -> tuple[str, bool]:
+        texts = list(dict.fromkeys(error for _, error, _, _ in self.errors))
+        if len(texts) > 1:
+            texts = [f"{channel}: {error}" for channel, error, _, _ in self.errors]
+        return "; ".join(texts), any(permanent for _, _, permanent, _ in self.errors)
 
 
 def _unexpected(what: str, exc: BaseException) -> str:
     return f"{what}: {type(exc).__name__}: {exc}"[:2000]
-
-
-def _after(done: dict[str, Any], error: str) -> str:
-    """The error, saying so when the e-mail went out before it (a retry sends it again,
-    with the same Message-ID)."""
-    return f"the e-mail went out, then {error}" if "message_id" in done else error
 
 
 def _given_up(error: str, attempts: int, key: str) -> str:
@@ -389,7 +546,11 @@ def _give_up_exhausted(db: Database, report: SendReport, lease: timedelta, max_a
             error = _given_up(why or "it failed", row.attempts, row.key)
             session.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id,
                                                   _OUTBOX.c.status == row.status)
-                            .values(status="given_up", last_error=error))
+                            .values(status=states.NEEDS_ATTENTION, last_error=error))
+            session.execute(update(_DELIVERIES).where(
+                _DELIVERIES.c.reminder_id == row.id,
+                _DELIVERIES.c.status.in_((*states.CLAIMABLE, states.SENDING)))
+                .values(status=states.NEEDS_ATTENTION, last_error=error))
             events.append(Event(EventKind.REMINDER_GIVEN_UP, row.account, row.key,
                                 {"error": error, "attempts": row.attempts}))
             report.failed.append({"account": row.account, "level": row.level,
@@ -466,20 +627,22 @@ def _post(post: Post, db: Database, row: Reminder, letter: Letter, today: date) 
 
 
 class _Claims:
-    """This run's hold on the outbox, one row at a time.
+    """This run's hold on the outbox, one reminder (and its deliveries) at a time.
 
-    Each claim is committed together with the outcome of the row before it,
-    which its SMTP conversation has just decided: one transaction per
+    Each claim is committed together with the outcome of the reminder before
+    it, which its SMTP conversation has just decided: one transaction per
     reminder, all on one connection kept for the batch (no pool checkout,
     ping or reset between reminders). The last outcome is written on the
     way out, even when the run stops on an error.
     """
 
     def __init__(self, db: Database, run_id: str | None, lease: timedelta, actor: str,
-                 max_attempts: int = MAX_ATTEMPTS):
+                 max_attempts: int = MAX_ATTEMPTS, resumable: set[str] | frozenset = frozenset()):
         self.db, self.run_id, self.lease, self.actor = db, run_id, lease, actor
         self.max_attempts = max_attempts
-        self._outcome: tuple[dict[str, Any], Event] | None = None
+        # Channels whose delivery a dead run left in `sending` may be made again.
+        self.resumable = {"email", "letter", *resumable}
+        self._outcome: tuple[dict[str, Any], Event | None, list[Delivery], int] | None = None
 
     def __enter__(self) -> "_Claims":
         self._connection = self.db.engine.connect()
@@ -497,9 +660,9 @@ class _Claims:
             self._session.close()
             self._connection.close()
 
-    def take(self, reminder_id: int, account: str) -> Reminder | None:
-        """The row, claimed for this run (cancelled if no longer due); None when another
-        run has it or it went out. The row is a copy: changing it changes nothing."""
+    def take(self, reminder_id: int, account: str) -> tuple[Reminder, list[Delivery]] | None:
+        """The row and its deliveries, claimed for this run (cancelled if no longer due);
+        None when another run has it or it went out. Copies: changing them changes nothing."""
         try:
             return self._take(reminder_id, account)
         except DBAPIError as exc:
@@ -508,9 +671,10 @@ class _Claims:
             # Rolled back: the next transaction begins on a new connection.
             return self._take(reminder_id, account)
 
-    def _take(self, reminder_id: int, account: str) -> Reminder | None:
+    def _take(self, reminder_id: int, account: str) -> tuple[Reminder, list[Delivery]] | None:
         now = datetime.now(timezone.utc)
         session = self._session
+        deliveries: list[Delivery] = []
         with session.begin():
             events = self._write_outcome(session)
             claimed = session.execute(_CLAIM, {"reminder_id": reminder_id, "now": now,
@@ -518,28 +682,89 @@ class _Claims:
                                                "max_attempts": self.max_attempts,
                                                "claimer": self.run_id}).one_or_none()
             row = None if claimed is None else Reminder(**claimed._mapping)
+            if row is not None:
+                deliveries = self._claim_deliveries(session, row, now)
             stale = row is not None and _no_longer_due(session, reminder_id)
             if stale:
-                session.execute(_SETTLE, {"reminder_id": reminder_id, "status": "cancelled"})
+                for d in deliveries:
+                    if d.status in (states.SENDING, *states.CLAIMABLE):
+                        d.status = states.step(d.status, "cancelled")
+                        session.execute(_SET_DELIVERY, {"delivery_id": d.id, "status": d.status,
+                                                        "last_error": stale})
+                went = any(d.status == states.SENT for d in deliveries)
+                session.execute(_SETTLE, {"reminder_id": reminder_id,
+                                          "status": states.SENT if went else states.CANCELLED})
                 row.status = "cancelled"
-                events.append(Event(EventKind.REMINDER_CANCELLED, account, row.key, {"why": stale}))
+                events.append(Event(EventKind.REMINDER_CANCELLED, account, row.key,
+                                    {"why": stale, **({"already_sent": [
+                                        d.channel for d in deliveries
+                                        if d.status == states.SENT]} if went else {})}))
             # Last, so that the log's lock is held for as short a time as can be.
             record(session, events, self.actor)
         self._outcome = None
-        return row
+        return None if row is None else (row, deliveries)
 
-    def finish(self, reminder_id: int, status: str, account: str, key: str,
-               details: dict[str, Any], today: date, extra: dict[str, Any] | None = None) -> None:
-        """What became of the row just handled, written with the next claim."""
+    def _claim_deliveries(self, session, row: Reminder, now: datetime) -> list[Delivery]:
+        """Move the reminder's deliveries still to do to `sending`, each attempt counted;
+        one a dead run left in `sending` on a channel that cannot be resent needs a person."""
+        found = session.execute(_DELIVERIES_OF, {"reminder_id": row.id}).all()
+        if not found:  # a reminder planned before its deliveries were (or by hand)
+            session.execute(insert(_DELIVERIES), [
+                {"reminder_id": row.id, "channel": channel, "status": states.PLANNED,
+                 "attempts": 0} for channel in dict.fromkeys(row.channel.split(",")) if channel])
+            found = session.execute(_DELIVERIES_OF, {"reminder_id": row.id}).all()
+        deliveries = []
+        for d in found:
+            delivery = Delivery(d.id, d.channel, d.status, d.attempts, d.payload, d.proof,
+                                d.last_error, before=d.status)
+            values: dict[str, Any] = {}
+            if d.status in states.CLAIMABLE or (d.status == states.SENDING
+                                                and d.channel in self.resumable):
+                what = "claim" if d.status in states.CLAIMABLE else "resumed"
+                delivery.status = states.step(d.status, what)
+                delivery.attempts += 1
+                values = {"status": delivery.status, "attempts": delivery.attempts,
+                          "claimed_at": now, "claimed_by": self.run_id}
+            elif d.status == states.SENDING:
+                delivery.status = states.step(d.status, "permanent")
+                delivery.last_error = (
+                    f"a run stopped while sending this {d.channel} (killed, a crash?): the "
+                    f"provider may have taken it, so it is not sent again on its own. Look for "
+                    f"reference rec-{row.key[:16]} in the provider's log; to send it again: "
+                    f"`recouvrement outbox retry {row.key[:12]}`")
+                values = {"status": delivery.status, "last_error": delivery.last_error}
+            if values:
+                session.execute(_SET_DELIVERY, {"delivery_id": d.id, **values})
+            deliveries.append(delivery)
+        return deliveries
+
+    def finish_all(self, outcome: _Outcome, report: SendReport) -> None:
+        """What became of the reminder just handled, written with the next claim."""
         assert self._outcome is None, "the outcome before was not written"
-        values: dict[str, Any] = {"reminder_id": reminder_id, "status": status, **(extra or {})}
-        if status == "sent":
-            values.update(sent_at=datetime.now(timezone.utc), sent_on=today, last_error=None)
-        else:
-            values.update(last_error=details.get("error"))
-        self._outcome = values, Event(f"reminder.{status}", account, key, details)
+        row, item = outcome.row, outcome.item
+        status = outcome.status()
+        values: dict[str, Any] = {"reminder_id": row.id, "status": status, **outcome.values}
+        error, permanent = outcome.error()
+        values["last_error"] = error or None
+        if outcome.delivered and row.sent_on is None:
+            values.update(sent_at=datetime.now(timezone.utc), sent_on=outcome.today)
+        if not outcome.attempted():
+            values["attempts"] = row.attempts - 1  # only deferred: no attempt spent
+        kind, details = outcome.event(status)
+        self._outcome = (values, Event(kind, item["account"], item["key"], details),
+                         outcome.changed, row.id)
+        if outcome.errors:
+            report.failed.append({**item, "error": error, "permanent": permanent,
+                                  "given_up": status == states.NEEDS_ATTENTION,
+                                  "channels": [c for c, *_ in outcome.errors]})
+        elif outcome.delivered:
+            report.sent.append({**item, "channels": list(outcome.delivered)})
+        for channel, why in outcome.deferred.items():
+            report.deferred.append({**item, "channel": channel, "why": why})
+        for channel, why in outcome.skipped.items():
+            report.skipped.append({**item, "channel": channel, "why": why})
 
-    def release(self, reminder_id: int, row: Reminder) -> None:
+    def release(self, reminder_id: int, row: Reminder, deliveries: list[Delivery]) -> None:
         """Give the row back unsent, as it was before this run claimed it (no audit entry:
         nothing happened to it). A row taken over from a dead run is left claimable."""
         assert self._outcome is None, "the outcome before was not written"
@@ -548,13 +773,32 @@ class _Claims:
                   "attempts": before}
         if before == 0:
             values.update(claimed_at=None, claimed_by=None)
-        self._outcome = values, None
+        back = []
+        for d in deliveries:
+            if d.id is not None and d.before != d.status:
+                d.status = d.before if d.before in states.CLAIMABLE else states.FAILED
+                d.attempts -= 1
+                back.append(d)
+            elif d.id is not None and d.before == states.SENDING and d.status == states.SENDING:
+                d.attempts -= 1
+                back.append(d)
+        self._outcome = values, None, back, reminder_id
 
     def _write_outcome(self, session) -> list[Event]:
         if self._outcome is None:
             return []
-        values, event = self._outcome
+        values, event, deliveries, reminder_id = self._outcome
         session.execute(_SETTLE, values)
+        now = datetime.now(timezone.utc)
+        for d in deliveries:
+            fields = {"status": d.status, "attempts": d.attempts, "proof": d.proof,
+                      "last_error": d.last_error,
+                      **({"sent_at": now} if d.status == states.SENT else {})}
+            if d.id is None:
+                session.execute(insert(_DELIVERIES), {"reminder_id": reminder_id,
+                                                      "channel": d.channel, **fields})
+            else:
+                session.execute(_SET_DELIVERY, {"delivery_id": d.id, **fields})
         return [] if event is None else [event]
 
 

@@ -55,6 +55,8 @@ class Creditor:
     # A collection agency writing for the creditor (CPCE R124-4): its name and address.
     agency: str | None = None
     agency_address: str | None = None
+    # The SMS provider's STOP short number, quoted in SMS to consumers (none: "reply STOP").
+    sms_stop_number: str | None = None
 
 
 @dataclass(frozen=True)
