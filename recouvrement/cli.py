@@ -965,5 +965,66 @@ def outbox_retry(key: str) -> None:
                f"{done['was']}) is back in the outbox: the next run sends it")
 
 
+# --- SMS: opt-out (STOP), opt-in, and a local provider for trying it out -------------------
+
+
+@main.group()
+def sms() -> None:
+    """SMS reminders: a debtor who answered STOP, and a local provider to see the texts."""
+
+
+@sms.command("opt-out")
+@click.argument("account")
+@click.option("--source", default=None, help="how the STOP came (e.g. 'reply of 2026-12-01')")
+def sms_opt_out(account: str, source: str | None) -> None:
+    """The debtor answered STOP: never texted again until `sms opt-in` (audited)."""
+    from recouvrement.audit import current_actor
+    from recouvrement.channels.sms_consent import ConsentError, opt_out
+
+    try:
+        with _session() as session:
+            done = opt_out(session, account, actor=current_actor(), source=source)
+    except ConsentError as exc:
+        _fail(str(exc))
+    click.echo(f"{account} opted out of SMS" + ("" if done["changed"] else " (already)"))
+
+
+@sms.command("opt-in")
+@click.argument("account")
+@click.option("--source", default=None, help="how the debtor asked for SMS again")
+def sms_opt_in(account: str, source: str | None) -> None:
+    """The debtor asks for SMS again (audited)."""
+    from recouvrement.audit import current_actor
+    from recouvrement.channels.sms_consent import ConsentError, opt_in
+
+    try:
+        with _session() as session:
+            done = opt_in(session, account, actor=current_actor(), source=source)
+    except ConsentError as exc:
+        _fail(str(exc))
+    click.echo(f"{account} may be texted again" + ("" if done["changed"] else " (already)"))
+
+
+@sms.command("sink")
+@click.option("--port", default=8026, show_default=True, type=int)
+@click.option("--folder", type=click.Path(path_type=Path), default=None,
+              help="where each SMS is written (default: $RECOUVREMENT_HOME/sms)")
+def sms_sink(port: int, folder: Path | None) -> None:
+    """A local SMS provider speaking Brevo's API: point RECOUVREMENT_SMS_URL at it."""
+    import time
+
+    from recouvrement.channels.sms_sink import SmsSink
+
+    folder = folder or load_settings().home / "sms"
+    with SmsSink(folder, port=port) as sink:
+        click.echo(f"SMS sink on {sink.url}, writing to {folder} (Ctrl-C to stop); set "
+                   f"RECOUVREMENT_SMS_PROVIDER=brevo RECOUVREMENT_SMS_URL={sink.url}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
 if __name__ == "__main__":
     main()

@@ -691,14 +691,16 @@ class _Claims:
                         d.status = states.step(d.status, "cancelled")
                         session.execute(_SET_DELIVERY, {"delivery_id": d.id, "status": d.status,
                                                         "last_error": stale})
-                went = any(d.status == states.SENT for d in deliveries)
+                # A phone task is made with its reminder: it is no contact yet, and is
+                # cancelled with it (calls.carry_call_tasks).
+                went = any(d.status == states.SENT and d.channel != "phone" for d in deliveries)
                 session.execute(_SETTLE, {"reminder_id": reminder_id,
                                           "status": states.SENT if went else states.CANCELLED})
                 row.status = "cancelled"
                 events.append(Event(EventKind.REMINDER_CANCELLED, account, row.key,
                                     {"why": stale, **({"already_sent": [
-                                        d.channel for d in deliveries
-                                        if d.status == states.SENT]} if went else {})}))
+                                        d.channel for d in deliveries if d.status == states.SENT
+                                        and d.channel != "phone"]} if went else {})}))
             # Last, so that the log's lock is held for as short a time as can be.
             record(session, events, self.actor)
         self._outcome = None
