@@ -391,7 +391,7 @@ def channels_from_settings(settings) -> list[Channel]:
     from recouvrement.channels.sms_providers import provider_from_settings
 
     return [PhoneChannel(), SmsChannel(provider_from_settings(settings), settings.timezone,
-                                       settings.sms_default_country)]
+                                       settings.sms_default_country, settings.sms_quiet_hours)]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     sms_stop_number: str | None = None  # the provider's STOP short number, if it has one
     sms_timeout: float = 10.0
     sms_default_country: str = "FR"  # for numbers written without +country code
+    # Only business days, 8:00-20:00 in `timezone`. Off only for a sink that no phone is
+    # behind: the demo, whose simulated days are run at whatever hour it is.
+    sms_quiet_hours: bool = True
 
     # The creditor's identity, printed on every reminder, letter and dossier. No default:
     # a real run refuses without the ones the law needs (recouvrement/domain/identity.py).

@@ -78,6 +78,7 @@ class SmsChannel:
     provider: SmsProvider | None
     timezone: str = "Europe/Paris"
     default_country: str = "FR"
+    quiet_hours: bool = True
     name: str = "sms"
     resumable: bool = False  # the provider may have taken it: see the module's docstring
     _refused: str | None = None  # the provider refused the account earlier in this run
@@ -99,7 +100,8 @@ class SmsChannel:
             to = mobile_number(phone, country, self.default_country)
         except NotAMobile as exc:
             raise Skipped(str(exc)) from None
-        wait = why_not_now(job.now.astimezone(ZoneInfo(self.timezone)))
+        wait = why_not_now(job.now.astimezone(ZoneInfo(self.timezone))) \
+            if self.quiet_hours else None
         if wait is not None:
             raise Deferred(wait)
         if self._refused is not None:
