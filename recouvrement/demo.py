@@ -176,7 +176,7 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
     echo("Where to look:")
     echo(f"  e-mails (Maildir)         {home / 'maildir'}")
     echo(f"  letters to print (PDF)    {home / 'letters'}   (one folder a day, manifest.csv)")
-    echo(f"  SMS (one JSON a text)     {home / 'sms'}   (the demo's ladder texts at level 1)")
+    echo(f"  SMS (one JSON a text)     {home / 'sms'}   (the demo's ladder texts at levels 1 and 3)")
     echo(f"  the ledger (SQLite)       {home / 'recouvrement.db'}")
     echo(f"  the report (HTML, PDF)    {report}   (recouvrement report)")
     echo("  debtors and risk          recouvrement debtors")
