@@ -1,22 +1,29 @@
 """Send what the outbox holds, each reminder claimed, sent and marked in turn.
 
-A row is claimed (planned -> sending) in a commit before the SMTP
-conversation and marked sent in the next commit, right after it, so a second
-run never claims a row that is being sent. That next commit also claims the
-row that follows: one transaction per reminder, and still never more than
-the row in flight in `sending`. A row left in `sending` by a run that
-died is taken up again once its lease has expired and resent with the same
-Message-ID, which receiving servers use to drop a duplicate: a reminder is
-never lost, and at worst delivered to the relay twice under one identity.
+A reminder goes out by one delivery per channel (`reminder_deliveries`):
+e-mail and registered letter here, the phone task and the SMS by their
+adapters (`recouvrement/channels/`). Every step of a delivery is one of the
+state table `domain/outbox_states.py`.
 
-Whatever goes wrong with one reminder (its letter cannot be rendered or
-written, its e-mail cannot be built, the relay refuses it) is that reminder's
-failure: it is recorded `failed` with the error and the others go on. A
-failed row is tried again by the next runs, `max_attempts` times in all
-(a row a dead run left in `sending` counts too); then the outbox gives up on
-it (`given_up`), says so in the run's report and the audit log, and leaves it
-to a person (`recouvrement outbox list`, `outbox retry`). Only what concerns
-every reminder (the database, the relay as a whole) stops the step.
+A reminder is claimed (planned -> sending), with its deliveries still to
+do, in a commit before any outside system is called, and its outcome is
+written in the next commit, right after. That next commit also claims the
+reminder that follows: one transaction per reminder, and still never more
+than the one in flight in `sending`. A reminder left in `sending` by a run
+that died is taken up again once its lease has expired: its e-mail goes again
+with the same Message-ID, which receiving servers use to drop a duplicate;
+its SMS does not (`channels/sms.py`: the provider may have taken it) and
+needs attention instead. A delivery that went out is never made again.
+
+Whatever goes wrong with one delivery (its letter cannot be rendered or
+written, its e-mail cannot be built, the relay or the provider refuses it)
+is that reminder's failure: recorded with the error, and the others go on. A
+failure for now is tried again by the next runs, `max_attempts` times in
+all (a reminder a dead run left in `sending` counts too); a refusal for good,
+or the last try spent, needs attention (`needs_attention`): the run's
+report and the audit log say so, and a person takes it from there
+(`recouvrement outbox list`, `outbox retry`). Only what concerns every
+reminder (the database, the relay as a whole) stops the step.
 """
 
 from __future__ import annotations
@@ -484,6 +491,17 @@ class _Outcome:
         self._touch(delivery)
         return delivery
 
+    def put_back_untried(self) -> None:
+        """A delivery claimed but not tried (the letter of an e-mail that failed: it goes
+        with it) is given back as it was, its attempt not spent."""
+        for d in self.deliveries:
+            if d.status == states.SENDING and d not in self.changed:
+                d.attempts -= 1
+                d.status = states.step(d.status, "released",
+                                       before=d.before if d.before in states.CLAIMABLE
+                                       else states.PLANNED if d.attempts == 0 else states.FAILED)
+                self._touch(d)
+
     def status(self) -> str:
         return states.reminder_status([d.status for d in self.deliveries])
 
@@ -744,6 +762,7 @@ class _Claims:
         """What became of the reminder just handled, written with the next claim."""
         assert self._outcome is None, "the outcome before was not written"
         row, item = outcome.row, outcome.item
+        outcome.put_back_untried()
         status = outcome.status()
         values: dict[str, Any] = {"reminder_id": row.id, "status": status, **outcome.values}
         error, permanent = outcome.error()

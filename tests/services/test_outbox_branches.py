@@ -255,3 +255,37 @@ def test_a_provider_that_refuses_the_account_defers_every_sms_of_the_run(db, pro
     report = run(db, FakeMailer(), provider)
     assert "refused the account" in report.deferred[0]["why"]
     assert deliveries(db)["sms"][:2] == ("planned", 0)
+
+
+def test_the_letter_of_an_email_that_failed_for_now_waits_with_it(ledger_template, tmp_path,
+                                                                  policy, provider):
+    from recouvrement.mail.letters import PrintQueue
+    from recouvrement.pdf import FakePdfRenderer
+    from recouvrement.sending import Post
+
+    db = fresh_ledger(ledger_template, tmp_path)
+    add_debtor(db, "411BETA", due=date(2026, 10, 1))
+    with db.session() as session:  # level 1 sent on 1 Oct, level 2 (e-mail + letter) now
+        plan_reminders(session, today=date(2026, 10, 1), policy=policy, creditor=CREDITOR,
+                       actor="t", run_id="plan")
+    post = Post(PrintQueue(tmp_path / "letters"), FakePdfRenderer(), policy)
+    mailer = FakeMailer()
+    send_outbox(db, lambda: mailer, today=date(2026, 10, 1), sender=CREDITOR.sender, actor="t",
+                run_id="r", pacing=Pacing(retries=0), post=post, now=at(date(2026, 10, 1), 10))
+    with db.session() as session:
+        plan_reminders(session, today=DAY, policy=policy, creditor=CREDITOR, actor="t",
+                       run_id="plan")
+    mailer.fail("compta@exemple.example.com", TransientSendError("451 try later"))
+    report = send_outbox(db, lambda: mailer, today=DAY, sender=CREDITOR.sender, actor="t",
+                         run_id="r", pacing=Pacing(retries=0), post=post, now=at(DAY, 10))
+    assert report.letters == [] and report.failed[0]["channels"] == ["email"]
+    with db.session() as session:
+        second = session.scalars(select(Reminder).where(Reminder.level == 2)).one()
+        got = {d.channel: (d.status, d.attempts) for d in session.scalars(
+            select(ReminderDelivery).where(ReminderDelivery.reminder_id == second.id))}
+    assert second.status == "failed"  # not left `sending` until its lease runs out
+    assert got == {"email": ("failed", 1), "letter": ("planned", 0)}
+    report = send_outbox(db, lambda: mailer, today=DAY, sender=CREDITOR.sender, actor="t",
+                         run_id="r", pacing=Pacing(retries=0), post=post, now=at(DAY, 11))
+    assert len(report.letters) == 1 and report.failed == []
+    db.dispose()
