@@ -20,6 +20,8 @@ from recouvrement.mail.mailer import FakeMailer, PermanentSendError, TransientSe
 from recouvrement.mail.render import Creditor
 from recouvrement.planning import plan_reminders
 from recouvrement.sending import Pacing, send_outbox
+from tests.conftest import BACKENDS
+from tests.factories import at_once
 from tests.services.outbox_fakes import add_debtor, at
 
 DAY = date(2026, 11, 2)
@@ -156,5 +158,35 @@ def test_the_outbox_texts_once_through_the_provider_on_loopback(tmp_path, sink):
                                        .where(ReminderDelivery.channel == "sms")).one()
             assert (delivery.status, delivery.attempts) == ("sent", 2)
             assert delivery.proof == f"brevo:{got['messageId']}"
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_two_runs_at_once_text_each_debtor_exactly_once(database_url, tmp_path, sink):
+    from recouvrement.db import Database
+
+    (tmp_path / "p.yaml").write_text(POLICY, encoding="utf-8")
+    policy = load_policy(tmp_path / "p.yaml")
+    db = Database(database_url)
+    creditor = Creditor(name="Exemple SAS", sender="relances@exemple.example.com",
+                        iban="FR76 3000 6000 0112 3456 7890 189")
+    accounts = [f"411M{i:02d}" for i in range(10)]
+    try:
+        for i, account in enumerate(accounts):
+            add_debtor(db, account, phone=f"06 12 34 56 {i:02d}", due=date(2026, 10, 20),
+                       email=f"{account.lower()}@exemple.example.com")
+
+        def run(run_id):
+            with db.session() as session:
+                plan_reminders(session, today=DAY, policy=policy, creditor=creditor, actor="t",
+                               run_id=run_id)
+            send_outbox(db, FakeMailer, today=DAY, sender=creditor.sender, actor="t",
+                        run_id=run_id, pacing=Pacing(retries=0),
+                        channels=[SmsChannel(brevo(sink))], now=at(DAY, 10))
+
+        at_once(lambda: run("run-1"), lambda: run("run-2"), timeout=120)
+        assert sorted(r["recipient"] for r in sink.received) == sorted(
+            f"336123456{i:02d}" for i in range(10))
     finally:
         db.dispose()
