@@ -33,7 +33,7 @@ from recouvrement.channels import Deferred, Delivery, Job, Skipped
 from recouvrement.channels.sms_providers import ProviderRefused, SmsProvider
 from recouvrement.db.models import Debtor, SmsOptOut
 from recouvrement.domain.sms import why_not_now
-from recouvrement.mail.mailer import PermanentSendError
+from recouvrement.mail.mailer import PermanentSendError, TransientSendError
 
 _MOBILE = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
@@ -113,8 +113,10 @@ class SmsChannel:
         try:
             message_id = self.provider.send(to=to, text=text, reference=reference)
         except ProviderRefused as exc:
-            self._refused = str(exc)
-            raise Deferred(str(exc)) from None
+            # The run fails on this one (exit 1, a person sees it); the others of the run
+            # wait without calling a provider that refuses every one of them.
+            self._refused = f"not tried: {exc}"
+            raise TransientSendError(str(exc)) from None
         job.details["sms"] = {"to": to, "reference": reference, "provider": self.provider.name}
         return f"{self.provider.name}:{message_id}"
 

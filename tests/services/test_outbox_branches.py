@@ -250,11 +250,18 @@ def test_without_a_provider_the_sms_is_skipped_and_says_so(db):
     assert deliveries(db)["sms"][0] == "skipped" and reminder(db).status == "sent"
 
 
-def test_a_provider_that_refuses_the_account_defers_every_sms_of_the_run(db, provider):
+def test_a_provider_that_refuses_the_account_fails_the_run_once_and_defers_the_rest(
+        db, provider, policy):
+    add_debtor(db, "411GAMMA", phone="07 81 23 45 67", due=date(2026, 10, 20))
+    with db.session() as session:
+        plan_reminders(session, today=DAY, policy=policy, creditor=CREDITOR,
+                       actor="t", run_id="plan")
     provider.fail(ProviderRefused("the SMS provider refused the account (401)"))
     report = run(db, FakeMailer(), provider)
-    assert "refused the account" in report.deferred[0]["why"]
-    assert deliveries(db)["sms"][:2] == ("planned", 0)
+    assert provider.calls == 1  # the second SMS is not offered to a provider that refuses all
+    assert "refused the account" in report.failed[0]["error"]
+    assert not report.failed[0]["permanent"]
+    assert "not tried" in report.deferred[0]["why"]
 
 
 def test_the_letter_of_an_email_that_failed_for_now_waits_with_it(ledger_template, tmp_path,
