@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from recouvrement.audit import Event, record
 from recouvrement.domain.events import EventKind
 from recouvrement.db.models import Debtor, Reminder, ReminderDelivery
-from recouvrement.domain.outbox_states import FAILED, NEEDS_ATTENTION, PLANNED, step
+from recouvrement.domain.outbox_states import FAILED, NEEDS_ATTENTION, PLANNED, TRANSITIONS, step
 
 WAITING = (FAILED, NEEDS_ATTENTION)
 RETRIABLE = (FAILED, NEEDS_ATTENTION)
@@ -77,7 +77,7 @@ def retry(session: Session, key: str, *, actor: str) -> dict[str, Any]:
                     .where(ReminderDelivery.reminder_id == row.id,
                            ReminderDelivery.status.in_(RETRIABLE))
                     .values(status=PLANNED, attempts=0, claimed_at=None, claimed_by=None))
-    record(session, [Event(EventKind.REMINDER_RETRIED, account, row.key,
+    record(session, [Event(EventKind(TRANSITIONS["retried"].event), account, row.key,
                            {"was": before, "attempts_before": attempts,
                             "last_error": row.last_error})], actor)
     return {"key": row.key[:12], "account": account, "level": row.level, "was": before}

@@ -93,6 +93,9 @@ class Outcome:
         self.deferred: dict[str, str] = {}
         self.skipped: dict[str, str] = {}
         self.delivered: dict[str, str] = {}
+        # Found in `sending` at the claim on a channel that cannot be resent: a person's.
+        self.errors += [(d.channel, d.last_error or "", True, "permanent") for d in deliveries
+                        if d.before == states.SENDING and d.status == states.NEEDS_ATTENTION]
 
     def _touch(self, delivery: Delivery) -> None:
         if delivery not in self.changed:
@@ -161,18 +164,18 @@ class Outcome:
             details["skipped"] = dict(self.skipped)
         if self.deferred:
             details["waiting"] = dict(self.deferred)
-        if status in (states.SENT, states.CANCELLED) or (status == states.PLANNED
-                                                          and self.delivered):
-            return EventKind.REMINDER_SENT, details
-        if status == states.PLANNED:
-            return EventKind.DELIVERY_DEFERRED, details
-        error, permanent = self.error()
-        details.update(error=error, permanent=permanent, attempts=self.row.attempts)
-        if status == states.NEEDS_ATTENTION:
-            exhausted = any(step == "exhausted" for *_, step in self.errors)
-            return (EventKind.REMINDER_GIVEN_UP if exhausted
-                    else EventKind.REMINDER_NEEDS_ATTENTION), details
-        return EventKind.REMINDER_FAILED, details
+        # The entry is the one the state table gives the step that decided the status.
+        if status == states.SENT or (status == states.PLANNED and self.delivered):
+            step = "delivered"
+        elif status == states.PLANNED:
+            step = "deferred"
+        else:
+            error, permanent = self.error()
+            details.update(error=error, permanent=permanent, attempts=self.row.attempts)
+            steps = {what for *_, what in self.errors}
+            step = ("transient" if status == states.FAILED else
+                    "exhausted" if "exhausted" in steps else "permanent")
+        return EventKind(states.TRANSITIONS[step].event), details
 
     def error(self) -> tuple[str, bool]:
         texts = list(dict.fromkeys(error for _, error, _, _ in self.errors))
@@ -257,10 +260,11 @@ class Claims:
                 session.execute(_SETTLE, {"reminder_id": reminder_id,
                                           "status": states.SENT if went else states.CANCELLED})
                 row.status = "cancelled"
-                events.append(Event(EventKind.REMINDER_CANCELLED, account, row.key,
-                                    {"why": stale, **({"already_sent": [
-                                        d.channel for d in deliveries if d.status == states.SENT
-                                        and d.channel != "phone"]} if went else {})}))
+                sent = [d.channel for d in deliveries
+                        if d.status == states.SENT and d.channel != "phone"]
+                events.append(Event(EventKind(states.TRANSITIONS["cancelled"].event), account,
+                                    row.key, {"why": stale,
+                                              **({"already_sent": sent} if went else {})}))
             # Last, so that the log's lock is held for as short a time as can be.
             record(session, events, self.actor)
         self._outcome = None

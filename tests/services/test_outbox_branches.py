@@ -196,7 +196,11 @@ def test_a_lease_run_out_resends_the_email_under_its_message_id_but_never_the_sm
     status, attempts, _, error = deliveries(db)["sms"]
     assert status == "needs_attention" and "rec-" in error and "outbox retry" in error
     assert deliveries(db)["email"][:2] == ("sent", 2)
-    assert report.failed == [] and reminder(db).status == "needs_attention"
+    # The run says so (exit 1): a person checks the provider's log, then retries or not.
+    [failed] = report.failed
+    assert failed["given_up"] and failed["channels"] == ["sms"] and "rec-" in failed["error"]
+    assert reminder(db).status == "needs_attention"
+    assert "reminder.needs_attention" in events(db)
 
 
 @pytest.mark.parametrize("clock, why", [
