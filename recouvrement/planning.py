@@ -187,7 +187,7 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
         if "phone" in decision.channels else None
     total = sum((i.open_amount for i in state.invoices if i.number in decision.listed), Decimal(0))
     session.execute(insert(ReminderDelivery), [
-        _delivery(reminder_id, channel, call_task, state, decision, step, total, today=today,
+        _delivery(reminder_id, channel, call_task, state, decision, step, total,
                   creditor=creditor, deadline=deadline, templates=templates)
         for channel in dict.fromkeys(decision.channels)])
     return {"key": key, "call_task": call_task, "account": account, "level": decision.level,
@@ -215,12 +215,12 @@ def _wire(rendered: RenderedReminder, decision: Decision, state: DebtorState, cr
 
 
 def _delivery(reminder_id: int, channel: str, call_task: int | None, state: DebtorState,
-              decision: Decision, step: Level, total: Decimal, *, today: date,
-              creditor: Creditor, deadline: date | None, templates) -> dict[str, Any]:
+              decision: Decision, step: Level, total: Decimal, *, creditor: Creditor,
+              deadline: date | None, templates) -> dict[str, Any]:
     """The reminder's delivery by `channel`, as planned: the phone task is made already;
     an SMS carries its text, fixed now like the e-mail's, so a retry sends the same."""
     row: dict[str, Any] = {"reminder_id": reminder_id, "channel": channel, "status": "planned",
-                           "attempts": 0, "payload": None}
+                           "attempts": 0, "payload": None, "proof": None, "sent_at": None}
     if channel == "phone" and call_task is not None:
         row.update(status="sent", proof=f"call:{call_task}",
                    sent_at=datetime.now(timezone.utc))
