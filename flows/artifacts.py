@@ -85,7 +85,8 @@ def summary_markdown(summary: dict) -> str:
               f"- channels that could not carry a reminder (no mobile, STOP...): "
               f"{len(send.get('skipped', []))}",
               f"- letters in the print queue: {len(send.get('letters', []))}",
-              f"- cancelled (paid or disputed since planned): {len(send['cancelled'])}",
+              "- cancelled (no longer due: paid, disputed, or a later reminder): "
+              f"{len(send['cancelled'])}",
               f"- debtors skipped: {len(plan['skipped'])}",
               f"- debtors with nothing due: {plan['nothing_due']}",
               f"- rows quarantined: {len(ingest.get('quarantined', []))}",

@@ -37,16 +37,20 @@ class SendReport:
 
 
 _OUTBOX = Reminder.__table__
+_DELIVERIES = ReminderDelivery.__table__
 MAX_ATTEMPTS = 5  # tries of one reminder, over the runs, before the outbox gives up on it
 
 
 def claimable(cutoff, max_attempts):
-    """Waiting to go out, failed with tries left, or claimed by a run whose lease ran out
-    before `cutoff` (with tries left)."""
+    """Waiting to go out, failed with tries left, claimed by a run whose lease ran out
+    before `cutoff` (with tries left), or sent with an SMS or a call beside it still to do
+    (its delivery counts its own tries)."""
     tries_left = _OUTBOX.c.attempts < max_attempts
+    to_do = select(_DELIVERIES.c.reminder_id).where(_DELIVERIES.c.status.in_(states.CLAIMABLE))
     return or_(_OUTBOX.c.status == "planned",
                and_(_OUTBOX.c.status == "failed", tries_left),
-               and_(_OUTBOX.c.status == "sending", _OUTBOX.c.claimed_at < cutoff, tries_left))
+               and_(_OUTBOX.c.status == "sending", _OUTBOX.c.claimed_at < cutoff, tries_left),
+               and_(_OUTBOX.c.status == "sent", _OUTBOX.c.id.in_(to_do)))
 
 
 def exhausted(cutoff, max_attempts):
@@ -66,10 +70,12 @@ _CLAIM = (update(_OUTBOX)
           .returning(*_OUTBOX.c))
 # SET comes from the other keys of the parameters: status, sent_at, last_error...
 _SETTLE = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("reminder_id"))
-_DELIVERIES = ReminderDelivery.__table__
 _DELIVERIES_OF = (select(_DELIVERIES).where(_DELIVERIES.c.reminder_id == bindparam("reminder_id"))
                   .order_by(_DELIVERIES.c.id))
 _SET_DELIVERY = update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("delivery_id"))
+_THIS = _OUTBOX.alias("this_reminder")
+_LATER = (select(_OUTBOX.c.id).join(_THIS, _THIS.c.debtor_id == _OUTBOX.c.debtor_id)
+          .where(_THIS.c.id == bindparam("reminder_id"), _OUTBOX.c.id > _THIS.c.id).limit(1))
 _ITEMS, _INVOICES = ReminderItem.__table__, Invoice.__table__
 _ITEM_STATES = (select(_INVOICES.c.status, _INVOICES.c.disputed, _ITEMS.c.level)
                 .join(_ITEMS, _ITEMS.c.invoice_id == _INVOICES.c.id)
@@ -150,7 +156,7 @@ class Outcome:
                 self._touch(d)
 
     def status(self) -> str:
-        return states.reminder_status([d.status for d in self.deliveries])
+        return states.reminder_status([(d.channel, d.status) for d in self.deliveries])
 
     def attempted(self) -> bool:
         """Whether anything was tried: a reminder only deferred spends no attempt."""
@@ -164,17 +170,20 @@ class Outcome:
             details["skipped"] = dict(self.skipped)
         if self.deferred:
             details["waiting"] = dict(self.deferred)
-        # The entry is the one the state table gives the step that decided the status.
-        if status == states.SENT or (status == states.PLANNED and self.delivered):
-            step = "delivered"
-        elif status == states.PLANNED:
-            step = "deferred"
-        else:
+        # The entry is the one the state table gives the step that decided it: a failure
+        # of what carries the reminder; else what went out now (with what failed beside
+        # it); else the failure beside it (an SMS); else the wait.
+        steps = {what for *_, what in self.errors}
+        if self.errors:
             error, permanent = self.error()
             details.update(error=error, permanent=permanent, attempts=self.row.attempts)
-            steps = {what for *_, what in self.errors}
-            step = ("transient" if status == states.FAILED else
-                    "exhausted" if "exhausted" in steps else "permanent")
+        if self.delivered and status not in (states.FAILED, states.NEEDS_ATTENTION):
+            step = "delivered"
+        elif self.errors:
+            step = ("exhausted" if "exhausted" in steps else
+                    "permanent" if "permanent" in steps else "transient")
+        else:
+            step = "deferred" if self.deferred else "delivered"
         return EventKind(states.TRANSITIONS[step].event), details
 
     def error(self) -> tuple[str, bool]:
@@ -259,7 +268,7 @@ class Claims:
                 went = any(d.status == states.SENT and d.channel != "phone" for d in deliveries)
                 session.execute(_SETTLE, {"reminder_id": reminder_id,
                                           "status": states.SENT if went else states.CANCELLED})
-                row.status = "cancelled"
+                row.status, row.last_error = "cancelled", stale
                 sent = [d.channel for d in deliveries
                         if d.status == states.SENT and d.channel != "phone"]
                 events.append(Event(EventKind(states.TRANSITIONS["cancelled"].event), account,
@@ -322,7 +331,8 @@ class Claims:
                          outcome.changed, row.id)
         if outcome.errors:
             report.failed.append({**item, "error": error, "permanent": permanent,
-                                  "given_up": status == states.NEEDS_ATTENTION,
+                                  "given_up": any(step in ("permanent", "exhausted")
+                                                  for *_, step in outcome.errors),
                                   "channels": [c for c, *_ in outcome.errors]})
         elif outcome.delivered:
             report.sent.append({**item, "channels": list(outcome.delivered)})
@@ -371,6 +381,9 @@ class Claims:
 
 def no_longer_due(session, reminder_id: int) -> str | None:
     """Why the reminder must not go out any more, if something changed since it was planned."""
+    if session.execute(_LATER, {"reminder_id": reminder_id}).first() is not None:
+        # An SMS left of an earlier level would come after the later level's e-mail.
+        return "a later reminder to the debtor was planned since"
     states = session.execute(_ITEM_STATES, {"reminder_id": reminder_id}).all()
     chased = [s for s in states if s.level is not None]
     if all(s.status != "open" or s.disputed for s in chased):

@@ -110,7 +110,8 @@ def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> No
         for w in send.get("skipped", []):
             echo(f"  {w['channel']} not sent {w['account']} level {w['level']}: {w['why']}")
         for c in send["cancelled"]:
-            echo(f"  cancelled {c['account']} level {c['level']}: paid or disputed since planned")
+            echo(f"  cancelled {c['account']} level {c['level']}: "
+                 f"{c.get('why') or 'paid or disputed since planned'}")
     for d in summary["litigation"]:
         echo(f"  litigation: {d['debtor']} {d['total']} EUR ({d['procedure']}), dossier {d['id']}")
     if summary.get("not_ready"):

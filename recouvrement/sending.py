@@ -211,7 +211,7 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
             item = {"account": debtor_account, "level": row.level, "invoices": row.invoice_numbers,
                     "key": row.key}
             if row.status == "cancelled":
-                report.cancelled.append(item)
+                report.cancelled.append({**item, "why": row.last_error})
                 continue
             outcome = Outcome(row, item, deliveries, today, max_attempts)
             pending = {d.channel: d for d in deliveries if d.status == states.SENDING}

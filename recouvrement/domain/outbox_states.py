@@ -85,16 +85,27 @@ def after_failure(attempts: int, max_attempts: int, permanent: bool) -> str:
     return "exhausted" if attempts >= max_attempts else "transient"
 
 
-def reminder_status(states: list[str] | tuple[str, ...]) -> str:
-    """The reminder's status, read off its deliveries' states.
+# The channels that carry the reminder itself; the others (an SMS, a phone task) go with it.
+CARRIERS = ("email", "letter")
 
-    In flight while one is; waiting while one is left to do; then a person's if
-    one needs attention; sent when something went out (the rest was skipped or
-    cancelled); cancelled when nothing went out because it was no longer due.
+
+def reminder_status(deliveries: list[tuple[str, str]]) -> str:
+    """The reminder's status, read off its deliveries' (channel, state).
+
+    Sent once what carries it (its e-mail, its letter) is done and one of them
+    went out: an SMS beside it that waits for its hours, is tried again or
+    needs a person is that delivery's own business (`outbox list` shows it),
+    and holds up neither the ladder nor litigation. Otherwise: in flight while
+    one is; waiting while one is left to do; then a person's if one needs
+    attention; sent when something went out (the rest skipped or cancelled);
+    cancelled when nothing went out because it was no longer due.
     """
-    present = set(states)
+    present = {state for _, state in deliveries}
     if not present:
         return PLANNED
+    carried = [state for channel, state in deliveries if channel in CARRIERS]
+    if SENDING not in present and SENT in carried and all(s in FINAL for s in carried):
+        return SENT
     for status in (SENDING, FAILED, PLANNED, NEEDS_ATTENTION, SENT, CANCELLED):
         if status in present:
             return status

@@ -104,7 +104,8 @@ def test_a_transient_sms_failure_is_retried_alone_the_email_is_not_sent_again(db
     provider.fail(TransientSendError("the SMS provider answered 503"))
     report = run(db, mailer, provider)
     assert report.failed[0]["channels"] == ["sms"] and not report.failed[0]["permanent"]
-    assert reminder(db).status == "failed"
+    # The e-mail carried it: the ladder counts it sent; the SMS is tried again beside it.
+    assert reminder(db).status == "sent"
     assert deliveries(db)["sms"][:2] == ("failed", 1)
     assert deliveries(db)["email"][0] == "sent"
 
@@ -128,9 +129,9 @@ def test_a_refusal_for_good_needs_attention_a_person_sees_and_retries(db, provid
     provider.fail(PermanentSendError("the SMS provider refused it (400): invalid sender"))
     report = run(db, mailer, provider)
     assert report.failed[0]["given_up"] and report.failed[0]["permanent"]
-    assert reminder(db).status == "needs_attention"
+    assert reminder(db).status == "sent"  # the e-mail went: the ladder goes on
     assert deliveries(db)["sms"][0] == "needs_attention"
-    assert "reminder.needs_attention" in events(db)
+    assert "reminder.sent" in events(db)
     assert run(db, mailer, provider).failed == []  # not tried again on its own
     assert provider.calls == 1
 
@@ -199,8 +200,10 @@ def test_a_lease_run_out_resends_the_email_under_its_message_id_but_never_the_sm
     # The run says so (exit 1): a person checks the provider's log, then retries or not.
     [failed] = report.failed
     assert failed["given_up"] and failed["channels"] == ["sms"] and "rec-" in failed["error"]
-    assert reminder(db).status == "needs_attention"
-    assert "reminder.needs_attention" in events(db)
+    assert reminder(db).status == "sent"
+    with db.session() as session:
+        [row] = waiting_rows(session)
+        assert (row["status"], row["channels"]) == ("needs_attention", "sms")
 
 
 @pytest.mark.parametrize("clock, why", [
@@ -217,7 +220,7 @@ def test_an_sms_out_of_hours_waits_for_the_next_run_without_spending_an_attempt(
     assert deliveries(db)["sms"][:2] == ("planned", 0)
     assert deliveries(db)["email"][0] == "sent" and len(mailer.sent) == 1
     row = reminder(db)
-    assert row.status == "planned" and row.sent_on == DAY  # the ladder counts from the e-mail
+    assert row.status == "sent" and row.sent_on == DAY  # the ladder counts from the e-mail
 
     run(db, mailer, provider, clock=at(DAY + timedelta(days=1), 9))
     assert len(provider.sent) == 1 and len(mailer.sent) == 1
@@ -300,3 +303,32 @@ def test_the_letter_of_an_email_that_failed_for_now_waits_with_it(ledger_templat
                          run_id="r", pacing=Pacing(retries=0), post=post, now=at(DAY, 11))
     assert len(report.letters) == 1 and report.failed == []
     db.dispose()
+
+
+def test_an_sms_that_keeps_failing_holds_up_neither_the_ladder_nor_comes_after_it(
+        db, provider, policy, tmp_path):
+    from recouvrement.mail.letters import PrintQueue
+    from recouvrement.pdf import FakePdfRenderer
+    from recouvrement.sending import Post
+
+    mailer = FakeMailer()
+    provider.fail(TransientSendError("the SMS provider answered 503"), times=10)
+    run(db, mailer, provider)
+    assert deliveries(db)["sms"][0] == "failed" and reminder(db).status == "sent"
+    later = DAY + timedelta(days=15)
+    with db.session() as session:
+        report = plan_reminders(session, today=later, policy=policy, creditor=CREDITOR,
+                                actor="t", run_id="plan")
+    assert [p["level"] for p in report.planned] == [2]  # the failing SMS did not block it
+    post = Post(PrintQueue(tmp_path / "letters"), FakePdfRenderer(), policy)
+    report = send_outbox(db, lambda: mailer, today=later, sender=CREDITOR.sender, actor="t",
+                         run_id="r", pacing=Pacing(retries=0), post=post,
+                         channels=[SmsChannel(provider)], now=at(later, 10))
+    assert [c["level"] for c in report.cancelled] == [1]  # the old SMS comes no more
+    assert [s["level"] for s in report.sent] == [2] and provider.sent == []
+    with db.session() as session:
+        first = session.scalars(select(Reminder).where(Reminder.level == 1)).one()
+        sms = session.scalars(select(ReminderDelivery).where(
+            ReminderDelivery.reminder_id == first.id, ReminderDelivery.channel == "sms")).one()
+    assert first.status == "sent" and sms.status == "cancelled"
+    assert "later reminder" in sms.last_error
