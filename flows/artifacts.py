@@ -87,9 +87,14 @@ def summary_markdown(summary: dict, level_names: dict[int, str] | None = None) -
                      f"{_euros(amounts[level])} | {sent_levels[level]} | {failed_levels[level]} |")
     given_up = sum(1 for f in send["failed"] if f.get("given_up"))
     lines += ["", f"- failed sends: {len(send['failed']) - given_up} (retried on the next run)",
-              f"- given up after their last attempt: {given_up} (`recouvrement outbox list`)",
+              f"- needing attention (refused for good, or tries spent): {given_up} "
+              "(`recouvrement outbox list`)",
+              f"- SMS waiting for the hours they may go in: {len(send.get('deferred', []))}",
+              f"- channels that could not carry a reminder (no mobile, STOP...): "
+              f"{len(send.get('skipped', []))}",
               f"- letters in the print queue: {len(send.get('letters', []))}",
-              f"- cancelled (paid or disputed since planned): {len(send['cancelled'])}",
+              "- cancelled (no longer due: paid, disputed, or a later reminder): "
+              f"{len(send['cancelled'])}",
               f"- debtors skipped: {len(plan['skipped'])}",
               f"- debtors with nothing due: {plan['nothing_due']}",
               f"- rows quarantined: {len(ingest.get('quarantined', []))}",
@@ -142,7 +147,7 @@ def kpis_markdown(kpis: dict) -> str:
         f"| dossiers not ready for litigation | {kpis['not_ready']} |",
         f"| reminders sent today | {kpis['sent_today']} |",
         f"| reminders failed, to retry | {kpis['failed_pending']} |",
-        f"| reminders given up, for a person (`recouvrement outbox list`) | "
+        f"| reminders needing attention, for a person (`recouvrement outbox list`) | "
         f"{kpis.get('given_up', 0)} |",
     ])
 

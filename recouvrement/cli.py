@@ -993,26 +993,30 @@ def report(as_of: date | None, start: date | None, out: Path | None, fmt: str,
 
 @main.group()
 def outbox() -> None:
-    """The reminders that did not go out: failed (tried again by the next runs) or given up."""
+    """The reminders that did not go out: failed (tried again by the next runs) or needing
+    attention (refused for good, or tried too often: a person fixes and retries)."""
 
 
 @outbox.command("list")
-@click.option("--status", "statuses", multiple=True, type=click.Choice(["failed", "given_up"]),
-              help="only these (default: both)")
+@click.option("--status", "statuses", multiple=True,
+              type=click.Choice(["failed", "needs_attention", "given_up"]),
+              help="only these (default: both; given_up is the old name of needs_attention)")
 @FORMAT
 def outbox_list(statuses: tuple[str, ...], fmt: str) -> None:
-    """Failed and given-up reminders, with their last error."""
+    """Failed reminders and those that need attention, with each channel's last error."""
     from recouvrement.outbox import WAITING, waiting_rows
 
     with _session() as session:
         rows = waiting_rows(session, statuses or WAITING)
-    _emit(rows, fmt, ["key", "account", "level", "status", "attempts", "planned_on", "error"])
+    _emit(rows, fmt, ["key", "account", "level", "status", "channels", "attempts", "planned_on",
+                      "error"])
 
 
 @outbox.command("retry")
 @click.argument("key")
 def outbox_retry(key: str) -> None:
-    """Put a failed or given-up reminder back in the outbox: the next run sends it."""
+    """Put a failed reminder, or one that needs attention, back in the outbox: the next run
+    sends what did not go out."""
     from recouvrement.audit import current_actor
     from recouvrement.outbox import OutboxError, retry
 
@@ -1030,8 +1034,6 @@ def outbox_retry(key: str) -> None:
 
 def _agency_session():
     """A unit of work on the agency's own database (the register of creditors)."""
-    from recouvrement.db import open_database
-
     from recouvrement.agency.selection import agency_database
 
     return agency_database(load_agency_settings()).session()
@@ -1144,6 +1146,67 @@ def _hide_password(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+# --- SMS: opt-out (STOP), opt-in, and a local provider for trying it out -------------------
+
+
+@main.group()
+def sms() -> None:
+    """SMS reminders: a debtor who answered STOP, and a local provider to see the texts."""
+
+
+@sms.command("opt-out")
+@click.argument("account")
+@click.option("--source", default=None, help="how the STOP came (e.g. 'reply of 2026-12-01')")
+def sms_opt_out(account: str, source: str | None) -> None:
+    """The debtor answered STOP: never texted again until `sms opt-in` (audited)."""
+    from recouvrement.audit import current_actor
+    from recouvrement.channels.sms_consent import ConsentError, opt_out
+
+    try:
+        with _session() as session:
+            done = opt_out(session, account, actor=current_actor(), source=source)
+    except ConsentError as exc:
+        _fail(str(exc))
+    click.echo(f"{account} opted out of SMS" + ("" if done["changed"] else " (already)"))
+
+
+@sms.command("opt-in")
+@click.argument("account")
+@click.option("--source", default=None, help="how the debtor asked for SMS again")
+def sms_opt_in(account: str, source: str | None) -> None:
+    """The debtor asks for SMS again (audited)."""
+    from recouvrement.audit import current_actor
+    from recouvrement.channels.sms_consent import ConsentError, opt_in
+
+    try:
+        with _session() as session:
+            done = opt_in(session, account, actor=current_actor(), source=source)
+    except ConsentError as exc:
+        _fail(str(exc))
+    click.echo(f"{account} may be texted again" + ("" if done["changed"] else " (already)"))
+
+
+@sms.command("sink")
+@click.option("--port", default=8026, show_default=True, type=int)
+@click.option("--folder", type=click.Path(path_type=Path), default=None,
+              help="where each SMS is written (default: $RECOUVREMENT_HOME/sms)")
+def sms_sink(port: int, folder: Path | None) -> None:
+    """A local SMS provider speaking Brevo's API: point RECOUVREMENT_SMS_URL at it."""
+    import time
+
+    from recouvrement.channels.sms_sink import SmsSink
+
+    folder = folder or load_settings().home / "sms"
+    with SmsSink(folder, port=port) as sink:
+        click.echo(f"SMS sink on {sink.url}, writing to {folder} (Ctrl-C to stop); set "
+                   f"RECOUVREMENT_SMS_PROVIDER=brevo RECOUVREMENT_SMS_URL={sink.url}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
 
 
 if __name__ == "__main__":

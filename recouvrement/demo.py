@@ -44,7 +44,7 @@ def _reset_home(home: Path) -> None:
             "at an empty folder to run the demo")
     for name in ("recouvrement.db", "recouvrement.db-wal", "recouvrement.db-shm"):
         (home / name).unlink(missing_ok=True)
-    for name in ("inbox", "maildir", "creditors"):  # creditors: an agency demo's
+    for name in ("inbox", "maildir", "sms", "creditors"):  # creditors: an agency demo's
         shutil.rmtree(home / name, ignore_errors=True)
     home.mkdir(parents=True, exist_ok=True)
     (home / MARKER).write_text("made by `recouvrement demo`; the demo resets this folder\n")
@@ -61,7 +61,31 @@ def _write_settings(home: Path) -> None:
     path = home / CONFIG_FILE  # _reset_home made sure it is not the user's
     path.write_text(CONFIG_HEADER + "".join(
         f"{key} = {json.dumps(value, ensure_ascii=False)}\n"
-        for key, value in DEMO_CREDITOR.items()), encoding="utf-8")
+        for key, value in {**DEMO_CREDITOR, "policy": str(home / DEMO_POLICY)}.items()),
+        encoding="utf-8")
+
+
+DEMO_POLICY = "demo-policy.yaml"
+
+
+def _write_policy(home: Path) -> None:
+    """The default ladder, with an SMS beside the e-mail of the first reminder (and of the
+    formal notice): the demo's own policy, which its settings file names for later commands."""
+    import yaml
+
+    from importlib import resources
+
+    policy = yaml.safe_load(resources.files("recouvrement.domain")
+                            .joinpath("rules/default_policy.yaml").read_text(encoding="utf-8"))
+    policy["name"] = "demo-with-sms"
+    for levels in [policy["levels"], *(s["levels"] for s in policy.get("segments", []))]:
+        for level in levels:
+            if level["level"] in (1, 3):
+                level["channels"] = [*level["channels"][:1], "sms", *level["channels"][1:]]
+    (home / DEMO_POLICY).write_text(
+        "# Written by `recouvrement demo`: the default ladder, with SMS at levels 1 and 3.\n"
+        + yaml.safe_dump(policy, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    os.environ["RECOUVREMENT_POLICY"] = str(home / DEMO_POLICY)
 
 
 def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | None) -> None:
@@ -70,6 +94,7 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
     from recouvrement.db import open_database
     from recouvrement.ingest.errors import FilesHeld
     from recouvrement.ingest.manual import ingest_now
+    from recouvrement.channels.sms_sink import SmsSink
     from recouvrement.mail.sink import SmtpSink
     from recouvrement.reports import set_dispute
     from recouvrement.scenario import DemoLedger
@@ -87,7 +112,14 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
     echo(f"Demo: {n_debtors} debtors, {len(ledger.invoices)} invoices, simulated from "
          f"{start} to {start + timedelta(days=days)} on business days")
 
-    with SmtpSink(port=0, maildir=home / "maildir") as sink:
+    _write_policy(home)
+    with SmtpSink(port=0, maildir=home / "maildir") as sink, \
+            SmsSink(home / "sms", api_key="demo") as texts:
+        # The texts go to a local provider speaking Brevo's API, whatever hour it is.
+        os.environ.update(RECOUVREMENT_SMS_PROVIDER="brevo", RECOUVREMENT_SMS_URL=texts.url,
+                          RECOUVREMENT_SMS_API_KEY="demo", RECOUVREMENT_SMS_SENDER="CREANCDEMO",
+                          RECOUVREMENT_SMS_QUIET_HOURS="false")
+        echo(f"SMS sink (Brevo's API) on {texts.url}, storing into {home / 'sms'}")
         os.environ["RECOUVREMENT_SMTP_HOST"] = "127.0.0.1"
         os.environ["RECOUVREMENT_SMTP_PORT"] = str(sink.port)
         os.environ["RECOUVREMENT_SMTP_SECURITY"] = "none"
@@ -135,15 +167,16 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
                     echo(f"  {day}  the debtor of {number} calls to contest it: dispute opened")
             for account, outcome in _work_calls(open_database(settings.database_url), day):
                 echo(f"  {day}  the collector calls {account}: {outcome}")
-        messages = len(sink.messages)
+        messages, sms = len(sink.messages), len(texts.received)
     report = _write_report(settings, start, day)
 
     echo("")
-    echo(f"Done: {messages} e-mails delivered to the sink; "
+    echo(f"Done: {messages} e-mails and {sms} SMS delivered to the sinks; "
          + ", ".join(f"{k}: {v}" for k, v in sorted(totals.items())))
     echo("Where to look:")
     echo(f"  e-mails (Maildir)         {home / 'maildir'}")
     echo(f"  letters to print (PDF)    {home / 'letters'}   (one folder a day, manifest.csv)")
+    echo(f"  SMS (one JSON a text)     {home / 'sms'}   (the demo's ladder texts at levels 1 and 3)")
     echo(f"  the ledger (SQLite)       {home / 'recouvrement.db'}")
     echo(f"  the report (HTML, PDF)    {report}   (recouvrement report)")
     echo("  debtors and risk          recouvrement debtors")

@@ -29,8 +29,9 @@ from recouvrement.domain.model import late_chance
 from recouvrement.shards import Shard, narrow
 
 CHUNK_DEBTORS = 2_000
-# A reminder given up waits for a person: nothing new is planned for its debtor meanwhile.
-PENDING = ("planned", "sending", "failed", "given_up")
+# A reminder that needs attention waits for a person: nothing new is planned for its debtor
+# meanwhile.
+PENDING = ("planned", "sending", "failed", "needs_attention")
 
 
 @dataclass

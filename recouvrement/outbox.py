@@ -1,23 +1,28 @@
 """The outbox as a person sees it: the reminders that did not go out, and trying one again.
 
-A reminder the outbox gave up on (`given_up`, after `send_max_attempts`
-tries) waits here: nothing new is planned for its debtor until someone has
-fixed the cause and put it back (`retry`), which the audit log records.
+A reminder one of whose deliveries needs attention (`needs_attention`: a
+refusal for good, or `send_max_attempts` tries spent) waits here: nothing new
+is planned for its debtor until someone has fixed the cause and put it back
+(`retry`), which the audit log records. Retrying sends only the deliveries
+that did not go out: an e-mail that went is not sent again for its letter.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, record
 from recouvrement.domain.events import EventKind
-from recouvrement.db.models import Debtor, Reminder
+from recouvrement.db.models import Debtor, Reminder, ReminderDelivery
+from recouvrement.domain.outbox_states import (FAILED, NEEDS_ATTENTION, PLANNED, SENT,
+                                               TRANSITIONS, step)
 
-WAITING = ("failed", "given_up")
-RETRIABLE = ("failed", "given_up")
+WAITING = (FAILED, NEEDS_ATTENTION)
+RETRIABLE = (FAILED, NEEDS_ATTENTION)
+ALIASES = {"given_up": NEEDS_ATTENTION}  # the name of before deliveries (migration 0014)
 
 
 class OutboxError(ValueError):
@@ -25,14 +30,33 @@ class OutboxError(ValueError):
 
 
 def waiting_rows(session: Session, statuses: tuple[str, ...] = WAITING) -> list[dict[str, Any]]:
-    """The reminders in these states, oldest first, with their last error."""
+    """The reminders in these states, oldest first, with what each channel's last error was."""
+    statuses = tuple(ALIASES.get(s, s) for s in statuses)
+    # A reminder that went out may have an SMS beside it that did not: listed by that one.
+    stuck_beside = select(ReminderDelivery.reminder_id).where(
+        ReminderDelivery.status.in_(statuses))
     rows = session.execute(
         select(Reminder, Debtor.account).join(Debtor, Debtor.id == Reminder.debtor_id)
-        .where(Reminder.status.in_(statuses)).order_by(Reminder.id)).all()
-    return [{"key": r.key[:12], "account": account, "level": r.level, "status": r.status,
-             "attempts": r.attempts, "planned_on": r.planned_on.isoformat(),
-             "invoices": list(r.invoice_numbers), "error": r.last_error or ""}
-            for r, account in rows]
+        .where(or_(Reminder.status.in_(statuses),
+                   and_(Reminder.status == SENT, Reminder.id.in_(stuck_beside))))
+        .order_by(Reminder.id)).all()
+    deliveries: dict[int, list[ReminderDelivery]] = {}
+    for d in session.scalars(select(ReminderDelivery).where(
+            ReminderDelivery.reminder_id.in_([r.id for r, _ in rows]))
+            .order_by(ReminderDelivery.id)):
+        deliveries.setdefault(d.reminder_id, []).append(d)
+    out = []
+    for r, account in rows:
+        stuck = [d for d in deliveries.get(r.id, []) if d.status in WAITING]
+        status = r.status if r.status in WAITING else next(
+            (s for s in (NEEDS_ATTENTION, FAILED) if any(d.status == s for d in stuck)), r.status)
+        out.append({"key": r.key[:12], "account": account, "level": r.level, "status": status,
+                    "channels": ",".join(d.channel for d in stuck) or r.channel,
+                    "attempts": max([r.attempts, *(d.attempts for d in stuck)]),
+                    "planned_on": r.planned_on.isoformat(), "invoices": list(r.invoice_numbers),
+                    "error": "; ".join(f"{d.channel}: {d.last_error}" for d in stuck
+                                       if d.last_error) or r.last_error or ""})
+    return out
 
 
 def retry(session: Session, key: str, *, actor: str) -> dict[str, Any]:
@@ -51,12 +75,20 @@ def retry(session: Session, key: str, *, actor: str) -> dict[str, Any]:
     if len(found) > 1:
         raise OutboxError(f"{len(found)} reminders have keys starting with {key!r}: give more")
     row, account = found[0]
-    if row.status not in RETRIABLE:
-        raise OutboxError(f"reminder {key} for {account} is {row.status}: only a failed or "
-                          "given-up reminder is tried again")
+    stuck = session.scalars(select(ReminderDelivery.channel).where(
+        ReminderDelivery.reminder_id == row.id, ReminderDelivery.status.in_(RETRIABLE))).all()
+    if row.status not in RETRIABLE and not stuck:
+        raise OutboxError(f"reminder {key} for {account} is {row.status}: only a failed one, or "
+                          "one that needs attention, is tried again")
     before, attempts = row.status, row.attempts
-    row.status, row.attempts = "planned", 0
-    record(session, [Event(EventKind.REMINDER_RETRIED, account, row.key,
+    if row.status in RETRIABLE:  # else it went out, and only what is beside it goes again
+        row.status, row.attempts = step(row.status, "retried"), 0
+    # Only what did not go out goes again.
+    session.execute(update(ReminderDelivery)
+                    .where(ReminderDelivery.reminder_id == row.id,
+                           ReminderDelivery.status.in_(RETRIABLE))
+                    .values(status=PLANNED, attempts=0, claimed_at=None, claimed_by=None))
+    record(session, [Event(EventKind(TRANSITIONS["retried"].event), account, row.key,
                            {"was": before, "attempts_before": attempts,
-                            "last_error": row.last_error})], actor)
+                            "channels": list(stuck), "last_error": row.last_error})], actor)
     return {"key": row.key[:12], "account": account, "level": row.level, "was": before}

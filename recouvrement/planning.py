@@ -20,17 +20,18 @@ from sqlalchemy.orm import Session
 from recouvrement.audit import Event, record
 from recouvrement.calls import create_call_task
 from recouvrement.domain.events import EventKind
-from recouvrement.db.models import Reminder, ReminderItem
+from recouvrement.channels.sms_text import render_sms
+from recouvrement.db.models import Reminder, ReminderDelivery, ReminderItem
 from recouvrement.domain.identity import first_contact, first_letter
 from recouvrement.domain.ladder import SEND, SKIP, Decision, decide
 from recouvrement.domain.legal import fee_lost_to_proceedings, fixed_recovery_fee, invoice_claim
 from recouvrement.domain.model import DebtorKind
 from recouvrement.domain.pauses import BROKEN, HONOURED
-from recouvrement.domain.policy import Policy
+from recouvrement.domain.policy import Level, Policy
 from recouvrement.ledger import (DebtorState, debtor_ids_with_open_invoices, load_states,
                                  lock_debtors)
 from recouvrement.mail.render import (Creditor, InvoiceRow, RenderedReminder, build_email,
-                                      make_message_id, render_reminder, wire_form)
+                                      language_of, make_message_id, render_reminder, wire_form)
 from recouvrement.shards import Shard
 
 
@@ -185,6 +186,10 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
                                  level=decision.level, today=today) \
         if "phone" in decision.channels else None
     total = sum((i.open_amount for i in state.invoices if i.number in decision.listed), Decimal(0))
+    session.execute(insert(ReminderDelivery), [
+        _delivery(reminder_id, channel, call_task, state, decision, step, total,
+                  creditor=creditor, deadline=deadline, templates=templates)
+        for channel in dict.fromkeys(decision.channels)])
     return {"key": key, "call_task": call_task, "account": account, "level": decision.level,
             "invoices": list(decision.listed), "advances": decision.advances,
             "open_amount": total, "reason": decision.reason,
@@ -207,3 +212,26 @@ def _wire(rendered: RenderedReminder, decision: Decision, state: DebtorState, cr
                                      invoice_numbers=decision.listed, message_id=message_id))
     except ValueError:
         return None
+
+
+def _delivery(reminder_id: int, channel: str, call_task: int | None, state: DebtorState,
+              decision: Decision, step: Level, total: Decimal, *, creditor: Creditor,
+              deadline: date | None, templates) -> dict[str, Any]:
+    """The reminder's delivery by `channel`, as planned: the phone task is made already;
+    an SMS carries its text, fixed now like the e-mail's, so a retry sends the same."""
+    row: dict[str, Any] = {"reminder_id": reminder_id, "channel": channel, "status": "planned",
+                           "attempts": 0, "payload": None, "proof": None, "sent_at": None}
+    if channel == "phone" and call_task is not None:
+        row.update(status="sent", proof=f"call:{call_task}",
+                   sent_at=datetime.now(timezone.utc))
+    elif channel == "sms":
+        listed = [i for i in state.invoices if i.number in decision.listed]
+        currencies = {i.currency for i in listed}
+        row["payload"] = {"text": render_sms(
+            kind=step.kind, language=language_of(state.debtor), creditor=creditor,
+            amount=total, currency=currencies.pop() if len(currencies) == 1 else "EUR",
+            count=len(listed), consumer=DebtorKind(state.debtor.kind) is DebtorKind.B2C,
+            due=min((i.due_date for i in listed), default=None), deadline=deadline,
+            stop_number=creditor.sms_stop_number,
+            templates_dir=templates)}
+    return row

@@ -189,7 +189,7 @@ def ledger_kpis(session: Session, today: date) -> dict[str, Any]:
         .where(LitigationDossier.status != "closed")).one()
     sent, failed, given_up = (session.scalar(select(func.count(Reminder.id)).where(where))
                               for where in (Reminder.sent_on == today, Reminder.status == "failed",
-                                            Reminder.status == "given_up"))
+                                            Reminder.status == "needs_attention"))
     zero = Decimal(0)
     amount, overdue = amount or zero, overdue or zero
     return {

@@ -34,6 +34,7 @@ from recouvrement.db.models import (
     LitigationDossier,
     QuarantinedRow,
     Reminder,
+    ReminderDelivery,
 )
 from recouvrement.domain.legal import limitation_date
 from recouvrement.domain.model import DebtorKind
@@ -235,6 +236,10 @@ def _erase(session: Session, today: date, actor: str, report: RetentionReport) -
             .values(recipient=None, subject="", body_text="", body_html="", mime=None,
                     letter_html=None, letter_file=None)
             .execution_options(synchronize_session=False)).rowcount
+        # The deliveries' proofs (a letter's file names the debtor) and payloads (an SMS).
+        session.execute(update(ReminderDelivery).where(ReminderDelivery.reminder_id.in_(
+            select(Reminder.id).where(Reminder.debtor_id == debtor.id)))
+            .values(payload=None, proof=None).execution_options(synchronize_session=False))
         # What a collector wrote down about a call may name people: it goes too.
         session.execute(update(CallTask).where(CallTask.debtor_id == debtor.id).values(note=None)
                         .execution_options(synchronize_session=False))

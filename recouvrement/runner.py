@@ -124,10 +124,15 @@ def print_summary(summary: dict, echo: Callable[[str], None] = click.echo) -> No
         for w in send.get("switched", []):
             echo(f"  by letter instead {w['account']} level {w['level']}: {w['error']}")
         for f in send["failed"]:
-            what = "GIVEN UP" if f.get("given_up") else "FAILED"
+            what = "NEEDS ATTENTION" if f.get("given_up") else "FAILED"
             echo(f"  {what} {f['account']} level {f['level']}: {f['error']}")
+        for w in send.get("deferred", []):
+            echo(f"  {w['channel']} waiting {w['account']} level {w['level']}: {w['why']}")
+        for w in send.get("skipped", []):
+            echo(f"  {w['channel']} not sent {w['account']} level {w['level']}: {w['why']}")
         for c in send["cancelled"]:
-            echo(f"  cancelled {c['account']} level {c['level']}: paid or disputed since planned")
+            echo(f"  cancelled {c['account']} level {c['level']}: "
+                 f"{c.get('why') or 'paid or disputed since planned'}")
     for d in summary["litigation"]:
         echo(f"  litigation: {d['debtor']} {d['total']} EUR ({d['procedure']}), dossier {d['id']}")
     if summary.get("not_ready"):

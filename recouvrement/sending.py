@@ -1,22 +1,29 @@
 """Send what the outbox holds, each reminder claimed, sent and marked in turn.
 
-A row is claimed (planned -> sending) in a commit before the SMTP
-conversation and marked sent in the next commit, right after it, so a second
-run never claims a row that is being sent. That next commit also claims the
-row that follows: one transaction per reminder, and still never more than
-the row in flight in `sending`. A row left in `sending` by a run that
-died is taken up again once its lease has expired and resent with the same
-Message-ID, which receiving servers use to drop a duplicate: a reminder is
-never lost, and at worst delivered to the relay twice under one identity.
+A reminder goes out by one delivery per channel (`reminder_deliveries`):
+e-mail and registered letter here, the phone task and the SMS by their
+adapters (`recouvrement/channels/`). Every step of a delivery is one of the
+state table `domain/outbox_states.py`.
 
-Whatever goes wrong with one reminder (its letter cannot be rendered or
-written, its e-mail cannot be built, the relay refuses it) is that reminder's
-failure: it is recorded `failed` with the error and the others go on. A
-failed row is tried again by the next runs, `max_attempts` times in all
-(a row a dead run left in `sending` counts too); then the outbox gives up on
-it (`given_up`), says so in the run's report and the audit log, and leaves it
-to a person (`recouvrement outbox list`, `outbox retry`). Only what concerns
-every reminder (the database, the relay as a whole) stops the step.
+A reminder is claimed (planned -> sending), with its deliveries still to
+do, in a commit before any outside system is called, and its outcome is
+written in the next commit, right after. That next commit also claims the
+reminder that follows: one transaction per reminder, and still never more
+than the one in flight in `sending`. A reminder left in `sending` by a run
+that died is taken up again once its lease has expired: its e-mail goes again
+with the same Message-ID, which receiving servers use to drop a duplicate;
+its SMS does not (`channels/sms.py`: the provider may have taken it) and
+needs attention instead. A delivery that went out is never made again.
+
+Whatever goes wrong with one delivery (its letter cannot be rendered or
+written, its e-mail cannot be built, the relay or the provider refuses it)
+is that reminder's failure: recorded with the error, and the others go on. A
+failure for now is tried again by the next runs, `max_attempts` times in
+all (a reminder a dead run left in `sending` counts too); a refusal for good,
+or the last try spent, needs attention (`needs_attention`): the run's
+report and the audit log say so, and a person takes it from there
+(`recouvrement outbox list`, `outbox retry`). Only what concerns every
+reminder (the database, the relay as a whole) stops the step.
 """
 
 from __future__ import annotations
@@ -28,16 +35,19 @@ from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from recouvrement.audit import Event, record
 from recouvrement.domain.events import EventKind
 from recouvrement.db import Database
-from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
+from recouvrement.channels import Channel, Deferred, Delivery, Job, Skipped
+from recouvrement.db.models import Debtor, Invoice, Reminder
+from recouvrement.domain import outbox_states as states
+from recouvrement.outbox_claims import (_DELIVERIES, _OUTBOX, MAX_ATTEMPTS, Claims, Outcome,
+                                        SendReport, claimable, exhausted, given_up_text)
 from recouvrement.domain.policy import Level, Policy, load_policy
 from recouvrement.ledger import to_domain_debtor
 from recouvrement.mail.mailer import (Mailer, PermanentSendError, RelayRefused, SendError,
@@ -46,15 +56,6 @@ from recouvrement.mail.letters import PrintQueue, merge_pdfs
 from recouvrement.mail.render import RenderedReminder, build_email, dated, from_line
 from recouvrement.pdf import PdfRenderer
 from recouvrement.shards import Shard, narrow
-
-
-@dataclass
-class SendReport:
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
-    cancelled: list[dict[str, Any]] = field(default_factory=list)
-    letters: list[dict[str, Any]] = field(default_factory=list)  # put in the print queue
-    switched: list[dict[str, Any]] = field(default_factory=list)  # e-mail refused: by letter
 
 
 @dataclass(frozen=True)
@@ -83,42 +84,6 @@ class Pacing:
             if gap > 0:
                 time.sleep(gap)
         return time.monotonic()
-
-
-_OUTBOX = Reminder.__table__
-MAX_ATTEMPTS = 5  # tries of one reminder, over the runs, before the outbox gives up on it
-
-
-def _claimable(cutoff, max_attempts):
-    """Waiting to go out, failed with tries left, or claimed by a run whose lease ran out
-    before `cutoff` (with tries left)."""
-    tries_left = _OUTBOX.c.attempts < max_attempts
-    return or_(_OUTBOX.c.status == "planned",
-               and_(_OUTBOX.c.status == "failed", tries_left),
-               and_(_OUTBOX.c.status == "sending", _OUTBOX.c.claimed_at < cutoff, tries_left))
-
-
-def _exhausted(cutoff, max_attempts):
-    """Failed, or left in `sending` by a dead run, with no tries left."""
-    spent = _OUTBOX.c.attempts >= max_attempts
-    return or_(and_(_OUTBOX.c.status == "failed", spent),
-               and_(_OUTBOX.c.status == "sending", _OUTBOX.c.claimed_at < cutoff, spent))
-
-
-# Each reminder runs one statement of each kind: built once, on the tables
-# themselves, they cost about half as much to execute as ORM statements.
-_CLAIM = (update(_OUTBOX)
-          .where(_OUTBOX.c.id == bindparam("reminder_id"),
-                 _claimable(bindparam("cutoff"), bindparam("max_attempts")))
-          .values(status="sending", claimed_at=bindparam("now"), claimed_by=bindparam("claimer"),
-                  attempts=_OUTBOX.c.attempts + 1)
-          .returning(*_OUTBOX.c))
-# SET comes from the other keys of the parameters: status, sent_at, last_error...
-_SETTLE = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("reminder_id"))
-_ITEMS, _INVOICES = ReminderItem.__table__, Invoice.__table__
-_ITEM_STATES = (select(_INVOICES.c.status, _INVOICES.c.disputed, _ITEMS.c.level)
-                .join(_ITEMS, _ITEMS.c.invoice_id == _INVOICES.c.id)
-                .where(_ITEMS.c.reminder_id == bindparam("reminder_id")))
 
 
 class MissingLetter(Exception):
@@ -195,8 +160,11 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
                 post: Post | None = None, shard: Shard | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 max_attempts: int = MAX_ATTEMPTS,
-                is_dead: Callable[[str], bool] | None = None) -> SendReport:
-    """Send every claimable reminder: by e-mail, by letter, or both, as its channels say.
+                is_dead: Callable[[str], bool] | None = None,
+                channels: Sequence[Channel] = (), now: Callable[[], datetime] | None = None
+                ) -> SendReport:
+    """Send every claimable reminder, one delivery per channel: e-mail and letter here, the
+    other channels (`channels`: SMS, phone task) by their adapters.
 
     A reminder the relay refuses for good (5xx, a refused or unusable
     address) goes out as a letter instead, when a print queue is given.
@@ -204,11 +172,15 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
     authentication demanded) is nobody's address: sending stops there, the
     reminder in hand is given back as it was, and `RelayRefused` is raised.
     `progress(done, total)` is called as each reminder's outcome is recorded.
-    A reminder tried `max_attempts` times without going out is given up.
+    A delivery tried `max_attempts` times without going out needs attention.
     `is_dead(run_id)` tells a run that is provably gone (see `relay_slots`):
     what it left in `sending` is taken up at once rather than after its lease.
+    `now()` is the clock (UTC) the adapters are given (an SMS's hours).
     """
     report = SendReport()
+    clock = now or (lambda: datetime.now(timezone.utc))
+    adapters = {channel.name: channel for channel in channels}
+    resumable = {name for name, channel in adapters.items() if channel.resumable}
     last_sent = None
     try:  # what an e-mail planned for today's sender starts with
         sender_line = from_line(sender)
@@ -222,96 +194,161 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
         # The debtor's address of today, not the one of the day it was planned.
         query = (select(Reminder.id, Debtor.account, Debtor.email)
                  .join(Debtor, Debtor.id == Reminder.debtor_id)
-                 .where(_claimable(datetime.now(timezone.utc) - lease, max_attempts))
+                 .where(claimable(datetime.now(timezone.utc) - lease, max_attempts))
                  .order_by(Reminder.id))
         candidates = session.execute(narrow(query, account, shard)).all()
     if not candidates:
         return report
-    with mailer_factory() as mailer, _Claims(db, run_id, lease, actor, max_attempts) as claims:
+    with mailer_factory() as mailer, Claims(db, run_id, lease, actor, max_attempts,
+                                             resumable) as claims:
         for handled, (reminder_id, debtor_account, address) in enumerate(candidates):
-            row = claims.take(reminder_id, debtor_account)  # also marks the one before
+            taken = claims.take(reminder_id, debtor_account)  # also marks the one before
             if progress is not None and handled:
                 progress(handled, len(candidates))
-            if row is None:
+            if taken is None:
                 continue
+            row, deliveries = taken
             item = {"account": debtor_account, "level": row.level, "invoices": row.invoice_numbers,
                     "key": row.key}
             if row.status == "cancelled":
-                report.cancelled.append(item)
+                report.cancelled.append({**item, "why": row.last_error})
                 continue
-            channels = row.channel.split(",")
+            outcome = Outcome(row, item, deliveries, today, max_attempts)
+            pending = {d.channel: d for d in deliveries if d.status == states.SENDING}
             address = (address or "").strip() or None
-            by_email = "email" in channels and address is not None
-            by_post = "letter" in channels or not by_email
-            done: dict[str, Any] = {"level": row.level, "invoices": row.invoice_numbers}
-            readdressed = _readdressed(row, address, channels, done, report, item)
             try:
-                letter = post.letter(db, row) if post is not None and "letter" in channels else None
-            except MissingLetter as exc:  # nothing goes out without its enclosures
-                _fail(claims, report, row, item, str(exc), True, today)
-                continue
-            except SQLAlchemyError:
-                raise  # the database's trouble: every reminder's, the step's
-            except Exception as exc:  # this letter's trouble only
-                _fail(claims, report, row, item, _unexpected("its letter could not be made", exc),
-                      False, today)
-                continue
-            try:
-                if by_email:
-                    message = _built(row, address, debtor_account, sender, sender_line, letter)
-                    last_sent = pacing.wait_turn(last_sent)
-                    pacing.deliver(mailer, message)
-                    done.update(email=address, message_id=row.message_id)
+                last_sent = _by_mail(db, mailer, pacing, last_sent, post, outcome, pending,
+                                     address, debtor_account, sender, sender_line, today, report)
             except RelayRefused:  # the relay's settings, not this reminder: change nothing
-                claims.release(reminder_id, row)
+                claims.release(reminder_id, row, deliveries)
                 raise
-            except (SendError, ValueError) as exc:
-                permanent = isinstance(exc, (PermanentSendError, ValueError))
-                if not (permanent and post is not None):
-                    _fail(claims, report, row, item, str(exc), permanent, today)
+            job = Job(db, row, debtor_account, today, clock(), outcome.done)
+            for channel, delivery in pending.items():
+                if channel in ("email", "letter"):
                     continue
-                by_post = True
-                done["switched_to_letter"] = f"the e-mail was refused for good: {exc}"
-                report.switched.append({**item, "error": str(exc)})
-            except _Unbuildable as exc:
-                _fail(claims, report, row, item, str(exc), False, today)
-                continue
-            # The address it went to; the wire form planned for the old one is dropped.
-            values: dict[str, Any] = {"recipient": address, "mime": None} if readdressed else {}
-            if by_post:
-                if post is None:
-                    _fail(claims, report, row, item,
-                          "a letter is due but no print queue is configured", True, today)
+                adapter = adapters.get(channel)
+                if adapter is None:
+                    outcome.skip(delivery, f"the {channel} channel is not set up for this run")
                     continue
                 try:
-                    letter = letter or post.letter(db, row)
-                except MissingLetter as exc:
-                    _fail(claims, report, row, item, _after(done, str(exc)), True, today)
-                    continue
+                    outcome.sent(delivery, adapter.deliver(job, delivery))
+                except Deferred as exc:
+                    outcome.defer(delivery, str(exc))
+                except Skipped as exc:
+                    outcome.skip(delivery, str(exc))
+                except (SendError, ValueError) as exc:
+                    outcome.fail(delivery, str(exc), not isinstance(exc, TransientSendError))
                 except SQLAlchemyError:
                     raise
-                except Exception as exc:
-                    _fail(claims, report, row, item,
-                          _after(done, _unexpected("its letter could not be made", exc)), False,
-                          today)
-                    continue
-                try:
-                    path = _post(post, db, row, letter, today)
-                except SQLAlchemyError:
-                    raise
-                except Exception as exc:
-                    _fail(claims, report, row, item, _after(done, _unexpected(
-                        "its letter could not be written to the print queue", exc)), False, today)
-                    continue
-                values.update(letter_file=str(path),
-                              channel=",".join(dict.fromkeys([*channels, "letter"])))
-                done["letter"] = path.name
-                report.letters.append({**item, "file": str(path)})
-            claims.finish(reminder_id, "sent", debtor_account, row.key, done, today, values)
-            report.sent.append(item)
+                except Exception as exc:  # this delivery's trouble only
+                    outcome.fail(delivery, _unexpected(f"its {channel} could not be sent", exc),
+                                 False)
+            claims.finish_all(outcome, report)
     if progress is not None:
         progress(len(candidates), len(candidates))
     return report
+
+
+def _by_mail(db: Database, mailer: Mailer, pacing: Pacing, last_sent: float | None,
+             post: Post | None, outcome: "Outcome", pending: dict[str, Delivery],
+             address: str | None, debtor_account: str, sender: str, sender_line: bytes | None,
+             today: date, report: SendReport) -> float | None:
+    """The e-mail and the letter of the reminder, as far as they are pending.
+
+    The e-mail carries the letter's PDF when the reminder has both; an e-mail
+    refused for good, or with no address to go to, becomes a letter. Nothing
+    goes out by mail without the enclosures it must carry.
+    """
+    row, item, done = outcome.row, outcome.item, outcome.done
+    email, letter_d = pending.get("email"), pending.get("letter")
+    if email is None and letter_d is None:
+        return last_sent
+    channels = outcome.channels
+    by_email = email is not None and address is not None
+    by_post = letter_d is not None or (email is not None and address is None)
+    if email is not None:
+        readdressed = _readdressed(row, address, channels, done, report, item)
+        if readdressed:  # the address it went to; the wire form planned for the old one goes
+            outcome.values.update(recipient=address, mime=None)
+    mailed = [d for d in (email, letter_d) if d is not None]
+    try:
+        letter = (post.letter(db, row) if post is not None and "letter" in channels
+                  and (letter_d is not None or by_email) else None)
+    except MissingLetter as exc:  # nothing goes out without its enclosures
+        for d in mailed:
+            outcome.fail(d, str(exc), True)
+        return last_sent
+    except SQLAlchemyError:
+        raise  # the database's trouble: every reminder's, the step's
+    except Exception as exc:  # this letter's trouble only
+        for d in mailed:
+            outcome.fail(d, _unexpected("its letter could not be made", exc), False)
+        return last_sent
+    if by_email:
+        try:
+            message = _built(row, address, debtor_account, sender, sender_line, letter)
+            last_sent = pacing.wait_turn(last_sent)
+            pacing.deliver(mailer, message)
+            done.update(email=address, message_id=row.message_id)
+            outcome.sent(email, row.message_id)
+        except RelayRefused:
+            raise
+        except (SendError, ValueError) as exc:
+            permanent = isinstance(exc, (PermanentSendError, ValueError))
+            if not (permanent and post is not None):
+                outcome.fail(email, str(exc), permanent)
+                return last_sent
+            by_post = True
+            done["switched_to_letter"] = f"the e-mail was refused for good: {exc}"
+            report.switched.append({**item, "error": str(exc)})
+            outcome.skip(email, f"the e-mail was refused for good, a letter went instead: {exc}",
+                         quiet=True)
+        except _Unbuildable as exc:
+            outcome.fail(email, str(exc), False)
+            return last_sent
+    elif email is not None:
+        outcome.skip(email, done.get("email_cancelled", "the debtor has no e-mail address: "
+                                                       "a letter instead"), quiet=True)
+    if not by_post:
+        return last_sent
+    target = letter_d or outcome.add("letter")
+    if post is None:
+        outcome.fail(target, "a letter is due but no print queue is configured", True)
+        return last_sent
+    try:
+        letter = letter or post.letter(db, row)
+    except MissingLetter as exc:
+        outcome.fail(target, str(exc), True)
+        return last_sent
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:
+        outcome.fail(target, _unexpected("its letter could not be made", exc), False)
+        return last_sent
+    try:
+        path = _post(post, db, row, letter, today)
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:
+        outcome.fail(target, _unexpected("its letter could not be written to the print queue",
+                                         exc), False)
+        return last_sent
+    outcome.values.update(letter_file=str(path),
+                          channel=",".join(dict.fromkeys([*row.channel.split(","), "letter"])))
+    done["letter"] = path.name
+    outcome.sent(target, str(path))
+    report.letters.append({**item, "file": str(path)})
+    return last_sent
+
+
+def channels_from_settings(settings) -> list[Channel]:
+    """The adapters of the channels beside e-mail and letter, as the settings set them up."""
+    from recouvrement.channels.phone import PhoneChannel
+    from recouvrement.channels.sms import SmsChannel
+    from recouvrement.channels.sms_providers import provider_from_settings
+
+    return [PhoneChannel(), SmsChannel(provider_from_settings(settings), settings.timezone,
+                                       settings.sms_default_country, settings.sms_quiet_hours)]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -345,30 +382,8 @@ def _release_dead_claims(db: Database, cutoff: datetime, is_dead: Callable[[str]
                          for r in rows], actor)
 
 
-def _fail(claims: "_Claims", report: SendReport, row: Reminder, item: dict[str, Any],
-          error: str, permanent: bool, today: date) -> None:
-    """Record the reminder failed; given up when this was its last try."""
-    given_up = row.attempts >= claims.max_attempts
-    if given_up:
-        error = _given_up(error, row.attempts, row.key)
-    claims.finish(row.id, "given_up" if given_up else "failed", item["account"], item["key"],
-                  {"error": error, "permanent": permanent, "attempts": row.attempts}, today)
-    report.failed.append({**item, "error": error, "permanent": permanent, "given_up": given_up})
-
-
 def _unexpected(what: str, exc: BaseException) -> str:
     return f"{what}: {type(exc).__name__}: {exc}"[:2000]
-
-
-def _after(done: dict[str, Any], error: str) -> str:
-    """The error, saying so when the e-mail went out before it (a retry sends it again,
-    with the same Message-ID)."""
-    return f"the e-mail went out, then {error}" if "message_id" in done else error
-
-
-def _given_up(error: str, attempts: int, key: str) -> str:
-    return (f"{error} -- given up after {attempts} attempts: fix the cause, then "
-            f"`recouvrement outbox retry {key[:12]}`")
 
 
 def _give_up_exhausted(db: Database, report: SendReport, lease: timedelta, max_attempts: int,
@@ -379,17 +394,21 @@ def _give_up_exhausted(db: Database, report: SendReport, lease: timedelta, max_a
         query = (select(Reminder.id, Reminder.key, Reminder.level, Reminder.invoice_numbers,
                         Reminder.attempts, Reminder.last_error, Reminder.status, Debtor.account)
                  .join(Debtor, Debtor.id == Reminder.debtor_id)
-                 .where(_exhausted(datetime.now(timezone.utc) - lease, max_attempts))
+                 .where(exhausted(datetime.now(timezone.utc) - lease, max_attempts))
                  .with_for_update(of=Reminder.__table__))
         events = []
         for row in session.execute(narrow(query, account, shard)).all():
             why = row.last_error if row.status == "failed" else (
                 "the run that was sending it stopped before recording what became of it "
                 "(killed, out of memory, a crash?)")
-            error = _given_up(why or "it failed", row.attempts, row.key)
+            error = given_up_text(why or "it failed", row.attempts, row.key)
             session.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id,
                                                   _OUTBOX.c.status == row.status)
-                            .values(status="given_up", last_error=error))
+                            .values(status=states.NEEDS_ATTENTION, last_error=error))
+            session.execute(update(_DELIVERIES).where(
+                _DELIVERIES.c.reminder_id == row.id,
+                _DELIVERIES.c.status.in_((*states.CLAIMABLE, states.SENDING)))
+                .values(status=states.NEEDS_ATTENTION, last_error=error))
             events.append(Event(EventKind.REMINDER_GIVEN_UP, row.account, row.key,
                                 {"error": error, "attempts": row.attempts}))
             report.failed.append({"account": row.account, "level": row.level,
@@ -465,105 +484,3 @@ def _post(post: Post, db: Database, row: Reminder, letter: Letter, today: date) 
                           registered=letter.registered)
 
 
-class _Claims:
-    """This run's hold on the outbox, one row at a time.
-
-    Each claim is committed together with the outcome of the row before it,
-    which its SMTP conversation has just decided: one transaction per
-    reminder, all on one connection kept for the batch (no pool checkout,
-    ping or reset between reminders). The last outcome is written on the
-    way out, even when the run stops on an error.
-    """
-
-    def __init__(self, db: Database, run_id: str | None, lease: timedelta, actor: str,
-                 max_attempts: int = MAX_ATTEMPTS):
-        self.db, self.run_id, self.lease, self.actor = db, run_id, lease, actor
-        self.max_attempts = max_attempts
-        self._outcome: tuple[dict[str, Any], Event] | None = None
-
-    def __enter__(self) -> "_Claims":
-        self._connection = self.db.engine.connect()
-        self._session = Session(self._connection, expire_on_commit=False)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        try:
-            if self._outcome is not None:
-                # On a connection lost meanwhile, this begins on a new one.
-                with self._session.begin():
-                    record(self._session, self._write_outcome(self._session), self.actor)
-                self._outcome = None
-        finally:
-            self._session.close()
-            self._connection.close()
-
-    def take(self, reminder_id: int, account: str) -> Reminder | None:
-        """The row, claimed for this run (cancelled if no longer due); None when another
-        run has it or it went out. The row is a copy: changing it changes nothing."""
-        try:
-            return self._take(reminder_id, account)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            # Rolled back: the next transaction begins on a new connection.
-            return self._take(reminder_id, account)
-
-    def _take(self, reminder_id: int, account: str) -> Reminder | None:
-        now = datetime.now(timezone.utc)
-        session = self._session
-        with session.begin():
-            events = self._write_outcome(session)
-            claimed = session.execute(_CLAIM, {"reminder_id": reminder_id, "now": now,
-                                               "cutoff": now - self.lease,
-                                               "max_attempts": self.max_attempts,
-                                               "claimer": self.run_id}).one_or_none()
-            row = None if claimed is None else Reminder(**claimed._mapping)
-            stale = row is not None and _no_longer_due(session, reminder_id)
-            if stale:
-                session.execute(_SETTLE, {"reminder_id": reminder_id, "status": "cancelled"})
-                row.status = "cancelled"
-                events.append(Event(EventKind.REMINDER_CANCELLED, account, row.key, {"why": stale}))
-            # Last, so that the log's lock is held for as short a time as can be.
-            record(session, events, self.actor)
-        self._outcome = None
-        return row
-
-    def finish(self, reminder_id: int, status: str, account: str, key: str,
-               details: dict[str, Any], today: date, extra: dict[str, Any] | None = None) -> None:
-        """What became of the row just handled, written with the next claim."""
-        assert self._outcome is None, "the outcome before was not written"
-        values: dict[str, Any] = {"reminder_id": reminder_id, "status": status, **(extra or {})}
-        if status == "sent":
-            values.update(sent_at=datetime.now(timezone.utc), sent_on=today, last_error=None)
-        else:
-            values.update(last_error=details.get("error"))
-        self._outcome = values, Event(f"reminder.{status}", account, key, details)
-
-    def release(self, reminder_id: int, row: Reminder) -> None:
-        """Give the row back unsent, as it was before this run claimed it (no audit entry:
-        nothing happened to it). A row taken over from a dead run is left claimable."""
-        assert self._outcome is None, "the outcome before was not written"
-        before = row.attempts - 1
-        values = {"reminder_id": reminder_id, "status": "planned" if before == 0 else "failed",
-                  "attempts": before}
-        if before == 0:
-            values.update(claimed_at=None, claimed_by=None)
-        self._outcome = values, None
-
-    def _write_outcome(self, session) -> list[Event]:
-        if self._outcome is None:
-            return []
-        values, event = self._outcome
-        session.execute(_SETTLE, values)
-        return [] if event is None else [event]
-
-
-def _no_longer_due(session, reminder_id: int) -> str | None:
-    """Why the reminder must not go out any more, if something changed since it was planned."""
-    states = session.execute(_ITEM_STATES, {"reminder_id": reminder_id}).all()
-    chased = [s for s in states if s.level is not None]
-    if all(s.status != "open" or s.disputed for s in chased):
-        return "every invoice it chases was paid or disputed since it was planned"
-    if any(s.status != "open" or s.disputed for s in states):
-        return "an invoice it lists was paid or disputed since it was planned"
-    return None

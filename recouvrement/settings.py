@@ -46,6 +46,22 @@ class Settings(BaseSettings):
 
     timezone: str = "Europe/Paris"
 
+    # SMS reminders (the `sms` channel of a policy level): none, brevo or ovh. With none,
+    # a level's SMS is skipped, and each reminder's audit entry and the run say so.
+    sms_provider: Literal["none", "brevo", "ovh"] = "none"
+    sms_url: str | None = None  # the provider's API root; a loopback sink in the demo
+    sms_api_key: SecretStr | None = None  # Brevo's api-key; OVHcloud's consumer key
+    sms_api_secret: SecretStr | None = None  # OVHcloud's application secret
+    sms_application_key: str | None = None  # OVHcloud's application key
+    sms_service: str | None = None  # OVHcloud's SMS account (sms-xx12345-1)
+    sms_sender: str = "RELANCES"  # the sender name shown (11 letters or digits at most)
+    sms_stop_number: str | None = None  # the provider's STOP short number, if it has one
+    sms_timeout: float = 10.0
+    sms_default_country: str = "FR"  # for numbers written without +country code
+    # Only business days, 8:00-20:00 in `timezone`. Off only for a sink that no phone is
+    # behind: the demo, whose simulated days are run at whatever hour it is.
+    sms_quiet_hours: bool = True
+
     # The creditor's identity, printed on every reminder, letter and dossier. No default:
     # a real run refuses without the ones the law needs (recouvrement/domain/identity.py).
     creditor_name: str | None = None
@@ -156,6 +172,7 @@ class Settings(BaseSettings):
             agency_address=self.agency_address,
             mandate_reference=self.mandate_reference,
             mandate_signed_on=self.mandate_signed_on,
+            sms_stop_number=self.sms_stop_number,
         )
 
     def identity_check(self):

@@ -16,7 +16,7 @@ from recouvrement.planning import plan_reminders
 from recouvrement.relay_slots import RelaySlot
 from recouvrement.mail.letters import PrintQueue
 from recouvrement.pdf import default_renderer
-from recouvrement.sending import Pacing, Post, send_outbox
+from recouvrement.sending import Pacing, Post, channels_from_settings, send_outbox
 from recouvrement.shards import Shard
 from tasks.progress import progress_reporter
 from tasks.retries import SAFE_RETRIES
@@ -75,12 +75,15 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
                              post=Post(PrintQueue(s.letters_dir),
                                        default_renderer(ctx.template_dirs), ctx.policy),
                              progress=progress_reporter(_described("Reminders sent", shard)),
-                             is_dead=slot.is_dead)
+                             is_dead=slot.is_dead, channels=channels_from_settings(s))
     logger.info("Sent %d reminder(s) (%d letter(s) in the print queue), %d failed, %d cancelled",
                 len(report.sent), len(report.letters), len(report.failed), len(report.cancelled))
     for switched in report.switched:
         logger.warning("E-mail to %s not sent (%s): a letter instead", switched["account"],
                        without_addresses(switched["error"]))
+    for waiting in report.deferred + report.skipped:
+        logger.info("%s for %s (level %s) not sent now: %s", waiting["channel"],
+                    waiting["account"], waiting["level"], without_addresses(waiting["why"]))
     for failure in report.failed:
         logger.warning("Reminder for %s (level %s) not sent: %s", failure["account"],
                        failure["level"], without_addresses(failure["error"]))

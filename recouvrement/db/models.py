@@ -166,8 +166,11 @@ class Invoice(Base):
 class Reminder(Base):
     """The outbox: one row per reminder, committed before it is sent.
 
-    States: planned -> sending -> sent | failed; cancelled when what it chased
-    was paid or disputed before it could go out.
+    Its status is read off its deliveries (`ReminderDelivery`, one per
+    channel): planned -> sending -> sent | failed | needs_attention; cancelled
+    when what it chased was paid or disputed before it could go out. The run's
+    claim and lease are on this row: one run holds a reminder and all its
+    deliveries at a time.
     """
 
     __tablename__ = "reminders"
@@ -192,7 +195,7 @@ class Reminder(Base):
     # The same reminder as a postal letter (migration 0004), and where its PDF went.
     letter_html: Mapped[str | None] = mapped_column(Text)
     letter_file: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(12), default="planned", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -201,6 +204,43 @@ class Reminder(Base):
     sent_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReminderDelivery(Base):
+    """One channel of a reminder (e-mail, letter, SMS, phone task) and what became of it.
+
+    Its states and the steps between them are `domain/outbox_states.py`. The
+    proof is what shows it went out: the e-mail's Message-ID, the letter's file
+    in the print queue, the SMS provider's message id, the phone task.
+    """
+
+    __tablename__ = "reminder_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    proof: Mapped[str | None] = mapped_column(String(500))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # What this channel carries that the reminder does not (an SMS's text and number).
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("reminder_id", "channel",
+                                       name="uq_reminder_deliveries_channel"),)
+
+
+class SmsOptOut(Base):
+    """A debtor who answered STOP: never texted again until opted in (audited both ways)."""
+
+    __tablename__ = "sms_opt_outs"
+
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), primary_key=True)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str | None] = mapped_column(String(200))
 
 
 class ReminderItem(Base):

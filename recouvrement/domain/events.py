@@ -72,6 +72,15 @@ class EventKind(str, Enum):
     REMINDER_SENT = ("reminder.sent", "relance envoyée", "reminder sent")
     REMINDER_FAILED = ("reminder.failed", "échec d'envoi d'une relance", "reminder failed")
     REMINDER_GIVEN_UP = ("reminder.given_up", "envoi de relance abandonné", "reminder given up")
+    REMINDER_NEEDS_ATTENTION = ("reminder.needs_attention",
+                                "relance à reprendre par une personne (refus définitif)",
+                                "reminder needs attention (refused for good)")
+    DELIVERY_DEFERRED = ("delivery.deferred", "envoi reporté (SMS hors des heures permises)",
+                         "delivery deferred (SMS outside the allowed hours)")
+    SMS_OPTED_OUT = ("sms.opted_out", "le débiteur refuse les SMS (STOP)",
+                     "debtor opted out of SMS (STOP)")
+    SMS_OPTED_IN = ("sms.opted_in", "le débiteur accepte de nouveau les SMS",
+                    "debtor opted in to SMS again")
     REMINDER_RETRIED = ("reminder.retried", "relance remise en envoi", "reminder retried")
     REMINDER_CANCELLED = ("reminder.cancelled", "relance annulée", "reminder cancelled")
     REMINDER_CLAIM_RELEASED = ("reminder.claim_released", "relance rendue à la file d'envoi",

@@ -26,7 +26,7 @@ import yaml
 from recouvrement.domain.model import Debtor
 
 RELATIVE_TO = ("due_date", "end_of_month", "previous_level")
-CHANNELS = ("email", "letter", "phone")
+CHANNELS = ("email", "letter", "phone", "sms")  # each an adapter: README, "Adding a channel"
 KINDS = ("B2B", "B2C", "PUBLIC")
 RISK_CLASSES = ("low", "medium", "high")
 COURTESY, REMINDER, FORMAL_NOTICE = "courtesy", "reminder", "formal_notice"

@@ -58,6 +58,8 @@ class Creditor:
     # The creditor's written mandate to the agency (CPCE R124-3), as the dossier names it.
     mandate_reference: str | None = None
     mandate_signed_on: date | None = None
+    # The SMS provider's STOP short number, quoted in SMS to consumers (none: "reply STOP").
+    sms_stop_number: str | None = None
 
 
 @dataclass(frozen=True)

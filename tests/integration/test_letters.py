@@ -17,6 +17,7 @@ from recouvrement.ingest.load import ingest_inbox
 from recouvrement.mail.letters import PrintQueue
 from recouvrement.mail.mailer import SmtpMailer
 from recouvrement.mail.render import Creditor
+from recouvrement.outbox import retry
 from recouvrement.pdf import WeasyPrintRenderer
 from recouvrement.planning import plan_reminders
 from recouvrement.sending import Pacing, Post, send_outbox
@@ -129,6 +130,10 @@ def test_a_formal_notice_whose_earlier_letter_is_missing_fails_until_it_is_put_b
                    for r in manifest(letters, date(2026, 10, 26)))
 
     second.write_bytes(kept)
+    report = day(db, sink, post, date(2026, 10, 27))
+    assert report.sent == []  # it needs a person: put back, then `outbox retry`
+    with db.session() as session:
+        retry(session, failed["key"], actor="test")
     report = day(db, sink, post, date(2026, 10, 27))
     assert [s["account"] for s in report.sent] == ["411DURAND"]
     notice = [m for m in sink.messages if m["X-Recouvrement-Debtor"] == "411DURAND"][-1]

@@ -171,8 +171,9 @@ def test_a_permanent_refusal_is_not_retried(db, sink):
     report = send_outbox(db, lambda: SmtpMailer("127.0.0.1", sink.port), today=DAY,
                          sender=CREDITOR.sender, actor="test", run_id="run",
                          pacing=_recording(Pacing(retries=3, backoff_seconds=0.5), waits))
-    assert report.failed[0]["permanent"] and waits == []
-    assert rows(db)["compta@d02.example.com"].status == "failed"
+    assert report.failed[0]["permanent"] and report.failed[0]["given_up"] and waits == []
+    # Refused for good: a person fixes the address (`outbox list`, `outbox retry`).
+    assert rows(db)["compta@d02.example.com"].status == "needs_attention"
 
 
 def _recording(pacing, waits):

@@ -19,10 +19,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import update
+from sqlalchemy import insert, literal, select, update
 
 from recouvrement.db import Database
-from recouvrement.db.models import Reminder
+from recouvrement.db.models import Reminder, ReminderDelivery
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.mail.letters import PrintQueue
@@ -159,6 +159,12 @@ def test_a_tampered_letter_in_the_outbox_mails_no_host_file(database_url, tmp_pa
             # The attacker's write: every letter, and the channel so that it goes by post too.
             s.execute(update(Reminder).values(letter_html=hostile_letter(host_files, web),
                                               channel="email,letter", mime=None))
+            s.execute(insert(ReminderDelivery).from_select(
+                ["reminder_id", "channel", "status", "attempts"],
+                select(Reminder.id, literal("letter"), literal("planned"), literal(0))
+                .where(~select(ReminderDelivery.id).where(
+                    ReminderDelivery.reminder_id == Reminder.id,
+                    ReminderDelivery.channel == "letter").exists())))
         queue = tmp_path / "letters"
         report = send_outbox(db, lambda: SmtpMailer("127.0.0.1", sink.port), today=DAY,
                              sender=creditor.sender, actor="t", run_id="r",

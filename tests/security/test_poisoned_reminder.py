@@ -6,7 +6,7 @@ error escaped the send step, every other debtor's reminder stayed unsent,
 escalation never ran, and the row came back after its lease to fail again on
 every run. Now the reminder is recorded failed with its error, the others go
 out, and after a bounded number of attempts the outbox gives up on it
-(`given_up`) and says so, for a person to look at.
+(`needs_attention`) and says so, for a person to look at.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def test_the_outbox_gives_up_after_its_attempts_and_says_so(db, sink, tmp_path):
     report = send(db, sink, post, max_attempts=3)
     [failed] = report.failed
     assert failed["given_up"] and "3 attempts" in failed["error"]
-    assert statuses(db)["411D2"] == "given_up"
+    assert statuses(db)["411D2"] == "needs_attention"
     # Later runs leave it alone: no more crashes, nothing counted as failed again.
     for _ in range(2):
         report = send(db, sink, post, max_attempts=3)
@@ -145,7 +145,7 @@ def test_the_outbox_gives_up_after_its_attempts_and_says_so(db, sink, tmp_path):
         events = s.scalars(select(AuditEntry.event).where(AuditEntry.subject == row.key)).all()
     assert row.attempts == 3 and "RecursionError" in row.last_error
     assert events.count("reminder.failed") == 2 and events.count("reminder.given_up") == 1
-    assert set(statuses(db).values()) == {"sent", "given_up"}
+    assert set(statuses(db).values()) == {"sent", "needs_attention"}
 
 
 def test_a_person_sees_what_was_given_up_and_puts_it_back(db, sink, tmp_path, database_url,
@@ -156,7 +156,7 @@ def test_a_person_sees_what_was_given_up_and_puts_it_back(db, sink, tmp_path, da
     listed = CliRunner().invoke(cli, ["outbox", "list", "--format", "json"])
     assert listed.exit_code == 0, listed.output
     [row] = json.loads(listed.output)
-    assert (row["account"], row["status"], row["attempts"]) == ("411D2", "given_up", 1)
+    assert (row["account"], row["status"], row["attempts"]) == ("411D2", "needs_attention", 1)
     assert "RecursionError" in row["error"] and "outbox retry" in row["error"]
     for wrong in ("%", "0000000000", row["key"][:4]):
         refused = CliRunner().invoke(cli, ["outbox", "retry", wrong])
@@ -183,5 +183,5 @@ def test_a_reminder_that_kills_the_run_every_time_is_given_up_too(db, sink, tmp_
     report = send(db, sink, Post(PrintQueue(tmp_path / "letters"), FakePdfRenderer()),
                   max_attempts=3)
     assert [f["account"] for f in report.failed] == ["411D4"] and report.failed[0]["given_up"]
-    assert statuses(db)["411D4"] == "given_up"
+    assert statuses(db)["411D4"] == "needs_attention"
     assert len(report.sent) == len(ACCOUNTS) - 1

@@ -61,11 +61,12 @@ def test_one_poisoned_reminder_leaves_the_rest_of_the_run_alone(home, sink, data
     assert "litigation: 411LATE" in first.output  # escalation ran after the failure
 
     second = run("run", "--as-of", DAY)  # the same failure, recorded again; nothing else
-    assert second.exit_code == 1 and "GIVEN UP 411POISON level 1" in second.output
+    assert second.exit_code == 1 and "NEEDS ATTENTION 411POISON level 1" in second.output
+    assert "given up after 2 attempts" in second.output
     assert "outbox retry" in second.output and "Run failed" not in second.output
     third = run("run", "--as-of", DAY)
     assert third.exit_code == 0, third.output  # given up: no more failures run after run
-    assert "FAILED" not in third.output and "GIVEN UP" not in third.output
+    assert "FAILED" not in third.output and "NEEDS ATTENTION" not in third.output
     assert len(sink.messages) == 2
     listed = run("outbox", "list")
-    assert "411POISON" in listed.output and "given_up" in listed.output
+    assert "411POISON" in listed.output and "needs_attention" in listed.output

@@ -1,7 +1,7 @@
 """The agency's register of creditors (mandants): identity, mandate, where each one's ledger is.
 
 Revision ID: 0015_creditors
-Revises: 0013_call_tasks
+Revises: 0014_reminder_deliveries
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from recouvrement.db.models import Money, Percent
 
 revision = "0015_creditors"
-down_revision = "0013_call_tasks"
+down_revision = "0014_reminder_deliveries"
 branch_labels = None
 depends_on = None
 
