@@ -47,8 +47,9 @@ def creditor_record(agency: Settings, code: str):
 
 
 def required_message(codes: list[str]) -> str:
-    return (f"{len(codes)} creditor(s) are registered ({', '.join(codes)}): say which "
-            f"one with --creditor CODE, e.g. `recouvrement --creditor {codes[0]} ...`")
+    return (f"{len(codes)} creditor(s) are registered ({', '.join(codes)}): this command works "
+            f"on one creditor's ledger, use --creditor CODE (e.g. `recouvrement --creditor "
+            f"{codes[0]} ...`); nothing was changed")
 
 
 def _selector(code: str | None, *, guard: bool):

@@ -37,13 +37,17 @@ def agency_env(monkeypatch):
     monkeypatch.setenv("RECOUVREMENT_AGENCY_ADDRESS", "5 quai de Seine\n75019 Paris")
 
 
+# The same debtor name, account and invoice number at both creditors: other addresses,
+# other sums, other ledgers.
+DEBTOR_NAME = "Dupont SARL"
+OWED = {"atelier-nord": "1200.00", "sud-bureautique": "480.00"}
+
+
 def overlapping_exports(home: Path) -> None:
-    """The same account and invoice numbers at both creditors: other people, other sums."""
-    for code, name, amount in (("atelier-nord", "Dupont Menuiserie", "1200.00"),
-                               ("sud-bureautique", "Dupont Imprimerie", "480.00")):
+    for code, amount in OWED.items():
         inbox = home / "creditors" / code / "inbox"
         inbox.mkdir(parents=True, exist_ok=True)
-        write_customers(inbox, [customer("411DUPONT", name=name,
+        write_customers(inbox, [customer("411DUPONT", name=DEBTOR_NAME,
                                          email=f"compta@{code}-client.example.com")])
         write_invoices(inbox, DUE, [invoice("F2026-001", "411DUPONT", DUE, amount)])
 
@@ -80,19 +84,17 @@ def test_one_run_does_every_creditor_in_its_own_ledger_and_nothing_leaks(agency,
     assert "1 200,00" in nord_text and "480,00" not in nord_text
     assert "480,00" in sud_text and "1 200,00" not in sud_text
 
-    for code, name, amount in (("atelier-nord", "Dupont Menuiserie", "1200.00"),
-                               ("sud-bureautique", "Dupont Imprimerie", "480.00")):
+    for code, amount in OWED.items():
         shown = run("--creditor", code, "debtors", "--format", "json")
         assert shown.exit_code == 0, shown.output
         [debtor] = json.loads(shown.output)
         assert (debtor["account"], debtor["name"], debtor["open_amount"]) == (
-            "411DUPONT", name, amount)
+            "411DUPONT", DEBTOR_NAME, amount)
         log = run("--creditor", code, "audit", "show", "--debtor", "411DUPONT", "--format", "json")
         entries = json.loads(log.output)
         assert entries and all(e["account"] == "411DUPONT" for e in entries)
         other = "sud-bureautique" if code == "atelier-nord" else "atelier-nord"
-        assert other not in log.output and name in run(
-            "--creditor", code, "debtors").output
+        assert other not in log.output and OWED[other] not in log.output
         assert run("--creditor", code, "audit", "verify").exit_code == 0
 
     # The agency's own ledger holds the register, not the debtors.
@@ -110,8 +112,8 @@ def test_a_ledger_command_without_creditor_exits_2_naming_them(agency):
                  ["promise", "411DUPONT", "--until", "2026-12-01"], ["outbox", "list"]):
         result = run(*args)
         assert result.exit_code == 2, (args, result.output)
-        assert ("2 creditor(s) are registered (atelier-nord, sud-bureautique): say which one "
-                "with --creditor CODE") in result.output
+        assert ("2 creditor(s) are registered (atelier-nord, sud-bureautique): this command "
+                "works on one creditor's ledger, use --creditor CODE") in result.output
     assert run("--creditor", "atelier-sud", "debtors").exit_code == 2
     assert "the creditors are: atelier-nord, sud-bureautique" in run(
         "--creditor", "atelier-sud", "debtors").output
@@ -195,11 +197,11 @@ def test_commands_on_one_creditor_never_touch_the_other(agency, sink, database_u
             counts = {schema: conn.execute(text(
                 f'SELECT count(*) FROM "{schema}".debtors')).scalar()
                 for schema in ("creditor_atelier_nord", "creditor_sud_bureautique", "public")}
-            names = conn.execute(text(
-                "SELECT name FROM creditor_sud_bureautique.debtors")).scalars().all()
+            emails = conn.execute(text(
+                "SELECT email FROM creditor_sud_bureautique.debtors")).scalars().all()
         engine.dispose()
         assert counts == {"creditor_atelier_nord": 1, "creditor_sud_bureautique": 1, "public": 0}
-        assert names == ["Dupont Imprimerie"]
+        assert emails == ["compta@sud-bureautique-client.example.com"]
     else:  # each ledger is a file in its creditor's folder
         for code in CODES:
             assert (agency / "creditors" / code / "recouvrement.db").is_file()
