@@ -9,6 +9,7 @@ simulated days: each day one run per creditor, each in its own ledger.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 from collections import Counter
 from datetime import date, timedelta
@@ -73,6 +74,7 @@ SEEDS = {"atelier-nord": 7, "sud-bureautique": 19}
 def run_agency_demo(settings: Settings, *, days: int, n_debtors: int, start: date | None) -> None:
     from flows.daily import CreditorsFailed, daily_dunning
     from recouvrement.agency.creditors import creditor_settings, save_creditor
+    from recouvrement.agency.demo_money import demo_money_day, demo_money_finish
     from recouvrement.agency.register_file import read_register
     from recouvrement.agency.selection import agency_database, using_creditor
     from recouvrement.audit import current_actor
@@ -122,6 +124,7 @@ def run_agency_demo(settings: Settings, *, days: int, n_debtors: int, start: dat
         echo(f"SMTP sink listening on 127.0.0.1:{sink.port}, storing into {home / 'maildir'}")
         errors_to_log_file(home)
         totals = {code: Counter() for code in ledgers}
+        rng = random.Random(20261203)
         first = True
         day = start
         for offset in range(days + 1):
@@ -130,6 +133,12 @@ def run_agency_demo(settings: Settings, *, days: int, n_debtors: int, start: dat
                 continue
             for code, ledger in ledgers.items():
                 ledger.write_exports(day, Path(own[code].inbox), style="fr", bad_rows=first)
+            if not first:  # payments the agency receives, the month's remittances (R124-6)
+                for record in records:
+                    for line in demo_money_day(agency, record, day, rng):
+                        echo(f"  {day}  {line}")
+                        totals[record.code]["agency payments" if "receipt" in line
+                                            else "remittances"] += 1
             first = False
             try:
                 results = daily_dunning(as_of=day)["creditors"]
@@ -153,6 +162,7 @@ def run_agency_demo(settings: Settings, *, days: int, n_debtors: int, start: dat
                      f"({', '.join(f'L{k}: {v}' for k, v in sorted(sent.items())) or '-'}), "
                      f"settled {len(summary['ingest']['invoices_settled']):3d}, "
                      f"to litigation {len(summary['litigation'])}")
+        trust = demo_money_finish(agency, day)
         messages = len(sink.messages)
 
     echo("")
@@ -168,8 +178,16 @@ def run_agency_demo(settings: Settings, *, days: int, n_debtors: int, start: dat
         echo(f"  debtors                   recouvrement --creditor {record.code} debtors")
         echo(f"  litigation queue          recouvrement --creditor {record.code} litigation list")
         echo(f"  audit log                 recouvrement --creditor {record.code} audit verify")
+        echo(f"  payments received (R124-6) recouvrement --creditor {record.code} payment list")
+        echo(f"  what it was told (R124-5)  recouvrement --creditor {record.code} feed")
     echo("The agency:")
     echo(f"  its register              recouvrement creditor list   ({register})")
+    echo(f"  receipts and statements   {home / 'agency'}")
+    echo("  remittances (R124-6)      recouvrement remittance list")
+    reconciled = trust["reconciled"]
+    echo(f"  trust account (R124-2)    recouvrement trust reconcile   (bank "
+         f"{reconciled['bank_balance']}, books {reconciled['book_balance']}, "
+         f"{len(reconciled['unmatched_lines'])} line(s) to explain)")
     echo("  one more day, every creditor, by hand   recouvrement run --dry-run")
     echo(f"  Prefect UI                {ui}")
 

@@ -52,10 +52,24 @@ def test_the_agency_demo_runs_two_creditors_end_to_end(demo_home):
         debtors = json.loads(run("--creditor", code, "debtors", "--format", "json").output)
         assert len(debtors) >= 30
         assert run("--creditor", code, "audit", "verify").exit_code == 0
+        # The agency's money: payments received and receipted, the feed of what it told.
+        payments = json.loads(run("--creditor", code, "payment", "list", "--format",
+                                  "json").output)
+        assert payments and all(p["receipt"] for p in payments)
+        assert run("--creditor", code, "feed").exit_code == 0
+    assert "trust account (R124-2)" in result.output
+    assert list((demo_home / "agency").rglob("*.pdf"))  # receipts, statements
+    # The bank statement has one transfer nobody recorded: reconciling says so (exit 1).
+    reconciled = run("trust", "reconcile")
+    assert reconciled.exit_code == 1 and "12.00" in reconciled.output
     listed = json.loads(run("creditor", "list", "--format", "json").output)
     assert [c["code"] for c in listed] == ["atelier-nord", "sud-bureautique"]
-    senders = {message_from_bytes(p.read_bytes())["From"]
-               for p in (demo_home / "maildir").rglob("*") if p.is_file() and p.parent.name in ("new", "cur")}
-    assert senders == {"relances-atelier-nord@agence-demo.example",
-                       "relances-sud-bureautique@agence-demo.example"}
+    mails = [message_from_bytes(p.read_bytes()) for p in (demo_home / "maildir").rglob("*")
+             if p.is_file() and p.parent.name in ("new", "cur")]
+    # Reminders go from each creditor's sender; receipts, digests and reports from the agency.
+    assert {m["From"] for m in mails if m["X-Recouvrement-Debtor"]} == {
+        "relances-atelier-nord@agence-demo.example",
+        "relances-sud-bureautique@agence-demo.example"}
+    assert {m["From"] for m in mails if not m["X-Recouvrement-Debtor"]} <= {
+        "contact@agence-demo.example"}
     assert run("debtors").exit_code == 2  # which creditor? the demo's home is an agency's
