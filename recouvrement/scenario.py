@@ -211,7 +211,8 @@ def _debtors(rng: np.random.Generator, n: int) -> pd.DataFrame:
         account = base if taken[base] == 1 else f"{base}{taken[base]}"
         local = f"{mailbox}.{account[3:].lower()}"
         email = None if no_email[i] else f"{local}@{'example.fr' if on_fr[i] else 'example.com'}"
-        prefix = f"0{6 + (i % 2)}" if kind[i] == "B2C" and mobile[i] else f"0{zone}"
+        # Half the consumers and small firms give a mobile (the manager's): SMS can reach them.
+        prefix = f"0{6 + (i % 2)}" if kind[i] != "PUBLIC" and mobile[i] else f"0{zone}"
         phone = prefix + " " + " ".join(f"{d:02d}" for d in phone_digits[i])
         rows.append((account, name, email, phone, f"{number[i]} {STREETS[street[i]]}", postcode, town))
 

@@ -402,13 +402,17 @@ def _give_up_exhausted(db: Database, report: SendReport, lease: timedelta, max_a
                 "the run that was sending it stopped before recording what became of it "
                 "(killed, out of memory, a crash?)")
             error = given_up_text(why or "it failed", row.attempts, row.key)
-            session.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id,
-                                                  _OUTBOX.c.status == row.status)
-                            .values(status=states.NEEDS_ATTENTION, last_error=error))
             session.execute(update(_DELIVERIES).where(
                 _DELIVERIES.c.reminder_id == row.id,
                 _DELIVERIES.c.status.in_((*states.CLAIMABLE, states.SENDING)))
                 .values(status=states.NEEDS_ATTENTION, last_error=error))
+            # Still sent if its e-mail or letter went out (a run died on the SMS beside it).
+            found = session.execute(select(_DELIVERIES.c.channel, _DELIVERIES.c.status)
+                                    .where(_DELIVERIES.c.reminder_id == row.id)).all()
+            status = states.reminder_status(found) if found else states.NEEDS_ATTENTION
+            session.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id,
+                                                  _OUTBOX.c.status == row.status)
+                            .values(status=status, last_error=error))
             events.append(Event(EventKind.REMINDER_GIVEN_UP, row.account, row.key,
                                 {"error": error, "attempts": row.attempts}))
             report.failed.append({"account": row.account, "level": row.level,

@@ -332,3 +332,17 @@ def test_an_sms_that_keeps_failing_holds_up_neither_the_ladder_nor_comes_after_i
             ReminderDelivery.reminder_id == first.id, ReminderDelivery.channel == "sms")).one()
     assert first.status == "sent" and sms.status == "cancelled"
     assert "later reminder" in sms.last_error
+
+
+def test_a_sent_reminder_whose_run_died_on_its_sms_each_time_stays_sent(db, provider):
+    mailer = FakeMailer()
+    run(db, mailer, provider, clock=at(DAY, 22))  # the e-mail goes, the SMS waits
+    old = datetime.now(timezone.utc) - timedelta(hours=1)
+    with db.session() as session:  # then runs die holding it, until its tries are spent
+        session.execute(update(Reminder).values(status="sending", attempts=2, claimed_at=old))
+        session.execute(update(ReminderDelivery).where(ReminderDelivery.channel == "sms")
+                        .values(status="sending", attempts=1, claimed_at=old))
+    report = run(db, mailer, provider, max_attempts=2)
+    assert report.failed[0]["given_up"] and provider.calls == 0
+    assert deliveries(db)["sms"][0] == "needs_attention"
+    assert reminder(db).status == "sent" and reminder(db).sent_on == DAY
