@@ -133,6 +133,9 @@ class _Main(click.Group):
         except _user_errors() as exc:
             click.echo(f"error: {_one_line(exc)}", err=True)
             sys.exit(2)
+        except BrokenPipeError:  # `recouvrement debtors | head`: the reader has had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:
             from recouvrement.logfile import write_exception
 

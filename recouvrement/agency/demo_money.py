@@ -52,7 +52,7 @@ def demo_money_day(agency_settings, record, day: date, rng: random.Random, *,
             row = record_payment(
                 ctx.agency_db, ctx.ledger_db, record, ctx.agency,
                 PaymentInput(account, amount, day, method,
-                             f"DEMO-{record.code[:8].upper()}-{day:%Y%m%d}"),
+                             f"DEMO-{record.code.replace('-', '')[:8].upper()}-{day:%Y%m%d}"),
                 actor=ACTOR, today=day, renderer=renderer)
             done.append(f"{record.code}: receipt {row['receipt']}, {row['amount']} from "
                         f"{account} ({method})")
