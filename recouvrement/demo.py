@@ -88,6 +88,16 @@ def _write_policy(home: Path) -> None:
     os.environ["RECOUVREMENT_POLICY"] = str(home / DEMO_POLICY)
 
 
+def fresh_home(settings: Settings) -> Path:
+    """The demo's home, emptied of an earlier demo's files; the demo runs on SQLite only."""
+    if settings.database_url != f"sqlite:///{settings.home / 'recouvrement.db'}":
+        raise click.ClickException("the demo runs on the embedded SQLite database: unset "
+                                   "RECOUVREMENT_DATABASE_URL")
+    home = settings.home.resolve()
+    _reset_home(home)
+    return home
+
+
 def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | None) -> None:
     from flows.daily import daily_dunning
     from recouvrement.logfile import errors_to_log_file
@@ -99,11 +109,7 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
     from recouvrement.reports import set_dispute
     from recouvrement.scenario import DemoLedger
 
-    if settings.database_url != f"sqlite:///{settings.home / 'recouvrement.db'}":
-        raise click.ClickException("the demo runs on the embedded SQLite database: unset "
-                                   "RECOUVREMENT_DATABASE_URL")
-    home = settings.home.resolve()
-    _reset_home(home)
+    home = fresh_home(settings)
     ui = _start_orchestrator(settings)
     today = today_in(settings.timezone)
     start = start or today - timedelta(days=days)

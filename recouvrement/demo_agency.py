@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from recouvrement.demo import CONFIG_HEADER, MARKER, _reset_home, _start_orchestrator
+from recouvrement.demo import CONFIG_HEADER, MARKER, _start_orchestrator, fresh_home
 from recouvrement.domain.calendar import is_business_day, today_in
 from recouvrement.settings import CONFIG_FILE, Settings, load_agency_settings
 
@@ -83,11 +83,7 @@ def run_agency_demo(settings: Settings, *, days: int, n_debtors: int, start: dat
     from recouvrement.mail.sink import SmtpSink
     from recouvrement.scenario import DemoLedger
 
-    if settings.database_url != f"sqlite:///{settings.home / 'recouvrement.db'}":
-        raise click.ClickException("the demo runs on the embedded SQLite database: unset "
-                                   "RECOUVREMENT_DATABASE_URL")
-    home = settings.home.resolve()
-    _reset_home(home)
+    home = fresh_home(settings)
     shutil.rmtree(home / "creditors", ignore_errors=True)
     _write_agency_settings(home)
     agency = load_agency_settings()

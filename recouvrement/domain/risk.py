@@ -44,6 +44,10 @@ def _points(factor: str, value: float) -> float:
     return round(cap * min(max(ratio, 0.0), 1.0), 1)
 
 
+# What is summed (or maxed) per debtor before the factors are computed.
+SUMS = ("days_past_due", "open_amount", "overdue_amount", "reminders_12m", "highest_level")
+
+
 def score_debtors(invoices: Iterable[tuple], reminders: Iterable[tuple], accounts: list[str],
                   today: date) -> list[RiskScore]:
     """Scores for `accounts`, in their order; plain Python, so that a rerun for one
@@ -57,9 +61,7 @@ def score_debtors(invoices: Iterable[tuple], reminders: Iterable[tuple], account
     for account, due, amount in invoices:
         if account not in wanted:
             continue
-        row = per.setdefault(account, {"days_past_due": 0.0, "open_amount": 0.0,
-                                       "overdue_amount": 0.0, "reminders_12m": 0.0,
-                                       "highest_level": 0.0})
+        row = per.setdefault(account, dict.fromkeys(SUMS, 0.0))
         late = max((today - _day(due)).days, 0)
         row["days_past_due"] = max(row["days_past_due"], float(late))
         row["open_amount"] += float(amount)
@@ -69,19 +71,14 @@ def score_debtors(invoices: Iterable[tuple], reminders: Iterable[tuple], account
     for account, level, sent_on in reminders:
         if account not in wanted:
             continue
-        row = per.setdefault(account, {"days_past_due": 0.0, "open_amount": 0.0,
-                                       "overdue_amount": 0.0, "reminders_12m": 0.0,
-                                       "highest_level": 0.0})
+        row = per.setdefault(account, dict.fromkeys(SUMS, 0.0))
         row["highest_level"] = max(row["highest_level"], float(level))
         if sent_on is not None and _day(sent_on) > year_ago:
             row["reminders_12m"] += 1
 
     scores = []
     for account in accounts:
-        row = per.get(account)
-        if row is None:
-            row = dict.fromkeys(("days_past_due", "open_amount", "overdue_amount",
-                                 "reminders_12m", "highest_level"), 0.0)
+        row = per.get(account) or dict.fromkeys(SUMS, 0.0)
         row["overdue_share"] = (row["overdue_amount"] / row["open_amount"]
                                 if row["open_amount"] > 0 else 0.0)
         factors = {factor: {"value": round(row[factor], 2), "points": _points(factor, row[factor])}
