@@ -43,29 +43,47 @@ class SmsProvider(Protocol):
 
 
 def _post(url: str, *, timeout: float, headers: dict[str, str], body: bytes) -> dict:
-    """POST the body; the answer's JSON, or the error sorted into for-now and for-good."""
+    """POST the body; the answer's JSON, or the error sorted by what it says of the SMS.
+
+    Neither provider takes an idempotency key, so only an error that proves the SMS was
+    not taken is retried on its own (no connection made, 429, 503). When the provider may
+    have taken it (no answer in time, a dropped connection, another 5xx, a 2xx without a
+    message id) the delivery goes to a person (`needs_attention`), with the reference to
+    look for in the provider's log: the same demand twice is worse than a late one.
+    """
     try:
         response = httpx.post(url, content=body, headers={"Content-Type": "application/json",
                                                           "Accept": "application/json",
                                                           **headers}, timeout=timeout)
-    except httpx.TimeoutException as exc:
-        raise TransientSendError(f"the SMS provider did not answer in {timeout:g} s "
-                                 f"({type(exc).__name__}); it may have taken the SMS") from exc
-    except httpx.HTTPError as exc:
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         raise TransientSendError(f"the SMS provider could not be reached: "
                                  f"{type(exc).__name__}: {exc}") from exc
+    except httpx.TimeoutException as exc:
+        raise PermanentSendError(f"the SMS provider did not answer in {timeout:g} s "
+                                 f"({type(exc).__name__}): {MAYBE_SENT}") from exc
+    except httpx.HTTPError as exc:
+        raise PermanentSendError(f"the connection to the SMS provider broke "
+                                 f"({type(exc).__name__}: {exc}): {MAYBE_SENT}") from exc
     said = response.text[:300].replace("\n", " ")
     if response.status_code in (401, 402, 403):
         raise ProviderRefused(f"the SMS provider refused the account ({response.status_code}: "
                               f"{said}): check the key and the credits")
-    if response.status_code == 429 or response.status_code >= 500:
+    if response.status_code in (429, 503):
         raise TransientSendError(f"the SMS provider answered {response.status_code}: {said}")
+    if response.status_code >= 500:
+        raise PermanentSendError(f"the SMS provider answered {response.status_code} "
+                                 f"({said}): {MAYBE_SENT}")
     if response.status_code >= 400:
         raise PermanentSendError(f"the SMS provider refused it ({response.status_code}): {said}")
     try:
         return response.json()
     except ValueError as exc:
-        raise TransientSendError(f"the SMS provider's answer is not JSON: {said}") from exc
+        raise PermanentSendError(f"the SMS provider's answer is not JSON ({said}): "
+                                 f"{MAYBE_SENT}") from exc
+
+
+MAYBE_SENT = ("it may have taken the SMS; look for its reference in the provider's log "
+              "before `recouvrement outbox retry`")
 
 
 @dataclass(frozen=True)
@@ -84,7 +102,8 @@ class Brevo:
                        headers={"api-key": self.api_key}, body=body)
         message_id = answer.get("messageId")
         if message_id is None:
-            raise TransientSendError(f"the SMS provider gave no messageId: {answer!r:.200}")
+            raise PermanentSendError(f"the SMS provider gave no messageId "
+                                     f"({answer!r:.200}): {MAYBE_SENT}")
         return str(message_id)
 
 
