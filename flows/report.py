@@ -7,14 +7,23 @@ from datetime import date
 from prefect import flow, get_run_logger
 
 from flows.artifacts import publish_dashboard
+from recouvrement.agency.selection import using_creditor
 from recouvrement.domain.calendar import today_in
 from recouvrement.settings import load_settings
 from tasks.report import mail_dashboard, write_dashboard
 
 
 @flow(name="weekly-report", log_prints=True)
-def weekly_report(as_of: date | None = None, start: date | None = None) -> dict:
-    """Write the report as of `as_of` (today) as HTML and PDF, and mail it."""
+def weekly_report(as_of: date | None = None, start: date | None = None,
+                  creditor: str | None = None) -> dict:
+    """Write the report as of `as_of` (today) as HTML and PDF, and mail it. In agency mode
+    it is one creditor's (`creditor`), and refused without one: each creditor's report also
+    goes to it on its own schedule through the daily run."""
+    with using_creditor(creditor or None, guard=True):
+        return _weekly_report(as_of, start)
+
+
+def _weekly_report(as_of: date | None, start: date | None) -> dict:
     as_of = as_of or today_in(load_settings().timezone)
     written = write_dashboard(as_of, start, pdf=True)
     publish_dashboard(written["markdown"])

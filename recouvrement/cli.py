@@ -1303,6 +1303,7 @@ def payment_record(account: str, amount: str, on: date, invoices: tuple[str, ...
         sys.exit(1)
     click.echo({"sent": f"  receipt e-mailed to {done['email']}",
                 "already sent": "  receipt already e-mailed",
+                "being sent": "  receipt being e-mailed by another run",
                 "no address": "  no e-mail address in the ledger: post or hand the receipt "
                               "to the debtor"}[how])
 
@@ -1396,7 +1397,7 @@ def remittance_list(fmt: str) -> None:
 @click.option("--on", "on", type=DATE, required=True, help="the day of the transfer")
 @click.option("--reference", required=True, help="the transfer's reference")
 def remittance_paid(number: str, on: date, reference: str) -> None:
-    """Record that the remittance (R2026-0001, or its id) was paid to the creditor."""
+    """Record that the remittance (its number, R2026-0001) was paid to the creditor."""
     from recouvrement.agency.selection import agency_database
     from recouvrement.agency.remittances import mark_paid
     from recouvrement.audit import current_actor

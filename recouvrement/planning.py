@@ -152,7 +152,8 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
     step = policy.level(decision.level)  # what this level is, as the policy says
     formal_notice = step.is_formal_notice
     deadline = today + timedelta(days=policy.litigation_after_days) if formal_notice else None
-    message_id = make_message_id(key, creditor.sender.rsplit("@", 1)[-1])
+    message_id = make_message_id(f"{creditor.code}|{key}" if creditor.code else key,
+                                 creditor.sender.rsplit("@", 1)[-1])
     content = dict(level=decision.level, debtor=state.debtor, message_id=message_id,
                    # The first letter about these invoices, recalled by each later one (R124-4).
                    first_letter=first_letter(state.sent, decision.listed),

@@ -173,6 +173,7 @@ class Settings(BaseSettings):
             mandate_reference=self.mandate_reference,
             mandate_signed_on=self.mandate_signed_on,
             sms_stop_number=self.sms_stop_number,
+            code=self.creditor_code,
         )
 
     def identity_check(self):

@@ -66,6 +66,9 @@ class CreditorRecord:
     database_url: str | None  # None: the creditor's own ledger beside the agency's
     mandate: Mandate
     active: bool = True
+    # A trader (commerçant) sues a trader before the commercial court; a creditor that is
+    # not one (a liberal profession, an association...) chooses the court differently.
+    trader: bool = True
 
 
 # --- checking a record ----------------------------------------------------------------------
@@ -191,6 +194,7 @@ def _columns(record: CreditorRecord) -> dict:
         "mandate_reference": m.reference, "mandate_signed_on": m.signed_on,
         "mandate_scope": m.scope, "fee_percent": m.fee_percent, "fee_minimum": m.fee_minimum,
         "remit_within_days": m.remit_within_days, "active": record.active,
+        "trader": record.trader,
     }
 
 
@@ -210,7 +214,7 @@ def _record(row: CreditorRow) -> CreditorRecord:
         mandate=Mandate(reference=row.mandate_reference, signed_on=row.mandate_signed_on,
                         scope=row.mandate_scope, fee_percent=Decimal(row.fee_percent),
                         fee_minimum=row.fee_minimum, remit_within_days=row.remit_within_days),
-        active=bool(row.active))
+        active=bool(row.active), trader=bool(row.trader))
 
 
 def _path(text: str | None) -> Path | None:
@@ -255,6 +259,7 @@ def creditor_settings(agency: Settings, record: CreditorRecord) -> Settings:
         templates=record.templates or agency.templates,
         sender=record.sender,
         creditor_code=record.code,
+        creditor_is_trader=record.trader,
         mandate_reference=record.mandate.reference,
         mandate_signed_on=record.mandate.signed_on,
         creditor_name=record.name, creditor_legal_form=record.legal_form,

@@ -170,6 +170,8 @@ def send_digest(ctx, today: date, *, lease_minutes: int = 15, actor: str) -> dic
             for event in fresh:
                 session.add(AgencyMark(creditor=code, kind="feed", key=event, status="sent",
                                        digest_id=digest.id, created_at=now))
+        else:  # a dead run's digest: this run takes its lease, so no other resends it too
+            digest.created_at = now
         digest_id, message_id = digest.id, digest.message_id
         events, key = list(digest.details["events"]), digest.key
         to = list(digest.details.get("to") or recipients)
@@ -199,7 +201,7 @@ def digest_message(ctx, rows: list[dict[str, Any]], to: list[str], message_id: s
     message["To"] = ", ".join(to)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id
-    lines = [f"Bonjour,", "",
+    lines = ["Bonjour,", "",
              f"Voici les paiements obtenus et les propositions des débiteurs reçus par "
              f"{ctx.agency.name} pour votre compte (mandat {creditor.mandate.reference}), "
              "conformément à l'article R124-5 du code des procédures civiles d'exécution.", ""]

@@ -308,17 +308,28 @@ def receipt_html(agency: Agency, creditor, debtor: dict, row: AgencyPayment, *, 
 
 
 def mail_receipt(agency_db: Database, agency: Agency, creditor, receipt: str, to: str | None,
-                 mailer_factory, *, actor: str) -> str:
-    """Send the receipt to the debtor once (a mark keyed by the receipt number): `sent`,
-    `already sent`, or `no address` (the PDF is written either way)."""
+                 mailer_factory, *, actor: str, lease_minutes: int = 15) -> str:
+    """Send the receipt to the debtor once (a mark keyed by the receipt number, taken under
+    a lock with a lease): `sent`, `already sent`, `being sent` (another run holds it), or
+    `no address` (the PDF is written either way)."""
+    from datetime import timedelta
+
     if not to:
         return "no address"
+    now = datetime.now(timezone.utc)
     with agency_db.session() as session:
+        lock(session, f"agency-receipt:{receipt}")
         mark = session.scalar(select(AgencyMark).where(
             AgencyMark.creditor == creditor.code, AgencyMark.kind == "receipt",
             AgencyMark.key == receipt))
         if mark is not None and mark.status == "sent":
             return "already sent"
+        if mark is not None:
+            taken = mark.created_at if mark.created_at.tzinfo else mark.created_at.replace(
+                tzinfo=timezone.utc)
+            if taken > now - timedelta(minutes=lease_minutes):
+                return "being sent"
+            mark.created_at = now  # a dead run's mail: this run takes its lease
         payment = session.scalar(select(AgencyPayment).where(
             AgencyPayment.receipt_number == receipt))
         domain = agency.sender.rpartition("@")[2] or "localhost"
@@ -326,7 +337,7 @@ def mail_receipt(agency_db: Database, agency: Agency, creditor, receipt: str, to
         if mark is None:
             session.add(AgencyMark(creditor=creditor.code, kind="receipt", key=receipt,
                                    status="sending", message_id=message_id,
-                                   details={"to": to}, created_at=datetime.now(timezone.utc)))
+                                   details={"to": to}, created_at=now))
     message = EmailMessage()
     message["Subject"] = f"Quittance {receipt} — paiement reçu pour {creditor.name}"
     message["From"] = agency.sender
@@ -369,6 +380,6 @@ def resend_receipts(agency_db: Database, agency: Agency, creditor, mailer_factor
         if (created if created.tzinfo else created.replace(tzinfo=timezone.utc)) > limit:
             continue
         if mail_receipt(agency_db, agency, creditor, receipt, to, mailer_factory,
-                        actor=actor) == "sent":
+                        actor=actor, lease_minutes=lease_minutes) == "sent":
             sent.append(receipt)
     return sent

@@ -18,7 +18,7 @@ from recouvrement.agency.creditors import (
 
 FIELDS = ("code", "name", "legal_form", "siren", "address", "phone", "iban", "bic", "sender",
           "report_recipients", "report_every", "policy", "templates", "inbox", "database_url",
-          "active", "mandate")
+          "active", "trader", "mandate")
 MANDATE_FIELDS = ("reference", "signed_on", "scope", "fee_percent", "fee_minimum",
                   "remit_within_days")
 REQUIRED = ("code", "name", "address", "sender", "mandate")
@@ -120,6 +120,7 @@ def _record(entry: dict, *, base: Path) -> CreditorRecord:
         policy=_file(entry, "policy", base), templates=_file(entry, "templates", base),
         inbox=_file(entry, "inbox", base), database_url=_optional(entry, "database_url"),
         active=_bool(entry.get("active", True), "active"),
+        trader=_bool(entry.get("trader", True), "trader"),
         mandate=Mandate(
             reference=_text(mandate, "reference"),
             signed_on=_date(mandate["signed_on"], "mandate.signed_on"),

@@ -79,7 +79,10 @@ def make_remittance(agency_db: Database, creditor, agency: Agency, *, period_fro
             raise RemittanceRefused(
                 f"creditor {creditor.code}: no payment received from {period_from.isoformat()} "
                 f"to {period_to.isoformat()} that is not remitted yet: nothing to remit")
-        computed = remittance([Received(r.receipt_number, r.received_on, r.amount) for r in rows],
+        # What a payment brought beyond what its invoices owed is the debtor's (to refund or
+        # to impute), not the creditor's: it stays on the trust account, and earns no fee.
+        computed = remittance([Received(r.receipt_number, r.received_on,
+                                        r.amount - r.unallocated) for r in rows],
                               percent=Decimal(mandate.fee_percent),
                               minimum=mandate.fee_minimum,
                               within_days=mandate.remit_within_days)
@@ -133,10 +136,9 @@ def mark_paid(agency_db: Database, number: str, *, paid_on: date, reference: str
 
 
 def find(session: Session, number: str, creditor: str | None = None) -> AgencyRemittance:
-    query = select(AgencyRemittance).where(AgencyRemittance.number == number.strip().upper())
-    if number.strip().isdigit():
-        query = select(AgencyRemittance).where(AgencyRemittance.id == int(number))
-    row = session.scalar(query)
+    # By its number only (R2026-0001): a bare id mistyped would name another creditor's.
+    row = session.scalar(select(AgencyRemittance).where(
+        AgencyRemittance.number == number.strip().upper()))
     if row is None or (creditor and row.creditor != creditor):
         raise RemittanceRefused(f"no remittance {number!r}"
                                 + (f" for creditor {creditor}" if creditor else ""))
@@ -174,7 +176,7 @@ def unremitted(session: Session, creditor: str, today: date) -> dict[str, Any]:
     rows = list(session.scalars(select(AgencyPayment).where(
         AgencyPayment.creditor == creditor, AgencyPayment.remittance_id.is_(None))
         .order_by(AgencyPayment.received_on)))
-    total = sum((r.amount for r in rows), Decimal("0.00"))
+    total = sum((r.amount - r.unallocated for r in rows), Decimal("0.00"))
     return {"payments": len(rows), "amount": f"{total:.2f}",
             "oldest": rows[0].received_on.isoformat() if rows else None}
 
@@ -190,7 +192,7 @@ def statement_csv(row: AgencyRemittance, payments: list[AgencyPayment]) -> str:
         writer.writerow([row.number, p.receipt_number, p.received_on.isoformat(),
                          neutralise(p.account),
                          neutralise(",".join(line["invoice"] for line in p.lines)), p.method,
-                         neutralise(p.reference or ""), f"{p.amount:.2f}"])
+                         neutralise(p.reference or ""), f"{p.amount - p.unallocated:.2f}"])
     for label, value in (("collected", row.collected), ("fee", row.fee), ("net", row.net)):
         writer.writerow([row.number, label, "", "", "", "", "", f"{value:.2f}"])
     writer.writerow([row.number, "due_on", row.due_on.isoformat(), "", "", "", "", ""])
@@ -208,7 +210,8 @@ def statement_html(agency: Agency, creditor, row: AgencyRemittance,
         "payments": [{"receipt": p.receipt_number, "received_on": format_date(p.received_on, "fr"),
                       "account": p.account,
                       "invoices": ", ".join(line["invoice"] for line in p.lines) or "—",
-                      "method": METHODS[p.method], "amount": _eur(p.amount)} for p in payments],
+                      "method": METHODS[p.method],
+                      "amount": _eur(p.amount - p.unallocated)} for p in payments],
         "r": {"number": row.number, "period_from": format_date(row.period_from, "fr"),
               "period_to": format_date(row.period_to, "fr"),
               "made_on": format_date(row.made_on, "fr"), "due_on": format_date(row.due_on, "fr"),

@@ -60,6 +60,9 @@ class Creditor:
     mandate_signed_on: date | None = None
     # The SMS provider's STOP short number, quoted in SMS to consumers (none: "reply STOP").
     sms_stop_number: str | None = None
+    # Agency mode: the creditor's code in the register, so that two creditors' reminders
+    # to the same account for the same invoice numbers never share a Message-ID.
+    code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,9 @@ def test_one_run_does_every_creditor_in_its_own_ledger_and_nothing_leaks(agency,
     sud = by_sender["relances-sud-bureautique@agence.example.com"]
     assert nord["To"] == "compta@atelier-nord-client.example.com"
     assert sud["To"] == "compta@sud-bureautique-client.example.com"
+    # Same account, same invoice, same domain: still two messages, two Message-IDs.
+    assert nord["X-Recouvrement-Invoices"] == sud["X-Recouvrement-Invoices"]
+    assert nord["Message-ID"] != sud["Message-ID"]
     nord_text = read(nord.get_body(("plain",)).get_content())
     sud_text = read(sud.get_body(("plain",)).get_content())
     assert "Atelier du Nord SAS" in nord_text and "Sud Bureautique" not in nord_text

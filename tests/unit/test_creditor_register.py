@@ -143,3 +143,14 @@ def test_a_creditor_s_own_policy_templates_and_inbox_win_over_the_agency_s(tmp_p
     assert (other.policy, other.templates) == (agency.policy, agency.templates)
     assert other.mandate_reference == "MDT-2026-021"
     assert other.creditor.mandate_signed_on == date(2026, 10, 15)
+
+
+def test_a_creditor_that_is_no_trader_says_so_to_its_own_ledger(tmp_path):
+    """The court of its dossiers depends on it: never the agency's value for everyone."""
+    from dataclasses import replace
+
+    agency = Settings(home=tmp_path, creditor_is_trader=True)
+    nord, _ = read_register(REGISTER)
+    assert nord.trader is True and creditor_settings(agency, nord).creditor_is_trader is True
+    liberal = replace(nord, trader=False)
+    assert creditor_settings(agency, liberal).creditor_is_trader is False

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
+        sa.Column("trader", sa.Boolean(), nullable=False, server_default=sa.true()),
     )
 
 
