@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from recouvrement.audit import Event, current_actor, record
 from recouvrement.db.models import CallTask, Debtor, Invoice, Promise, Reminder, ReminderItem
+from recouvrement.deliveries import channels_of
 from recouvrement.domain.calls import (CANCELLED, CARRIED, DONE, OPEN, OUTCOMES, TO_WORK, WorkItem,
                                        age_days, outcome_problem, to_carry, worklist_order)
 from recouvrement.domain.identity import SentLetter, call_opening, first_letter, reference
@@ -162,12 +163,14 @@ def _history(session: Session, ids: list[int], today: date) -> dict[int, list[di
     """Each debtor's contacts and pauses up to `today`, newest first: reminders sent,
     calls logged, promises recorded."""
     items: dict[int, list[tuple[date, int, dict[str, Any]]]] = defaultdict(list)
-    for debtor_id, sent_on, channel, level in session.execute(
-            select(Reminder.debtor_id, Reminder.sent_on, Reminder.channel, Reminder.level)
-            .where(Reminder.debtor_id.in_(ids), Reminder.status == "sent",
-                   Reminder.sent_on <= today)):
+    sent = session.execute(
+        select(Reminder.id, Reminder.debtor_id, Reminder.sent_on, Reminder.level)
+        .where(Reminder.debtor_id.in_(ids), Reminder.status == "sent",
+               Reminder.sent_on <= today)).all()
+    channels = channels_of(session, [r.id for r in sent])
+    for reminder_id, debtor_id, sent_on, level in sent:
         # `phone` among a reminder's channels is the task it made, not a way it went out.
-        went = [c for c in channel.split(",") if c != "phone"]
+        went = [c for c in channels.get(reminder_id, []) if c != "phone"]
         items[debtor_id].append((sent_on, 1, {
             "on": sent_on.isoformat(), "channel": ",".join(went), "level": level,
             "text": f"{sent_on.isoformat()} level {level} sent by {' + '.join(went)}"}))

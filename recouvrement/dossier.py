@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from recouvrement.audit import check_chain, read_log
 from recouvrement.db.models import Debtor, Invoice, LitigationDossier, Reminder
+from recouvrement.deliveries import Proof, channels_of, proofs_of
 from recouvrement.domain.courts import (
     debtor_trader_status,
     filing,
@@ -329,16 +330,20 @@ def _letters(session: Session, dossier: LitigationDossier,
     the policy calls its level (the default ladder's words without a policy)."""
     policy = policy or load_policy()
     claimed = set(dossier.invoice_numbers)
-    rows = session.scalars(select(Reminder).where(
+    rows = [r for r in session.scalars(select(Reminder).where(
         Reminder.debtor_id == dossier.debtor_id, Reminder.status == "sent")
-        .order_by(Reminder.sent_on, Reminder.id))
+        .order_by(Reminder.sent_on, Reminder.id)) if claimed & set(r.invoice_numbers)]
+    channels = channels_of(session, [r.id for r in rows])
+    proofs = proofs_of(session, [r.id for r in rows])
     return [{"sent_on": r.sent_on.isoformat() if r.sent_on else None, "level": r.level,
-             "level_name": policy.level_name(r.level, "fr"), "channel": r.channel, "recipient": r.recipient, "subject": r.subject,
-             "message_id": r.message_id, "letter_file": r.letter_file,
-             "proof": notice_proof(r.message_id, r.recipient, r.channel, r.letter_file),
+             "level_name": policy.level_name(r.level, "fr"),
+             "channel": ",".join(channels.get(r.id, [])), "recipient": r.recipient,
+             "subject": r.subject, "message_id": r.message_id,
+             "letter_file": proofs.get(r.id, Proof()).letter_file,
+             "proof": notice_proof(proofs.get(r.id, Proof())),
              "invoices": list(r.invoice_numbers), "body_text": r.body_text,
              "body_html": r.body_html}
-            for r in rows if claimed & set(r.invoice_numbers)]
+            for r in rows]
 
 
 CHRONOLOGY_EVENTS = ("invoice.", "litigation.", "promise.", "plan.")

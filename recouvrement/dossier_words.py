@@ -72,8 +72,9 @@ def actor_fr(actor: str) -> str:
 def letter_proof_fr(letter: dict[str, Any], number: int) -> str:
     """What proves a reminder went out, named as the dossier's annex numbers it."""
     proofs = []
-    if "email" in (letter["channel"] or "").split(",") and letter["recipient"] and letter[
-            "message_id"]:
+    # The proof is read off the deliveries (`dossier._letters`): it names the e-mail's
+    # Message-ID only when the e-mail went out.
+    if letter["message_id"] and f"Message-ID {letter['message_id']}" in (letter["proof"] or ""):
         proofs.append(f"courriel Message-ID {letter['message_id']}")
     if letter["letter_file"]:
         proofs.append(f"lettre recommandée, pièce n° {number}")

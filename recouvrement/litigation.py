@@ -29,6 +29,7 @@ from recouvrement.db.models import (
     Reminder,
     ReminderItem,
 )
+from recouvrement.deliveries import Proof, proofs_of
 from recouvrement.domain.courts import debtor_trader_status, filing
 from recouvrement.domain.dossier import (
     Candidate,
@@ -159,13 +160,14 @@ def _evidence(session: Session, state: DebtorState, invoices: list[DomainInvoice
               policy: Policy) -> list[Candidate]:
     ids = [state.invoice_ids[i.number] for i in invoices]
     proofs: dict[int, str] = {}
-    for invoice_id, message_id, recipient, channel, letter_file in session.execute(
-            select(ReminderItem.invoice_id, Reminder.message_id, Reminder.recipient,
-                   Reminder.channel, Reminder.letter_file)
-            .join(Reminder, Reminder.id == ReminderItem.reminder_id)
-            .where(ReminderItem.invoice_id.in_(ids), ReminderItem.level == policy.formal_notice_level,
-                   Reminder.status == "sent").order_by(Reminder.sent_on)):
-        proof = notice_proof(message_id, recipient, channel, letter_file)
+    notices = session.execute(
+        select(ReminderItem.invoice_id, Reminder.id)
+        .join(Reminder, Reminder.id == ReminderItem.reminder_id)
+        .where(ReminderItem.invoice_id.in_(ids), ReminderItem.level == policy.formal_notice_level,
+               Reminder.status == "sent").order_by(Reminder.sent_on)).all()
+    went = proofs_of(session, {reminder_id for _, reminder_id in notices})
+    for invoice_id, reminder_id in notices:
+        proof = notice_proof(went.get(reminder_id, Proof()))
         if proof:
             proofs[invoice_id] = proof
     seen = dict(session.execute(select(Invoice.id, Invoice.last_seen_on)
@@ -179,14 +181,13 @@ def _evidence(session: Session, state: DebtorState, invoices: list[DomainInvoice
                       last_seen_on=seen.get(state.invoice_ids[i.number])) for i in invoices]
 
 
-def notice_proof(message_id: str | None, recipient: str | None, channel: str | None,
-                 letter_file: str | None) -> str | None:
+def notice_proof(proof: Proof) -> str | None:
     """What proves a reminder went out: its e-mail's Message-ID, its registered letter, or both."""
     proofs = []
-    if "email" in (channel or "").split(",") and recipient and message_id:
-        proofs.append(f"Message-ID {message_id}")
-    if letter_file:
-        proofs.append(f"registered letter {Path(letter_file).name}")
+    if proof.message_id:
+        proofs.append(f"Message-ID {proof.message_id}")
+    if proof.letter_file:
+        proofs.append(f"registered letter {Path(proof.letter_file).name}")
     return "; ".join(proofs) or None
 
 

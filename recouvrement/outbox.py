@@ -51,7 +51,7 @@ def waiting_rows(session: Session, statuses: tuple[str, ...] = WAITING) -> list[
         status = r.status if r.status in WAITING else next(
             (s for s in (NEEDS_ATTENTION, FAILED) if any(d.status == s for d in stuck)), r.status)
         out.append({"key": r.key[:12], "account": account, "level": r.level, "status": status,
-                    "channels": ",".join(d.channel for d in stuck) or r.channel,
+                    "channels": ",".join(d.channel for d in stuck or deliveries.get(r.id, [])),
                     "attempts": max([r.attempts, *(d.attempts for d in stuck)]),
                     "planned_on": r.planned_on.isoformat(), "invoices": list(r.invoice_numbers),
                     "error": "; ".join(f"{d.channel}: {d.last_error}" for d in stuck

@@ -36,6 +36,7 @@ from recouvrement.db.models import (
     Reminder,
     ReminderDelivery,
 )
+from recouvrement.deliveries import sent_letter_files
 from recouvrement.domain.legal import limitation_date
 from recouvrement.domain.model import DebtorKind
 
@@ -229,8 +230,7 @@ def _erase(session: Session, today: date, actor: str, report: RetentionReport) -
         report.pseudonyms[account] = pseudonym
         report.entries_erased += len(erased)
         report.entries_kept += len(ids) - len(erased)
-        report.files += [f for f in session.scalars(select(Reminder.letter_file).where(
-            Reminder.debtor_id == debtor.id, Reminder.letter_file.is_not(None)))]
+        report.files += sent_letter_files(session, debtor.id)
         letters = session.execute(
             update(Reminder).where(Reminder.debtor_id == debtor.id)
             .values(recipient=None, subject="", body_text="", body_html="", mime=None,

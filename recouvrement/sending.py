@@ -45,6 +45,7 @@ from recouvrement.domain.events import EventKind
 from recouvrement.db import Database
 from recouvrement.channels import Channel, Deferred, Delivery, Job, Skipped
 from recouvrement.db.models import Debtor, Invoice, Reminder
+from recouvrement.deliveries import sent_letter_files
 from recouvrement.domain import outbox_states as states
 from recouvrement.outbox_claims import (_DELIVERIES, _OUTBOX, MAX_ATTEMPTS, Claims, Outcome,
                                         SendReport, claimable, exhausted, given_up_text)
@@ -133,11 +134,7 @@ class Post:
         earlier = []
         if step.is_formal_notice:
             with db.session() as session:
-                files = session.scalars(
-                    select(Reminder.letter_file).where(
-                        Reminder.debtor_id == row.debtor_id, Reminder.status == "sent",
-                        Reminder.level < row.level, Reminder.letter_file.is_not(None))
-                    .order_by(Reminder.sent_on, Reminder.id)).all()
+                files = sent_letter_files(session, row.debtor_id, below_level=row.level)
             # A path the outbox holds is read only inside the print queue: a
             # tampered row must not have a host file mailed as an "earlier letter".
             outside = [f for f in files if not self.queue.holds(Path(f))]

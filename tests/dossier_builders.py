@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
-from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
+from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderDelivery, ReminderItem
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.litigation import escalate
@@ -44,6 +44,25 @@ def send(db, account, level, numbers, on, message_id=None):
             "created_at": datetime.now(timezone.utc)})
         session.execute(insert(ReminderItem), [{"reminder_id": reminder_id, "invoice_id": ids[n],
                                                 "level": level} for n in numbers])
+        # Its e-mail's delivery, proved by the Message-ID; without one, it proves nothing.
+        proof = f"<{key}@creancier.example.com>" if message_id is None else message_id
+        session.execute(insert(ReminderDelivery), {
+            "reminder_id": reminder_id, "channel": "email", "attempts": 1,
+            "status": "sent" if proof else "skipped", "proof": proof or None,
+            "sent_at": datetime.now(timezone.utc) if proof else None})
+
+
+def post(db, account, level, on, path):
+    """The letter of the reminder of `level` sent on `on` went to the print queue at `path`
+    (as the outbox leaves it: its delivery proved by the file)."""
+    with db.session() as session:
+        reminder_id = session.scalar(select(Reminder.id).where(
+            Reminder.key == f"{account}-{level}-{on}"))
+        session.execute(update(Reminder).where(Reminder.id == reminder_id)
+                        .values(letter_file=str(path), channel="email,letter"))
+        session.execute(insert(ReminderDelivery), {
+            "reminder_id": reminder_id, "channel": "letter", "attempts": 1, "status": "sent",
+            "proof": str(path), "sent_at": datetime.now(timezone.utc)})
 
 
 def ladder(db, account, numbers, notice_on, **kw):

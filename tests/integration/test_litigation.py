@@ -12,16 +12,16 @@ from datetime import date, timedelta
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from recouvrement.audit import verify
 from recouvrement.cli import main as cli
 from recouvrement.db import open_database
-from recouvrement.db.models import AuditEntry, Debtor
+from recouvrement.db.models import AuditEntry, Debtor, Reminder, ReminderDelivery
 from recouvrement.litigation import list_dossiers, list_not_ready
 from recouvrement.reports import set_dispute
 from tests.conftest import BACKENDS
-from tests.dossier_builders import escalate_on, export, ladder
+from tests.dossier_builders import escalate_on, export, ladder, post
 from tests.factories import customer, invoice
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -355,6 +355,39 @@ def test_the_dossier_holds_letters_invoices_audit_trail_and_checksums(queued, db
         [exported] = [e for e in session.scalars(select(AuditEntry).where(
             AuditEntry.subject == queued)) if e.details.get("to") == "exported"]
     assert exported.details["sha256sums"] == hashlib.sha256(files["SHA256SUMS"]).hexdigest()
+
+
+def test_a_notice_whose_e_mail_was_refused_is_proved_by_its_letter_alone(db, home, tmp_path):
+    """The formal notice's e-mail was refused for good and a registered letter went instead:
+    the deliveries say so, and the dossier names the letter, not the refused e-mail."""
+    export(db, home, DAY, [customer("411DUPONT")], [invoice("F1", "411DUPONT", date(2026, 10, 1))])
+    ladder(db, "411DUPONT", ["F1"], NOTICE)
+    posted = tmp_path / "queue" / "411DUPONT-3.pdf"
+    posted.parent.mkdir()
+    posted.write_bytes(b"%PDF-1.4 lettre recommandee")
+    key = f"411DUPONT-3-{NOTICE}"
+    with db.session() as session:
+        notice_id = session.scalar(select(Reminder.id).where(Reminder.key == key))
+        session.execute(update(ReminderDelivery).where(ReminderDelivery.reminder_id == notice_id)
+                        .values(status="skipped", proof=None, sent_at=None,
+                                last_error="the e-mail was refused for good, a letter went"))
+    post(db, "411DUPONT", 3, NOTICE, posted)
+    [dossier] = escalate_on(db, DAY)
+    result = run("litigation", "export", dossier["id"], "--out", tmp_path / "out", "--as-of", DAY)
+    assert result.exit_code == 0, result.output
+    [folder] = (tmp_path / "out").glob("dossier-*")
+    data = json.loads((folder / "dossier.json").read_text(encoding="utf-8"))
+    notice = data["letters"][-1]
+    assert (notice["level"], notice["channel"], notice["letter_file"], notice["proof"]) == (
+        3, "email,letter", str(posted), "registered letter 411DUPONT-3.pdf")
+    assert [letter["proof"] for letter in data["letters"][:2]] == [
+        f"Message-ID <411DUPONT-{level}-{on}@creancier.example.com>"
+        for level, on in [(1, "2026-10-03"), (2, "2026-10-18")]]
+    assert (folder / "letters" / f"03_{NOTICE}_level3.pdf").read_bytes() == posted.read_bytes()
+    text = " ".join(" ".join(p.extract_text().split())
+                    for p in PdfReader(folder / "dossier.pdf").pages)
+    assert "lettre recommandée, pièce n° 3" in text
+    assert f"Message-ID <{key}@creancier.example.com>" not in text
 
 
 def test_debtor_text_is_escaped_in_the_pdf_and_neutralised_in_the_csv(db, home, tmp_path):

@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 from recouvrement.audit import check_chain
 from recouvrement.cli import main as cli
 from recouvrement.db import open_database
-from recouvrement.db.models import AuditEntry, Debtor, DebtorArchive, LitigationDossier, Reminder
+from recouvrement.db.models import (AuditEntry, Debtor, DebtorArchive, LitigationDossier, Reminder,
+                                     ReminderDelivery)
 from tests.conftest import BACKENDS
 from tests.dossier_builders import escalate_on, export, ladder
 from tests.factories import customer, invoice
@@ -90,6 +91,11 @@ def test_closed_debtors_are_archived_then_erased_and_the_chain_still_verifies(
         dupont = session.scalar(select(Debtor.id).where(Debtor.account == "411DUPONT"))
         session.execute(update(Reminder).where(Reminder.debtor_id == dupont, Reminder.level == 3)
                         .values(letter_file=str(posted), letter_html="<p>Mise en demeure</p>"))
+        # As the outbox leaves it: the letter's delivery is proved by its file.
+        session.add(ReminderDelivery(
+            reminder_id=session.scalar(select(Reminder.id).where(Reminder.debtor_id == dupont,
+                                                                 Reminder.level == 3)),
+            channel="letter", status="sent", attempts=1, proof=str(posted)))
     assert dupont_entries
 
     output = purge("--as-of", "2029-11-06")
@@ -125,6 +131,8 @@ def test_closed_debtors_are_archived_then_erased_and_the_chain_still_verifies(
         reminders = list(session.scalars(select(Reminder)))
         assert {(r.recipient, r.body_text, r.letter_html, r.letter_file)
                 for r in reminders} == {(None, "", None, None)}
+        assert {(d.proof, d.payload) for d in session.scalars(select(ReminderDelivery))} == {
+            (None, None)}
         pseudonyms = set(session.scalars(select(Debtor.account).where(Debtor.name == "(erased)")))
         assert len(pseudonyms) == 2
         # The figures stay: the closed dossier now belongs to a pseudonym.

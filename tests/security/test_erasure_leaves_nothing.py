@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from recouvrement.cli import main as cli
 from recouvrement.db import open_database
-from recouvrement.db.models import Debtor, Invoice, QuarantinedRow, Reminder
+from recouvrement.db.models import Debtor, Invoice, QuarantinedRow, Reminder, ReminderDelivery
 from recouvrement.mail.letters import PrintQueue
 from recouvrement.mail.render import make_message_id
 from recouvrement.planning import reminder_key
@@ -61,7 +61,15 @@ def erased(home, database_url):
                                postcode="75011", city="Paris", country="FR", level=r.level,
                                registered=r.level >= 2)
             session.execute(update(Reminder).where(Reminder.id == r.id).values(
-                key=key, message_id=make_message_id(key, DOMAIN), letter_file=str(letter)))
+                key=key, message_id=make_message_id(key, DOMAIN), letter_file=str(letter),
+                channel="email,letter"))
+            # As the outbox leaves them: the e-mail proved by its Message-ID, the letter
+            # by its file.
+            session.execute(update(ReminderDelivery).where(
+                ReminderDelivery.reminder_id == r.id, ReminderDelivery.channel == "email")
+                .values(proof=make_message_id(key, DOMAIN)))
+            session.add(ReminderDelivery(reminder_id=r.id, channel="letter", status="sent",
+                                         attempts=1, proof=str(letter)))
     queued = {d["debtor"]: d["id"] for d in escalate_on(db, DAY)}
     run("litigation", "export", queued["411DUPONT"], "--out", home / "dossiers")
     export(db, home, PAID_ON, customers, [invoice("A1", "411ACTIF", date(2026, 10, 1))],
