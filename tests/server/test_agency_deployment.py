@@ -18,6 +18,10 @@ pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.postgres]
 DAY = date(2026, 10, 1)
 
 
+def reminders(sink) -> list:
+    return [m for m in sink.messages if m["X-Recouvrement-Debtor"]]
+
+
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_the_daily_deployment_runs_every_creditor_on_the_worker(home, sink, monkeypatch,
                                                                 prefect_server, start_worker):
@@ -28,7 +32,9 @@ def test_the_daily_deployment_runs_every_creditor_on_the_worker(home, sink, monk
     server = prefect_server
     daily = server.wait(server.run_deployment("daily-dunning/daily", f"as_of={DAY}"))
     assert daily.state.type == StateType.COMPLETED, daily.state.message
-    assert sorted(m["From"] for m in sink.messages) == [
+    # The reminders, from each creditor's sender (the agency's own mail to its creditors,
+    # reports and R124-5 digests on their schedule, goes besides, from the agency's).
+    assert sorted(m["From"] for m in reminders(sink)) == [
         "relances-atelier-nord@agence.example.com",
         "relances-sud-bureautique@agence.example.com"]
     with server.client() as client:
@@ -46,7 +52,7 @@ def test_the_daily_deployment_runs_every_creditor_on_the_worker(home, sink, monk
         f"as_of={DAY}"))
     assert (rerun.name, rerun.state.type) == ("rerun-sud-bureautique-411DUPONT",
                                               StateType.COMPLETED)
-    assert len(sink.messages) == 2
+    assert len(reminders(sink)) == 2
     # Without the creditor, a rerun for one debtor is refused: which creditor's 411DUPONT?
     refused = server.wait(server.run_deployment(
         "daily-dunning/rerun-debtor", "debtor=411DUPONT", f"as_of={DAY}"))
