@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from datetime import date
 from pathlib import Path
 
-from recouvrement.db import Database, open_ledger
-from recouvrement.domain.policy import Policy, load_policy
-from recouvrement.domain.rates import load_rates
-from recouvrement.mail.mailer import SmtpMailer
-from recouvrement.settings import Settings, load_settings
+from recouvrement.adapters.db import Database, open_ledger
+from recouvrement.config.policy import policy_from
+from recouvrement.domain.policy import Policy
+from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.config.settings import Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -24,7 +22,7 @@ class RunContext:
     def template_dirs(self) -> list[Path] | None:
         if self.settings.templates is None:
             return None
-        from recouvrement.mail.render import DEFAULT_TEMPLATES
+        from recouvrement.adapters.mail.render import DEFAULT_TEMPLATES
 
         return [self.settings.templates, DEFAULT_TEMPLATES]
 
@@ -37,17 +35,4 @@ class RunContext:
 
 def run_context() -> RunContext:
     settings = load_settings()
-    return RunContext(settings, open_ledger(settings), _policy(settings.policy))
-
-
-def current_policy() -> Policy:
-    """The policy this command runs under (its settings' file, or the default ladder)."""
-    return _policy(load_settings().policy)
-
-
-@lru_cache(maxsize=4)
-def _policy(path: Path | None) -> Policy:
-    # A contractual rate is checked against the legal rate in force today;
-    # the interest computation checks it again for every half-year it covers.
-    legal_rate, _provisional = load_rates().legal_rate(date.today())
-    return load_policy(path, legal_rate=legal_rate)
+    return RunContext(settings, open_ledger(settings), policy_from(settings.policy))
