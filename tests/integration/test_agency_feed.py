@@ -41,7 +41,9 @@ def test_a_partial_payment_and_the_proposals_are_reported_once(home, database_ur
         ("dispute", "411MARTIN", None)]
     payment = next(r for r in rows if r["kind"] == "payment")
     assert "partiel" in payment["what"] and payment["invoices"] == ["F1"]
-    assert "reste dû 1150.00" in payment["what"] and payment["reported"] is None
+    # In the creditor's words: the method in French, the amount as a French reader writes it.
+    assert "virement; reste dû 1\u202f150,00\xa0€" in payment["what"], payment["what"]
+    assert "transfer" not in payment["what"] and payment["reported"] is None
     # The CSV: a cell a spreadsheet would run as a formula is quoted.
     table = list(csv.reader(io.StringIO(feed_csv(rows)), delimiter=";"))
     dispute = next(line for line in table if line[2] == "dispute")

@@ -32,6 +32,7 @@ from recouvrement.adapters.db.models import AuditEntry, Debtor
 from recouvrement.domain.events import event_label
 from recouvrement.adapters.mail.render import format_amount, format_date
 from recouvrement.adapters.csv_cells import neutralise
+from recouvrement.services.agency.payments import METHODS
 
 # The ledger's events that are a proposal of the debtor (or, for disputes, information).
 PROPOSALS = {"promise.recorded": "promise", "plan.agreed": "plan",
@@ -93,7 +94,8 @@ def payment_events(session, creditor: str, since: date | None = None) -> list[di
         rows.append({"event": f"payment:{p.receipt_number}", "date": p.received_on.isoformat(),
                      "kind": "payment",
                      "what": f"paiement reçu par l'agence{partial}, quittance {p.receipt_number}"
-                             f", {p.method}; reste dû {p.remaining:.2f}",
+                             f", {METHODS.get(p.method, p.method)}; reste dû "
+                             f"{format_amount(p.remaining, 'EUR', 'fr')}",
                      "account": p.account, "debtor": "",
                      "invoices": [line["invoice"] for line in p.lines],
                      "amount": f"{p.amount:.2f}", "details": {"receipt": p.receipt_number},
