@@ -1278,7 +1278,8 @@ def payment_record(account: str, amount: str, on: date, invoices: tuple[str, ...
     try:
         done = record_payment(ctx.agency_db, ctx.ledger_db, ctx.record, ctx.agency,
                               PaymentInput(account, value, on, method, reference, invoices),
-                              actor=actor, today=today, renderer=default_renderer())
+                              actor=actor, today=today, renderer=default_renderer(),
+                              mail_receipt_to_debtor=not no_mail)
     except _money_errors() as exc:
         _fail(str(exc))
     click.echo(f"receipt {done['receipt']}: {done['amount']} from {account} on "

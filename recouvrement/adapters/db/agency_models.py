@@ -114,7 +114,8 @@ class AgencyMark(Base):
     """Something sent or reported to a creditor once: a feed event (kind `feed`, key the
     event), a digest or a report (kind `digest` / `report`, key the day or period), a
     receipt mailed to a debtor (kind `receipt`). sending -> sent; a row left `sending` by
-    a run that died is sent again with the same Message-ID."""
+    a run that died is sent again with the same Message-ID. A receipt's mark may start
+    `pending`, written with its payment: due, not yet taken by any run."""
 
     __tablename__ = "agency_marks"
 

@@ -112,8 +112,13 @@ def holds_by_invoice(ledger: Session, numbers: list[str]) -> dict[str, list[Held
 # --- recording -------------------------------------------------------------------------------
 
 def record_payment(agency_db: Database, ledger_db: Database, creditor, agency: Agency,
-                   payment: PaymentInput, *, actor: str, today: date, renderer) -> dict[str, Any]:
+                   payment: PaymentInput, *, actor: str, today: date, renderer,
+                   mail_receipt_to_debtor: bool = False) -> dict[str, Any]:
     """Record a payment, write its receipt, note it in the creditor's ledger.
+
+    With `mail_receipt_to_debtor` and an address in the ledger, the receipt's mail is
+    due from the same commit as the payment (a `pending` mark): if anything fails after
+    it (the ledger's update, the relay), the daily run sends it, once.
 
     Returns the payment as a plain row (receipt number, file, imputation)."""
     if payment.method not in METHODS:
@@ -169,6 +174,12 @@ def record_payment(agency_db: Database, ledger_db: Database, creditor, agency: A
         row.receipt_file = str(path)
         session.add(row)
         session.flush()
+        if mail_receipt_to_debtor and debtor_view["email"]:
+            session.add(AgencyMark(creditor=creditor.code, kind="receipt", key=number,
+                                   status="pending", message_id=receipt_message_id(
+                                       agency, creditor, number),
+                                   details={"to": debtor_view["email"]},
+                                   created_at=datetime.now(timezone.utc)))
         record(session, [Event(EventKind.AGENCY_PAYMENT_RECEIVED, payment.account, number,
                                {"creditor": creditor.code, "amount": payment.amount,
                                 "received_on": payment.received_on, "method": payment.method,
@@ -324,16 +335,16 @@ def mail_receipt(agency_db: Database, agency: Agency, creditor, receipt: str, to
             AgencyMark.key == receipt))
         if mark is not None and mark.status == "sent":
             return "already sent"
-        if mark is not None:
+        if mark is not None and mark.status == "sending":
             taken = mark.created_at if mark.created_at.tzinfo else mark.created_at.replace(
                 tzinfo=timezone.utc)
             if taken > now - timedelta(minutes=lease_minutes):
                 return "being sent"
-            mark.created_at = now  # a dead run's mail: this run takes its lease
+        if mark is not None:  # due since the payment, or a dead run's: this run takes it
+            mark.status, mark.created_at = "sending", now
         payment = session.scalar(select(AgencyPayment).where(
             AgencyPayment.receipt_number == receipt))
-        domain = agency.sender.rpartition("@")[2] or "localhost"
-        message_id = f"<receipt.{receipt}.{creditor.code}@{domain}>"
+        message_id = receipt_message_id(agency, creditor, receipt)
         if mark is None:
             session.add(AgencyMark(creditor=creditor.code, kind="receipt", key=receipt,
                                    status="sending", message_id=message_id,
@@ -363,21 +374,29 @@ def mail_receipt(agency_db: Database, agency: Agency, creditor, receipt: str, to
     return "sent"
 
 
+def receipt_message_id(agency: Agency, creditor, receipt: str) -> str:
+    domain = agency.sender.rpartition("@")[2] or "localhost"
+    return f"<receipt.{receipt}.{creditor.code}@{domain}>"
+
+
 def resend_receipts(agency_db: Database, agency: Agency, creditor, mailer_factory, *,
                     lease_minutes: int, actor: str) -> list[str]:
-    """Receipts whose mail did not go through (the relay failed, the command died): sent
-    again, once, with their Message-ID, once their lease has passed."""
+    """Receipts whose mail is due and did not go (the ledger's update or the relay failed
+    after the payment was recorded, the command died): sent once, with their Message-ID;
+    one left `sending` by a run once its lease has passed."""
     from datetime import timedelta
 
     limit = datetime.now(timezone.utc) - timedelta(minutes=lease_minutes)
     with agency_db.session() as session:
-        waiting = [(m.key, (m.details or {}).get("to"), m.created_at) for m in session.scalars(
-            select(AgencyMark).where(AgencyMark.creditor == creditor.code,
-                                     AgencyMark.kind == "receipt",
-                                     AgencyMark.status == "sending"))]
+        waiting = [(m.key, (m.details or {}).get("to"), m.status, m.created_at)
+                   for m in session.scalars(
+                       select(AgencyMark).where(AgencyMark.creditor == creditor.code,
+                                                AgencyMark.kind == "receipt",
+                                                AgencyMark.status.in_(("pending", "sending"))))]
     sent = []
-    for receipt, to, created in waiting:
-        if (created if created.tzinfo else created.replace(tzinfo=timezone.utc)) > limit:
+    for receipt, to, status, created in waiting:
+        taken = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+        if status == "sending" and taken > limit:
             continue
         if mail_receipt(agency_db, agency, creditor, receipt, to, mailer_factory,
                         actor=actor, lease_minutes=lease_minutes) == "sent":
