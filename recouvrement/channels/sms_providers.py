@@ -21,25 +21,17 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from typing import Protocol
 
 import httpx
 
 from recouvrement.domain.sms import is_gsm7
 from recouvrement.mail.mailer import PermanentSendError, TransientSendError
+from recouvrement.ports import SmsProvider  # noqa: F401 (the port, defined with the others)
 
 
 class ProviderRefused(Exception):
     """The provider refuses the account itself (a wrong key, no credits): no SMS can go
     through it, whoever the recipient. Fixing the settings is the only cure."""
-
-
-class SmsProvider(Protocol):
-    name: str
-
-    def send(self, *, to: str, text: str, reference: str) -> str:
-        """Hand the SMS to the provider; return its message id."""
-        ...
 
 
 def _post(url: str, *, timeout: float, headers: dict[str, str], body: bytes) -> dict:
