@@ -1,16 +1,17 @@
-"""What every step of a run needs: settings, database, policy, creditor."""
+"""What every step of a run needs: settings, database, policy, creditor.
+
+A view of the composition root's resources (`recouvrement.bootstrap`) for
+the tasks: `run_context()` builds them from the settings of now."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from datetime import date
 from pathlib import Path
 
-from recouvrement.db import Database, open_ledger
-from recouvrement.domain.policy import Policy, load_policy
-from recouvrement.domain.rates import load_rates
-from recouvrement.mail.mailer import SmtpMailer
+from recouvrement.bootstrap import Resources, build, policy_of
+from recouvrement.db import Database
+from recouvrement.domain.policy import Policy
+from recouvrement.ports import Mailer
 from recouvrement.settings import Settings, load_settings
 
 
@@ -19,35 +20,21 @@ class RunContext:
     settings: Settings
     db: Database
     policy: Policy
+    resources: Resources
 
     @property
     def template_dirs(self) -> list[Path] | None:
-        if self.settings.templates is None:
-            return None
-        from recouvrement.mail.render import DEFAULT_TEMPLATES
+        return self.resources.template_dirs
 
-        return [self.settings.templates, DEFAULT_TEMPLATES]
-
-    def mailer(self) -> SmtpMailer:
-        s = self.settings
-        return SmtpMailer(s.smtp_host, s.smtp_port, user=s.smtp_user,
-                          password=s.smtp_password_value(), security=s.smtp_security,
-                          timeout=s.smtp_timeout)
+    def mailer(self) -> Mailer:
+        return self.resources.mailer()
 
 
 def run_context() -> RunContext:
-    settings = load_settings()
-    return RunContext(settings, open_ledger(settings), _policy(settings.policy))
+    resources = build(load_settings())
+    return RunContext(resources.settings, resources.database(), resources.policy, resources)
 
 
 def current_policy() -> Policy:
     """The policy this command runs under (its settings' file, or the default ladder)."""
-    return _policy(load_settings().policy)
-
-
-@lru_cache(maxsize=4)
-def _policy(path: Path | None) -> Policy:
-    # A contractual rate is checked against the legal rate in force today;
-    # the interest computation checks it again for every half-year it covers.
-    legal_rate, _provisional = load_rates().legal_rate(date.today())
-    return load_policy(path, legal_rate=legal_rate)
+    return policy_of(load_settings().policy)

@@ -22,12 +22,9 @@ class MoneyContext:
     agency: Agency
 
     def mailer(self):
-        from recouvrement.mail.mailer import SmtpMailer
+        from recouvrement.bootstrap import build
 
-        s = self.settings
-        return SmtpMailer(s.smtp_host, s.smtp_port, user=s.smtp_user,
-                          password=s.smtp_password_value(), security=s.smtp_security,
-                          timeout=s.smtp_timeout)
+        return build(self.settings).mailer()
 
 
 def money_context(settings: Settings, code: str, record: CreditorRecord | None = None

@@ -126,7 +126,7 @@ def send_report(ctx, today: date, *, lease_minutes: int, actor: str) -> dict[str
 
 def report_message(ctx, today: date, recipients: list[str], message_id: str):
     """The report of the creditor's ledger as of today, written in its home, as a mail."""
-    from recouvrement.context import _policy
+    from recouvrement.bootstrap import policy_of as _policy
     from recouvrement.dashboard import (compute_report, default_start, report_email,
                                         report_path, write_report)
 
