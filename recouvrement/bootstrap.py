@@ -24,18 +24,17 @@ a test that needs another gives `dataclasses.replace(resources, clock=...)`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Literal
 
-from recouvrement.domain.policy import Policy, load_policy
-from recouvrement.domain.rates import load_rates
-from recouvrement.db import Database, open_ledger
-from recouvrement.ports import (Clock, Mailer, MailerFactory, PdfRenderer, PrintQueue, SmsProvider,
-                                utc_now)
-from recouvrement.settings import Settings, load_settings
-from recouvrement.unit_of_work import InMemoryUnitOfWork, MemoryLedger, SqlUnitOfWork, UnitOfWork
+from recouvrement.adapters.db import Database, open_ledger
+from recouvrement.adapters.ports import (Clock, Mailer, MailerFactory, PdfRenderer, PrintQueue,
+                                         SmsProvider, utc_now)
+from recouvrement.adapters.unit_of_work import (InMemoryUnitOfWork, MemoryLedger, SqlUnitOfWork,
+                                                UnitOfWork)
+from recouvrement.config.policy import policy_from
+from recouvrement.config.settings import Settings, load_settings
+from recouvrement.domain.policy import Policy
 
 Environment = Literal["local", "test", "production"]
 ENVIRONMENTS: tuple[Environment, ...] = ("local", "test", "production")
@@ -64,7 +63,7 @@ class Resources:
     @property
     def policy(self) -> Policy:
         """The settings' policy (read when first asked for: a read-out never needs it)."""
-        return policy_of(self.settings.policy)
+        return policy_from(self.settings.policy)
 
     @property
     def template_dirs(self) -> list[Path] | None:
@@ -72,8 +71,8 @@ class Resources:
 
     def channels(self) -> list:
         """The adapters of the channels beside e-mail and letter: the phone task, the SMS."""
-        from recouvrement.channels.phone import PhoneChannel
-        from recouvrement.channels.sms import SmsChannel
+        from recouvrement.adapters.channels.phone import PhoneChannel
+        from recouvrement.adapters.channels.sms import SmsChannel
 
         s = self.settings
         return [PhoneChannel(), SmsChannel(self.sms_provider, s.timezone, s.sms_default_country,
@@ -88,14 +87,14 @@ def build(settings: Settings | None = None,
     if environment not in ENVIRONMENTS:
         raise ConfigurationError(f"environment must be one of {', '.join(ENVIRONMENTS)}, "
                                  f"not {environment!r}")
-    from recouvrement.mail.letters import PrintQueue as FolderQueue
+    from recouvrement.adapters.mail.letters import PrintQueue as FolderQueue
 
     database = lambda: open_ledger(settings)  # noqa: E731
     queue = FolderQueue(settings.letters_dir)
     if environment == "test":
-        from recouvrement.channels.sms_providers import FakeSmsProvider
-        from recouvrement.mail.mailer import FakeMailer
-        from recouvrement.pdf import FakePdfRenderer
+        from recouvrement.adapters.channels.sms_providers import FakeSmsProvider
+        from recouvrement.adapters.mail.mailer import FakeMailer
+        from recouvrement.adapters.pdf import FakePdfRenderer
 
         mailer, ledger = FakeMailer(), MemoryLedger()
         return Resources(settings, environment, mailer=lambda: mailer,
@@ -104,8 +103,8 @@ def build(settings: Settings | None = None,
                          unit_of_work=lambda: InMemoryUnitOfWork(ledger), ledger=ledger)
     if environment == "production":
         refuse_embedded_defaults(settings)
-    from recouvrement.channels.sms_providers import provider_from_settings
-    from recouvrement.pdf import default_renderer
+    from recouvrement.adapters.channels.sms_providers import provider_from_settings
+    from recouvrement.adapters.pdf import default_renderer
 
     return Resources(settings, environment, mailer=lambda: smtp_mailer(settings),
                      sms_provider=provider_from_settings(settings),
@@ -132,7 +131,7 @@ def refuse_embedded_defaults(settings: Settings) -> None:
 
 def smtp_mailer(settings: Settings) -> Mailer:
     """The SMTP relay these settings name (one session per `with`)."""
-    from recouvrement.mail.mailer import SmtpMailer
+    from recouvrement.adapters.mail.mailer import SmtpMailer
 
     s = settings
     return SmtpMailer(s.smtp_host, s.smtp_port, user=s.smtp_user,
@@ -144,15 +143,6 @@ def template_dirs(settings: Settings) -> list[Path] | None:
     """The creditor's own templates before the built-in ones (None: the built-in only)."""
     if settings.templates is None:
         return None
-    from recouvrement.mail.render import DEFAULT_TEMPLATES
+    from recouvrement.adapters.mail.render import DEFAULT_TEMPLATES
 
     return [settings.templates, DEFAULT_TEMPLATES]
-
-
-@lru_cache(maxsize=4)
-def policy_of(path: Path | None) -> Policy:
-    """The policy of this file (None: the default ladder), checked against today's rate."""
-    # A contractual rate is checked against the legal rate in force today;
-    # the interest computation checks it again for every half-year it covers.
-    legal_rate, _provisional = load_rates().legal_rate(date.today())
-    return load_policy(path, legal_rate=legal_rate)

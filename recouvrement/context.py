@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from recouvrement.bootstrap import Resources, build, policy_of
-from recouvrement.db import Database
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.ports import Mailer
+from recouvrement.bootstrap import Resources, build
+from recouvrement.config.settings import Settings, load_settings
 from recouvrement.domain.policy import Policy
-from recouvrement.ports import Mailer
-from recouvrement.settings import Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,3 @@ def run_context() -> RunContext:
     resources = build(load_settings())
     return RunContext(resources.settings, resources.database(), resources.policy, resources)
 
-
-def current_policy() -> Policy:
-    """The policy this command runs under (its settings' file, or the default ladder)."""
-    return policy_of(load_settings().policy)

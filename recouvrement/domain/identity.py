@@ -210,3 +210,29 @@ def call_opening(agency: str, creditor: str, first: SentLetter | None, *,
         text += (f" Suite à notre lettre du {first.sent_on:%d/%m/%Y}, "
                  f"référence {reference(first.message_id)}.")
     return text
+
+
+# --- who writes: the creditor as the letters name it ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Creditor:
+    name: str
+    sender: str
+    legal_form: str | None = None
+    siren: str | None = None
+    phone: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    address: str | None = None
+    # A collection agency writing for the creditor (CPCE R124-4): its name and address.
+    agency: str | None = None
+    agency_address: str | None = None
+    # The creditor's written mandate to the agency (CPCE R124-3), as the dossier names it.
+    mandate_reference: str | None = None
+    mandate_signed_on: date | None = None
+    # The SMS provider's STOP short number, quoted in SMS to consumers (none: "reply STOP").
+    sms_stop_number: str | None = None
+    # Agency mode: the creditor's code in the register, so that two creditors' reminders
+    # to the same account for the same invoice numbers never share a Message-ID.
+    code: str | None = None

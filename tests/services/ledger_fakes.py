@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from recouvrement.db.models import (CallTask, Debtor, Invoice, LitigationDossier, Reminder,
+from recouvrement.adapters.db.models import (CallTask, Debtor, Invoice, LitigationDossier, Reminder,
                                     ReminderDelivery, ReminderItem)
 from recouvrement.domain.events import event_kind
-from recouvrement.unit_of_work import InMemoryUnitOfWork, MemoryLedger
+from recouvrement.adapters.unit_of_work import InMemoryUnitOfWork, MemoryLedger
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 2)

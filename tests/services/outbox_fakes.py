@@ -9,9 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from recouvrement.channels.sms_providers import FakeSmsProvider  # noqa: F401 (the tests' name)
-from recouvrement.db import Database
-from recouvrement.db.models import Debtor, Invoice
+from recouvrement.adapters.channels.sms_providers import FakeSmsProvider  # noqa: F401 (the tests' name)
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Debtor, Invoice
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from recouvrement.calls import CallError, log_call
+from recouvrement.services.calls import CallError, log_call
 from recouvrement.domain.dossier import TransitionError
-from recouvrement.lifecycle import DossierNotFound, close_dossier, hand_over, locate_dossier
-from recouvrement.outbox import OutboxError, retry
-from recouvrement.reports import acknowledge, add_plan, add_promise, set_dispute
-from recouvrement.unit_of_work import MemoryLedger
+from recouvrement.services.lifecycle import DossierNotFound, close_dossier, hand_over, locate_dossier
+from recouvrement.services.outbox import OutboxError, retry
+from recouvrement.queries.reports import acknowledge, add_plan, add_promise, set_dispute
+from recouvrement.adapters.unit_of_work import MemoryLedger
 from tests.services.ledger_fakes import (NOW, TODAY, clock, debtor, dossier, events, invoice,
                                          reminder, task, unit)
 
@@ -307,7 +307,7 @@ def test_a_dossier_is_found_by_its_id_or_a_prefix_of_eight(ledger):
 
 
 def test_a_dossier_goes_to_the_bailiff_once_exported_then_closes_with_its_balance(ledger):
-    from recouvrement.db.models import LitigationPayment
+    from recouvrement.adapters.db.models import LitigationPayment
 
     dupont = debtor(ledger, "411DUPONT")
     row = dossier(ledger, dupont, "d-1", status="queued")

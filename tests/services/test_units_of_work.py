@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from recouvrement.audit import Event
-from recouvrement.db.models import AuditEntry, Invoice, LitigationPayment, PaymentPlan
+from recouvrement.adapters.audit import Event
+from recouvrement.adapters.db.models import AuditEntry, Invoice, LitigationPayment, PaymentPlan
 from recouvrement.domain.events import UnknownEventKind
-from recouvrement.unit_of_work import InMemoryUnitOfWork, MemoryLedger, SqlUnitOfWork
+from recouvrement.adapters.unit_of_work import InMemoryUnitOfWork, MemoryLedger, SqlUnitOfWork
 from tests.services.ledger_fakes import (NOW, TODAY, SqlRows, debtor, dossier, invoice,
                                          reminder, task)
 from tests.services.outbox_fakes import fresh_ledger
@@ -189,7 +189,7 @@ def test_the_outbox_puts_back_the_same_deliveries_on_both(db):
 
 @pytest.fixture
 def settings(tmp_path, monkeypatch):
-    from recouvrement.settings import Settings
+    from recouvrement.config.settings import Settings
 
     for name in ("RECOUVREMENT_ENVIRONMENT", "RECOUVREMENT_DATABASE_URL",
                  "RECOUVREMENT_SMTP_HOST", "RECOUVREMENT_SMTP_PORT"):
@@ -200,9 +200,9 @@ def settings(tmp_path, monkeypatch):
 
 def test_the_test_environment_is_fakes_over_one_ledger_in_memory(settings):
     from recouvrement.bootstrap import build
-    from recouvrement.channels.sms_providers import FakeSmsProvider
-    from recouvrement.mail.mailer import FakeMailer
-    from recouvrement.pdf import FakePdfRenderer
+    from recouvrement.adapters.channels.sms_providers import FakeSmsProvider
+    from recouvrement.adapters.mail.mailer import FakeMailer
+    from recouvrement.adapters.pdf import FakePdfRenderer
 
     resources = build(settings(), "test")
     with resources.unit_of_work() as uow:
@@ -219,7 +219,7 @@ def test_the_test_environment_is_fakes_over_one_ledger_in_memory(settings):
 
 def test_local_is_the_settings_database_and_relay(settings):
     from recouvrement.bootstrap import build
-    from recouvrement.mail.mailer import SmtpMailer
+    from recouvrement.adapters.mail.mailer import SmtpMailer
 
     resources = build(settings(smtp_host="relay.example.com", smtp_port=587))
     assert resources.environment == "local"
@@ -229,7 +229,7 @@ def test_local_is_the_settings_database_and_relay(settings):
     assert resources.sms_provider is None  # RECOUVREMENT_SMS_PROVIDER=none
     uow = resources.unit_of_work()
     assert isinstance(uow, SqlUnitOfWork)
-    assert uow.db.url == f"sqlite:///{resources.settings.home / 'recouvrement.db'}"
+    assert uow.db.url == f"sqlite:///{resources.settings.home / 'recouvrement.adapters.db'}"
     resources.database().dispose()
 
 
