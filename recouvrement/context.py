@@ -1,15 +1,18 @@
-"""What every step of a run needs: settings, database, policy, creditor."""
+"""What every step of a run needs: settings, database, policy, creditor.
+
+A view of the composition root's resources (`recouvrement.bootstrap`) for
+the tasks: `run_context()` builds them from the settings of now."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from recouvrement.adapters.db import Database, open_ledger
-from recouvrement.config.policy import policy_from
-from recouvrement.domain.policy import Policy
-from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.ports import Mailer
+from recouvrement.bootstrap import Resources, build
 from recouvrement.config.settings import Settings, load_settings
+from recouvrement.domain.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -17,22 +20,17 @@ class RunContext:
     settings: Settings
     db: Database
     policy: Policy
+    resources: Resources
 
     @property
     def template_dirs(self) -> list[Path] | None:
-        if self.settings.templates is None:
-            return None
-        from recouvrement.adapters.mail.render import DEFAULT_TEMPLATES
+        return self.resources.template_dirs
 
-        return [self.settings.templates, DEFAULT_TEMPLATES]
-
-    def mailer(self) -> SmtpMailer:
-        s = self.settings
-        return SmtpMailer(s.smtp_host, s.smtp_port, user=s.smtp_user,
-                          password=s.smtp_password_value(), security=s.smtp_security,
-                          timeout=s.smtp_timeout)
+    def mailer(self) -> Mailer:
+        return self.resources.mailer()
 
 
 def run_context() -> RunContext:
-    settings = load_settings()
-    return RunContext(settings, open_ledger(settings), policy_from(settings.policy))
+    resources = build(load_settings())
+    return RunContext(resources.settings, resources.database(), resources.policy, resources)
+

@@ -15,9 +15,7 @@ from recouvrement.queries.litigation_queue import count_not_ready
 from recouvrement.services.litigation import escalate
 from recouvrement.services.reminder_planning import plan_reminders
 from recouvrement.adapters.mail.relay_slots import RelaySlot
-from recouvrement.adapters.mail.letters import PrintQueue
-from recouvrement.adapters.pdf import default_renderer
-from recouvrement.services.sending import Pacing, Post, channels_from_settings, send_outbox
+from recouvrement.services.sending import Pacing, Post, send_outbox
 from recouvrement.adapters.shards import Shard
 from tasks.progress import progress_reporter
 from tasks.retries import SAFE_RETRIES
@@ -64,19 +62,18 @@ def send(as_of: date, actor: str, run_id: str | None, debtor: str | None,
          shard: Shard | None = None) -> dict:
     """Send the outbox over one SMTP connection; never twice the same reminder."""
     ctx = run_context()
-    s = ctx.settings
+    s, ports = ctx.settings, ctx.resources  # every port from the composition root
     logger = get_run_logger()
     with RelaySlot(ctx.db, slots=s.smtp_connections, run_id=run_id,
                    on_wait=logger.warning) as slot:
-        report = send_outbox(ctx.db, ctx.mailer, today=as_of, sender=s.sender, actor=actor,
+        report = send_outbox(ctx.db, ports.mailer, today=as_of, sender=s.sender, actor=actor,
                              run_id=run_id, lease_minutes=s.sending_lease_minutes,
                              account=debtor, shard=shard, max_attempts=s.send_max_attempts,
                              pacing=Pacing(s.smtp_retries, s.smtp_backoff_seconds,
                                            s.smtp_rate_per_second),
-                             post=Post(PrintQueue(s.letters_dir),
-                                       default_renderer(ctx.template_dirs), ctx.policy),
+                             post=Post(ports.print_queue, ports.pdf_renderer, ctx.policy),
                              progress=progress_reporter(_described("Reminders sent", shard)),
-                             is_dead=slot.is_dead, channels=channels_from_settings(s))
+                             is_dead=slot.is_dead, channels=ports.channels(), now=ports.clock)
     logger.info("Sent %d reminder(s) (%d letter(s) in the print queue), %d failed, %d cancelled",
                 len(report.sent), len(report.letters), len(report.failed), len(report.cancelled))
     for switched in report.switched:

@@ -12,16 +12,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Iterable
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from recouvrement.adapters.ports import PdfRenderer  # noqa: F401 (the port, defined with the others)
+
 log = logging.getLogger(__name__)
-
-
-class PdfRenderer(Protocol):
-    def render(self, html: str, *, base_url: str | None = None) -> bytes:
-        """The PDF of this HTML page; relative URLs resolve against `base_url` (a folder)."""
 
 
 def _builtin_templates() -> Path:

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     )
 
     home: Path = Path("./data")
+    # Which resources the composition root (recouvrement/bootstrap.py) builds: `local`, the
+    # embedded defaults where nothing else is set (SQLite, the SMTP sink on loopback);
+    # `production`, what these settings name, refusing the embedded ones; `test`, fakes.
+    environment: Literal["local", "test", "production"] = "local"
     database_url: str | None = None
     inbox: Path | None = None
     policy: Path | None = None

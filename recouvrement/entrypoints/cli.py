@@ -36,10 +36,23 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), d
                       show_default=True)
 
 
-def _session():
-    from recouvrement.adapters.db import open_database
+def _resources():
+    """This command's resources, from the composition root (the settings of now)."""
+    from recouvrement.bootstrap import ConfigurationError, build
 
-    return open_database(load_settings().database_url).session()
+    try:
+        return build(load_settings())
+    except ConfigurationError as exc:
+        _fail(str(exc))
+
+
+def _session():
+    return _resources().database().session()
+
+
+def _unit_of_work():
+    """A unit of work on the ledger: committed when the block ends, rolled back on error."""
+    return _resources().unit_of_work()
 
 
 def _fail(message: str) -> None:
@@ -54,12 +67,10 @@ def _not_after_today(day: date, what: str, why: str) -> None:
         _fail(f"{what} {day.isoformat()} is later than today ({today.isoformat()}): {why}")
 
 
-def _warn_case_twins(session, account: str) -> None:
+def _warn_case_twins(uow, account: str) -> None:
     """Two debtors whose accounts differ only by case are two debtors: say so."""
-    from recouvrement.queries.reports import _debtor, case_twins
-
-    twins = case_twins(session, account)
-    if twins and _debtor(session, account) is not None:
+    twins = uow.debtors.case_twins(account)
+    if twins and uow.debtors.by_account(account) is not None:
         click.echo(f"warning: {', '.join(twins)} differ(s) from {account} only by case: "
                    "another debtor, left as it is", err=True)
 
@@ -208,13 +219,13 @@ def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
         settings = load_settings()
         _check_identity(settings, dry_run)
     if debtor:
-        from recouvrement.queries.reports import _debtor, unknown_debtor
+        from recouvrement.queries.reports import unknown_debtor
 
-        with _session() as session:
-            if _debtor(session, debtor) is None and "did you mean" in (
-                    problem := unknown_debtor(session, debtor)):
+        with _unit_of_work() as uow:
+            if uow.debtors.by_account(debtor) is None and "did you mean" in (
+                    problem := unknown_debtor(uow.debtors, debtor)):
                 _fail(problem)
-            _warn_case_twins(session, debtor)
+            _warn_case_twins(uow, debtor)
     if as_of is not None and not dry_run:
         _not_after_today(as_of, "run --as-of", "a run sends and escalates for good; "
                          "`--dry-run` may look ahead")
@@ -443,8 +454,8 @@ def dispute() -> None:
 def dispute_open(invoice: str, reason: str) -> None:
     from recouvrement.queries.reports import set_dispute
 
-    with _session() as session:
-        problem = set_dispute(session, invoice, reason=reason)
+    with _unit_of_work() as uow:
+        problem = set_dispute(uow, invoice, reason=reason)
     if problem:
         _fail(problem)
     click.echo(f"{invoice}: disputed, dunning paused")
@@ -455,8 +466,8 @@ def dispute_open(invoice: str, reason: str) -> None:
 def dispute_close(invoice: str) -> None:
     from recouvrement.queries.reports import set_dispute
 
-    with _session() as session:
-        problem = set_dispute(session, invoice, reason=None)
+    with _unit_of_work() as uow:
+        problem = set_dispute(uow, invoice, reason=None)
     if problem:
         _fail(problem)
     click.echo(f"{invoice}: dispute closed, dunning resumes")
@@ -470,10 +481,12 @@ def promise(account: str, until: date, as_of: date | None) -> None:
     """Pause a debtor until a promised date; unpaid then, the next level follows at once."""
     from recouvrement.queries.reports import add_promise
 
-    with _session() as session:
-        problem = add_promise(session, account, until,
-                              today=as_of or today_in(load_settings().timezone))
-        _warn_case_twins(session, account)
+    resources = _resources()
+    with resources.unit_of_work() as uow:
+        problem = add_promise(uow, account, until,
+                              today=as_of or today_in(resources.settings.timezone),
+                              clock=resources.clock)
+        _warn_case_twins(uow, account)
     if problem:
         _fail(problem)
     click.echo(f"{account}: promise to pay until {until}, dunning paused")
@@ -490,10 +503,12 @@ def plan(account: str, instalments: int, first: date, every_days: int, grace_day
     """A payment plan over the debtor's open invoices; dunning pauses while it is honoured."""
     from recouvrement.queries.reports import add_plan
 
-    with _session() as session:
-        problem, schedule = add_plan(session, account, instalments=instalments, first=first,
-                                     every_days=every_days, grace_days=grace_days)
-        _warn_case_twins(session, account)
+    resources = _resources()
+    with resources.unit_of_work() as uow:
+        problem, schedule = add_plan(uow, account, instalments=instalments, first=first,
+                                     every_days=every_days, grace_days=grace_days,
+                                     clock=resources.clock)
+        _warn_case_twins(uow, account)
     if problem:
         _fail(problem)
     click.echo(f"{account}: payment plan of {len(schedule)} instalment(s), dunning paused")
@@ -508,8 +523,8 @@ def acknowledge(invoice: str, on: date) -> None:
     """Record that the debtor acknowledged the debt: its limitation period restarts."""
     from recouvrement.queries.reports import acknowledge as record_acknowledgement
 
-    with _session() as session:
-        problem = record_acknowledgement(session, invoice, on,
+    with _unit_of_work() as uow:
+        problem = record_acknowledgement(uow, invoice, on,
                                          today=today_in(load_settings().timezone))
     if problem:
         _fail(problem)
@@ -571,14 +586,15 @@ def call_log(account: str, outcome: str, until: date | None, invoices: tuple[str
     date, a dispute stops it for the invoices contested."""
     from recouvrement.services.calls import CallError, log_call
 
-    today = today_in(load_settings().timezone)
+    resources = _resources()
+    today = today_in(resources.settings.timezone)
     if as_of is not None:
         _not_after_today(as_of, "the day of the call", "a call is logged once it is made")
     try:
-        with _session() as session:
-            logged = log_call(session, account, outcome, today=as_of or today, until=until,
-                              invoices=invoices, note=note)
-            _warn_case_twins(session, account)
+        with resources.unit_of_work() as uow:
+            logged = log_call(uow, account, outcome, today=as_of or today, until=until,
+                              invoices=invoices, note=note, clock=resources.clock)
+            _warn_case_twins(uow, account)
     except CallError as exc:
         _fail(str(exc))
     if not logged["had_task"]:
@@ -658,8 +674,9 @@ def audit_show(debtor: str | None, dossier: str | None, limit: int, fmt: str) ->
 # --- the litigation queue's life, the dossier, GDPR retention ---------------------------
 
 
-def _dossier_command(action) -> None:
-    """Run `action(session, actor, today)`; a missing dossier or a refused change exits 2."""
+def _dossier_command(action, *, unit_of_work: bool = False) -> None:
+    """Run `action(session, actor, today)` (`unit_of_work`: `action(uow, actor, today)`);
+    a missing dossier or a refused change exits 2."""
     from recouvrement.adapters.audit import current_actor
     from recouvrement.services.dossier import ExportRefused
     from recouvrement.domain.dossier import TransitionError
@@ -667,8 +684,8 @@ def _dossier_command(action) -> None:
 
     problem = None
     try:
-        with _session() as session:
-            action(session, current_actor(), today_in(load_settings().timezone))
+        with (_unit_of_work() if unit_of_work else _session()) as work:
+            action(work, current_actor(), today_in(load_settings().timezone))
     except (DossierNotFound, TransitionError, ExportRefused) as exc:
         problem = str(exc)
     if problem:
@@ -780,13 +797,13 @@ def litigation_export(dossier_id: str, out: Path, as_zip: bool, as_of: date | No
 @click.option("--reference", help="their reference for it")
 def litigation_handover(dossier_id: str, to: str, name: str, reference: str | None) -> None:
     """Hand an exported dossier to a bailiff or a lawyer."""
-    from recouvrement.services.lifecycle import find_dossier, hand_over
+    from recouvrement.services.lifecycle import hand_over, locate_dossier
 
-    def handover(session, actor, today):
-        hand_over(session, find_dossier(session, dossier_id), to=to, name=name,
+    def handover(uow, actor, today):
+        hand_over(uow, locate_dossier(uow.dossiers, dossier_id), to=to, name=name,
                   reference=reference, today=today, actor=actor)
 
-    _dossier_command(handover)
+    _dossier_command(handover, unit_of_work=True)
     click.echo(f"{dossier_id}: with the {to}, {name}")
 
 
@@ -797,13 +814,13 @@ def litigation_handover(dossier_id: str, to: str, name: str, reference: str | No
 @click.option("--note", help="a word on how it ended")
 def litigation_close(dossier_id: str, outcome: str, note: str | None) -> None:
     """Close a dossier: paid, settled, judgment or abandoned."""
-    from recouvrement.services.lifecycle import close_dossier, find_dossier
+    from recouvrement.services.lifecycle import close_dossier, locate_dossier
 
-    def close(session, actor, today):
-        close_dossier(session, find_dossier(session, dossier_id), outcome=outcome, note=note,
+    def close(uow, actor, today):
+        close_dossier(uow, locate_dossier(uow.dossiers, dossier_id), outcome=outcome, note=note,
                       today=today, actor=actor)
 
-    _dossier_command(close)
+    _dossier_command(close, unit_of_work=True)
     click.echo(f"{dossier_id}: closed ({outcome})")
 
 
@@ -1022,8 +1039,8 @@ def outbox_retry(key: str) -> None:
     from recouvrement.services.outbox import OutboxError, retry
 
     try:
-        with _session() as session:
-            done = retry(session, key, actor=current_actor())
+        with _unit_of_work() as uow:
+            done = retry(uow, key, actor=current_actor())
     except OutboxError as exc:
         _fail(str(exc))
     click.echo(f"reminder {done['key']} for {done['account']} (level {done['level']}, "

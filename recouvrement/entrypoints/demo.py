@@ -101,7 +101,7 @@ def fresh_home(settings: Settings) -> Path:
 def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | None) -> None:
     from flows.daily import daily_dunning
     from recouvrement.adapters.logfile import errors_to_log_file
-    from recouvrement.adapters.db import open_database
+    from recouvrement.bootstrap import build
     from recouvrement.ingest.errors import FilesHeld
     from recouvrement.ingest.manual import ingest_now
     from recouvrement.adapters.channels.sms_sink import SmsSink
@@ -110,6 +110,7 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
     from recouvrement.entrypoints.scenario import DemoLedger
 
     home = fresh_home(settings)
+    resources = build(settings, "local")  # the embedded defaults: its fresh home's SQLite file
     ui = _start_orchestrator(settings)
     today = today_in(settings.timezone)
     start = start or today - timedelta(days=days)
@@ -167,11 +168,11 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
                  f"to litigation {len(summary['litigation'])}, "
                  f"calls to make {_calls_to_make(summary)}")
             if not disputed and sent:
-                number = _dispute_one(open_database(settings.database_url), set_dispute)
+                number = _dispute_one(resources, set_dispute)
                 disputed = number is not None
                 if disputed:
                     echo(f"  {day}  the debtor of {number} calls to contest it: dispute opened")
-            for account, outcome in _work_calls(open_database(settings.database_url), day):
+            for account, outcome in _work_calls(resources, day):
                 echo(f"  {day}  the collector calls {account}: {outcome}")
         messages, sms = len(sink.messages), len(texts.received)
     report = _write_report(settings, start, day)
@@ -204,18 +205,20 @@ def _calls_to_make(summary: dict) -> str:
 CALL_OUTCOMES = ("no-answer", "promise", "voicemail", "answered")
 
 
-def _work_calls(db, day: date) -> list[tuple[str, str]]:
+def _work_calls(resources, day: date) -> list[tuple[str, str]]:
     """The collector works the day's worklist but its last call, which is carried to the
     next day (a promise and the carrying show in `recouvrement calls`)."""
     from recouvrement.services.calls import log_call, worklist
 
     worked = []
-    with db.session() as session:
+    with resources.database().session() as session:
         rows = worklist(session, day)
+    with resources.unit_of_work() as uow:
         for n, row in enumerate(rows[:-1]):
             outcome = CALL_OUTCOMES[(day.toordinal() + n) % len(CALL_OUTCOMES)]
             until = day + timedelta(days=7) if outcome == "promise" else None
-            log_call(session, row["account"], outcome, today=day, until=until)
+            log_call(uow, row["account"], outcome, today=day, until=until,
+                     clock=resources.clock)
             worked.append((row["account"], outcome if until is None
                            else f"promise to pay by {until.isoformat()}"))
     return worked
@@ -256,18 +259,19 @@ def _write_report(settings: Settings, start: date, day: date) -> Path:
     return page
 
 
-def _dispute_one(db, set_dispute) -> str | None:
+def _dispute_one(resources, set_dispute) -> str | None:
     """Open a dispute on an invoice a level-1 reminder just chased."""
     from sqlalchemy import select
 
     from recouvrement.adapters.db.models import Invoice, ReminderItem
 
-    with db.session() as session:
+    with resources.database().session() as session:
         number = session.scalar(
             select(Invoice.number).join(ReminderItem, ReminderItem.invoice_id == Invoice.id)
             .where(Invoice.status == "open", ReminderItem.level == 1).order_by(Invoice.number)
             .limit(1))
-        if number is None:
-            return None
-        set_dispute(session, number, reason="the debtor says the goods arrived damaged")
+    if number is None:
+        return None
+    with resources.unit_of_work() as uow:
+        set_dispute(uow, number, reason="the debtor says the goods arrived damaged")
     return number

@@ -8,7 +8,7 @@ that finds the reminder planned finds its task too, and makes none.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,13 +16,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recouvrement.adapters.audit import Event, current_actor, record
-from recouvrement.adapters.db.models import CallTask, Debtor, Invoice, Promise, Reminder, ReminderItem
+from recouvrement.adapters.db.models import CallTask, Debtor, Invoice, Promise, Reminder
 from recouvrement.queries.deliveries import channels_of
 from recouvrement.domain.calls import (CANCELLED, CARRIED, DONE, OPEN, OUTCOMES, TO_WORK, WorkItem,
                                        age_days, outcome_problem, to_carry, worklist_order)
 from recouvrement.domain.identity import SentLetter, call_opening, first_letter, reference
+from recouvrement.adapters.ports import Clock, utc_now
 from recouvrement.queries.reports import add_promise, risk_reasons, set_dispute, unknown_debtor
 from recouvrement.adapters.shards import Shard, narrow
+from recouvrement.adapters.unit_of_work import UnitOfWork
 
 HISTORY = 5  # entries of a debtor's history the worklist shows, newest first
 
@@ -188,43 +190,39 @@ def _history(session: Session, ids: list[int], today: date) -> dict[int, list[di
     return history
 
 
-def log_call(session: Session, account: str, outcome: str, *, today: date,
+def log_call(uow: UnitOfWork, account: str, outcome: str, *, today: date,
              until: date | None = None, invoices: tuple[str, ...] = (),
-             note: str | None = None) -> dict[str, Any]:
+             note: str | None = None, clock: Clock = utc_now) -> dict[str, Any]:
     """Record a collector's call: the debtor's tasks to work are done, with this outcome.
 
     A promise is recorded as `recouvrement promise` records it, a dispute as
     `recouvrement dispute open` (every overdue invoice of the debtor unless
-    `invoices` names some). Raises `CallError` (nothing changed) when it can't.
+    `invoices` names some). Raises `CallError` when it can't: nothing is changed, the
+    caller's unit of work rolling back what was begun.
     """
     problem = outcome_problem(outcome, until=until, invoices=invoices, today=today)
     if problem:
         raise CallError(problem)
-    debtor = session.scalar(select(Debtor).where(Debtor.account == account))
+    debtor = uow.debtors.by_account(account)
     if debtor is None:
-        raise CallError(unknown_debtor(session, account))
+        raise CallError(unknown_debtor(uow.debtors, account))
     effect = OUTCOMES[outcome]
     disputed: list[str] = []
     if effect == "pause":
-        problem = add_promise(session, account, until, today=today)
+        problem = add_promise(uow, account, until, today=today, clock=clock)
     elif effect == "stop":
-        disputed, problem = _dispute(session, debtor, invoices, today, note)
+        disputed, problem = _dispute(uow, debtor, invoices, today, note)
     if problem:
         raise CallError(problem)
     actor = current_actor()
-    now = datetime.now(timezone.utc)
-    tasks = list(session.scalars(select(CallTask).where(
-        CallTask.debtor_id == debtor.id, CallTask.status.in_(TO_WORK), CallTask.due_on <= today)
-        .order_by(CallTask.id).with_for_update()))
+    tasks = uow.call_tasks.to_work(debtor.id, today)
     worked = {"status": DONE, "outcome": outcome, "note": note, "worked_by": actor,
-              "worked_at": now, "worked_on": today}
+              "worked_at": clock(), "worked_on": today}
     had_task = bool(tasks)
     if not tasks:  # a call made without a task is a call all the same
-        task = CallTask(debtor_id=debtor.id, reminder_id=None, level=_level(session, debtor.id),
-                        created_on=today, due_on=today, **worked)
-        session.add(task)
-        session.flush()
-        tasks = [task]
+        tasks = [uow.call_tasks.add(CallTask(
+            debtor_id=debtor.id, reminder_id=None, level=uow.reminders.highest_level_sent(
+                debtor.id), created_on=today, due_on=today, **worked))]
     for task in tasks:
         for name, value in worked.items():
             setattr(task, name, value)
@@ -236,40 +234,29 @@ def log_call(session: Session, account: str, outcome: str, *, today: date,
         details["until"] = until
     if disputed:
         details["invoices"] = disputed
-    record(session, [Event("call.logged", account, f"call:{tasks[0].id}", details)], actor)
+    uow.audit.record([Event("call.logged", account, f"call:{tasks[0].id}", details)], actor)
     return {"account": account, "outcome": outcome, "had_task": had_task,
             "tasks": [t.id for t in tasks] if had_task else [], "invoices": disputed,
             "until": until.isoformat() if until else None}
 
 
-def _dispute(session: Session, debtor: Debtor, numbers: tuple[str, ...], today: date,
+def _dispute(uow: UnitOfWork, debtor: Debtor, numbers: tuple[str, ...], today: date,
              note: str | None) -> tuple[list[str], str | None]:
+    theirs = uow.invoices.of_debtor(debtor.id)
     if numbers:
-        theirs = set(session.scalars(select(Invoice.number).where(
-            Invoice.debtor_id == debtor.id, Invoice.number.in_(numbers))))
-        strangers = [n for n in numbers if n not in theirs]
+        strangers = [n for n in numbers if n not in {i.number for i in theirs}]
         if strangers:
             return [], f"{', '.join(strangers)}: not an invoice of {debtor.account}"
     else:
-        numbers = tuple(session.scalars(select(Invoice.number).where(
-            Invoice.debtor_id == debtor.id, Invoice.status == "open", Invoice.open_amount > 0,
-            Invoice.due_date < today, Invoice.disputed.is_(False)).order_by(Invoice.number)))
+        numbers = tuple(i.number for i in theirs
+                        if i.status == "open" and i.open_amount > 0 and i.due_date < today
+                        and not i.disputed)
         if not numbers:
             return [], (f"{debtor.account} has no overdue invoice left to dispute: name the one "
                         "contested with --invoice")
     reason = note or "contested on the phone"
     for number in dict.fromkeys(numbers):
-        problem = set_dispute(session, number, reason=reason)
+        problem = set_dispute(uow, number, reason=reason)
         if problem:
             return [], problem
     return list(dict.fromkeys(numbers)), None
-
-
-def _level(session: Session, debtor_id: int) -> int:
-    """The highest level sent to the debtor's open invoices (0 if none)."""
-    return session.scalar(
-        select(func.max(ReminderItem.level))
-        .join(Reminder, Reminder.id == ReminderItem.reminder_id)
-        .join(Invoice, Invoice.id == ReminderItem.invoice_id)
-        .where(Invoice.debtor_id == debtor_id, Invoice.status == "open",
-               Reminder.status == "sent")) or 0

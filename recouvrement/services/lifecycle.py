@@ -25,6 +25,7 @@ from recouvrement.domain.dossier import (
     after_handover,
 )
 from recouvrement.adapters.shards import Shard, narrow
+from recouvrement.adapters.unit_of_work import Dossiers, SqlDossiers, UnitOfWork
 
 
 class DossierNotFound(LookupError):
@@ -35,14 +36,17 @@ def find_dossier(session: Session, ref: str) -> LitigationDossier:
     """The dossier with this id, or the only one whose id starts with it (8 characters or more).
 
     The prefix is matched literally: `%` and `_` in it are characters, not wildcards."""
+    return locate_dossier(SqlDossiers(session), ref)
+
+
+def locate_dossier(dossiers: Dossiers, ref: str) -> LitigationDossier:
+    """`find_dossier` in a unit of work's dossiers."""
     ref = ref.strip()
-    dossier = session.get(LitigationDossier, ref)
+    dossier = dossiers.get(ref)
     if dossier is not None:
         return dossier
     if len(ref) >= 8:
-        matches = list(session.scalars(select(LitigationDossier)
-                                       .where(LitigationDossier.id.startswith(ref, autoescape=True))
-                                       .limit(2)))
+        matches = dossiers.starting_with(ref, limit=2)
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -69,8 +73,10 @@ def payments_of(session: Session, dossier_id: str) -> list[LitigationPayment]:
 
 def balance(session: Session, dossier: LitigationDossier) -> Decimal:
     """Principal still owed: what was queued less the payments seen since."""
-    paid = session.scalar(select(func.sum(LitigationPayment.amount))
-                          .where(LitigationPayment.dossier_id == dossier.id)) or Decimal(0)
+    return owed(dossier, SqlDossiers(session).paid(dossier.id))
+
+
+def owed(dossier: LitigationDossier, paid: Decimal) -> Decimal:
     return sum(principal_by_invoice(dossier).values(), Decimal(0)) - paid
 
 
@@ -189,25 +195,26 @@ def mark_exported(session: Session, dossier: LitigationDossier, *, today: date, 
     record(session, [event], actor)
 
 
-def hand_over(session: Session, dossier: LitigationDossier, *, to: str, name: str,
+def hand_over(uow: UnitOfWork, dossier: LitigationDossier, *, to: str, name: str,
               reference: str | None, today: date, actor: str) -> None:
     """The dossier goes to a bailiff (commissaire de justice) or a lawyer."""
     if not name.strip():
         raise TransitionError("name the bailiff or lawyer the dossier goes to")
-    holder = account_of(session, dossier)
+    holder = uow.debtors.get(dossier.debtor_id).account
     event = _change(dossier, holder, after_handover(dossier.status, to), today, handler=name,
                     reference=reference)
     dossier.handler, dossier.handler_reference = name.strip(), reference
-    record(session, [event], actor)
+    uow.audit.record([event], actor)
 
 
-def close_dossier(session: Session, dossier: LitigationDossier, *, outcome: str, note: str | None,
-                  today: date, actor: str) -> None:
-    holder = account_of(session, dossier)
+def close_dossier(uow: UnitOfWork, dossier: LitigationDossier, *, outcome: str,
+                  note: str | None, today: date, actor: str) -> None:
+    holder = uow.debtors.get(dossier.debtor_id).account
+    left = owed(dossier, uow.dossiers.paid(dossier.id))
     event = _change(dossier, holder, after_close(dossier.status, outcome), today, outcome=outcome,
-                    note=note, balance=f"{balance(session, dossier):.2f}")
+                    note=note, balance=f"{left:.2f}")
     dossier.outcome, dossier.closed_on = outcome, today
-    record(session, [event], actor)
+    uow.audit.record([event], actor)
 
 
 def _change(dossier: LitigationDossier, holder: str, status: str, today: date, *,

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from recouvrement.adapters.audit import Event, record
+from recouvrement.adapters.audit import Event
 from recouvrement.domain.events import EventKind
 from recouvrement.adapters.db.models import Debtor, Reminder, ReminderDelivery
 from recouvrement.domain.outbox_states import (FAILED, NEEDS_ATTENTION, PLANNED, SENT,
                                                TRANSITIONS, step)
+from recouvrement.adapters.unit_of_work import UnitOfWork
 
 WAITING = (FAILED, NEEDS_ATTENTION)
 RETRIABLE = (FAILED, NEEDS_ATTENTION)
@@ -59,24 +60,19 @@ def waiting_rows(session: Session, statuses: tuple[str, ...] = WAITING) -> list[
     return out
 
 
-def retry(session: Session, key: str, *, actor: str) -> dict[str, Any]:
+def retry(uow: UnitOfWork, key: str, *, actor: str) -> dict[str, Any]:
     """Put a failed or given-up reminder back to `planned`, its attempts counted afresh."""
     if len(key) < 8 or not key.isalnum():
         raise OutboxError(f"give at least the first 8 characters of the reminder's key, "
                           f"as `recouvrement outbox list` shows them (not {key!r})")
-    # The key is hexadecimal: compared as a literal prefix, never a LIKE pattern.
-    found = session.execute(
-        select(Reminder, Debtor.account).join(Debtor, Debtor.id == Reminder.debtor_id)
-        .where(Reminder.key >= key.lower(), Reminder.key < key.lower() + "g")
-        .with_for_update(of=Reminder)).all()
-    found = [(r, a) for r, a in found if r.key.startswith(key.lower())]
+    found = uow.reminders.with_key_prefix(key.lower())
     if not found:
         raise OutboxError(f"no reminder whose key starts with {key!r}")
     if len(found) > 1:
         raise OutboxError(f"{len(found)} reminders have keys starting with {key!r}: give more")
-    row, account = found[0]
-    stuck = session.scalars(select(ReminderDelivery.channel).where(
-        ReminderDelivery.reminder_id == row.id, ReminderDelivery.status.in_(RETRIABLE))).all()
+    row = found[0]
+    account = uow.debtors.get(row.debtor_id).account
+    stuck = [d.channel for d in uow.reminders.deliveries(row.id) if d.status in RETRIABLE]
     if row.status not in RETRIABLE and not stuck:
         raise OutboxError(f"reminder {key} for {account} is {row.status}: only a failed one, or "
                           "one that needs attention, is tried again")
@@ -84,11 +80,8 @@ def retry(session: Session, key: str, *, actor: str) -> dict[str, Any]:
     if row.status in RETRIABLE:  # else it went out, and only what is beside it goes again
         row.status, row.attempts = step(row.status, "retried"), 0
     # Only what did not go out goes again.
-    session.execute(update(ReminderDelivery)
-                    .where(ReminderDelivery.reminder_id == row.id,
-                           ReminderDelivery.status.in_(RETRIABLE))
-                    .values(status=PLANNED, attempts=0, claimed_at=None, claimed_by=None))
-    record(session, [Event(EventKind(TRANSITIONS["retried"].event), account, row.key,
-                           {"was": before, "attempts_before": attempts,
-                            "channels": list(stuck), "last_error": row.last_error})], actor)
+    uow.reminders.put_back(row.id, RETRIABLE, PLANNED)
+    uow.audit.record([Event(EventKind(TRANSITIONS["retried"].event), account, row.key,
+                            {"was": before, "attempts_before": attempts,
+                             "channels": list(stuck), "last_error": row.last_error})], actor)
     return {"key": row.key[:12], "account": account, "level": row.level, "was": before}

@@ -53,9 +53,9 @@ from recouvrement.domain.policy import Level, Policy, load_policy
 from recouvrement.adapters.ledger import to_domain_debtor
 from recouvrement.adapters.mail.mailer import (Mailer, PermanentSendError, RelayRefused, SendError,
                                       TransientSendError, Wire)
-from recouvrement.adapters.mail.letters import PrintQueue, merge_pdfs
+from recouvrement.adapters.mail.letters import merge_pdfs
 from recouvrement.adapters.mail.render import RenderedReminder, build_email, dated, from_line
-from recouvrement.adapters.pdf import PdfRenderer
+from recouvrement.adapters.ports import Clock, MailerFactory, PdfRenderer, PrintQueue
 from recouvrement.adapters.shards import Shard, narrow
 
 
@@ -151,15 +151,14 @@ class Post:
         return Letter(document, earlier, step.is_formal_notice, step.registered)
 
 
-def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: date, sender: str,
+def send_outbox(db: Database, mailer_factory: MailerFactory, *, today: date, sender: str,
                 actor: str, run_id: str | None, lease_minutes: int = 15,
                 account: str | None = None, pacing: Pacing = Pacing(),
                 post: Post | None = None, shard: Shard | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 max_attempts: int = MAX_ATTEMPTS,
                 is_dead: Callable[[str], bool] | None = None,
-                channels: Sequence[Channel] = (), now: Callable[[], datetime] | None = None
-                ) -> SendReport:
+                channels: Sequence[Channel] = (), now: Clock | None = None) -> SendReport:
     """Send every claimable reminder, one delivery per channel: e-mail and letter here, the
     other channels (`channels`: SMS, phone task) by their adapters.
 
@@ -336,16 +335,6 @@ def _by_mail(db: Database, mailer: Mailer, pacing: Pacing, last_sent: float | No
     outcome.sent(target, str(path))
     report.letters.append({**item, "file": str(path)})
     return last_sent
-
-
-def channels_from_settings(settings) -> list[Channel]:
-    """The adapters of the channels beside e-mail and letter, as the settings set them up."""
-    from recouvrement.adapters.channels.phone import PhoneChannel
-    from recouvrement.adapters.channels.sms import SmsChannel
-    from recouvrement.adapters.channels.sms_providers import provider_from_settings
-
-    return [PhoneChannel(), SmsChannel(provider_from_settings(settings), settings.timezone,
-                                       settings.sms_default_country, settings.sms_quiet_hours)]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -20,6 +20,7 @@ from flows.daily import daily_dunning
 from recouvrement.entrypoints.cli import main as cli
 from recouvrement.adapters.db import open_database
 from recouvrement.queries.reports import set_dispute
+from recouvrement.adapters.unit_of_work import SqlUnitOfWork
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 
@@ -125,8 +126,8 @@ def test_forty_five_days_of_dunning(home, sink, database_url):
     while day <= END:
         if day.weekday() < 5:
             if day == date(2026, 10, 5):
-                with db.session() as session:
-                    assert set_dispute(session, "F-P1", reason="prestation contestée") is None
+                with SqlUnitOfWork(db) as uow:
+                    assert set_dispute(uow, "F-P1", reason="prestation contestée") is None
             if day == date(2026, 10, 19):
                 with db.session() as session:
                     assert set_dispute(session, "F-P1", reason=None) is None

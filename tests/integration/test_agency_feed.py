@@ -12,6 +12,7 @@ from recouvrement.services.agency.obligations import after_creditor_run, report_
 from recouvrement.services.agency.payments import PaymentInput, record_payment
 from recouvrement.adapters.pdf import FakePdfRenderer
 from recouvrement.queries.reports import add_plan, add_promise, set_dispute
+from recouvrement.adapters.unit_of_work import SqlUnitOfWork
 from tests.agency_builders import add_debtor, register_agency
 from tests.conftest import BACKENDS
 
@@ -26,9 +27,9 @@ def with_events():
     record_payment(ctx.agency_db, ctx.ledger_db, ctx.record, ctx.agency,
                    PaymentInput("411DUPONT", D("250.00"), date(2026, 11, 2), "transfer", "V1"),
                    actor="t", today=date(2026, 11, 30), renderer=FakePdfRenderer())
-    with ctx.ledger_db.session() as session:
-        assert add_promise(session, "411DUPONT", date(2026, 12, 15), today=date(2026, 11, 30)) is None
-        assert set_dispute(session, "F3", reason="=1+1 livraison incomplète") is None
+    with SqlUnitOfWork(ctx.ledger_db) as uow:
+        assert add_promise(uow, "411DUPONT", date(2026, 12, 15), today=date(2026, 11, 30)) is None
+        assert set_dispute(uow, "F3", reason="=1+1 livraison incomplète") is None
     return settings, ctx
 
 
@@ -59,8 +60,8 @@ def test_a_partial_payment_and_the_proposals_are_reported_once(home, database_ur
     assert "promesse de paiement" in body and "contestation" in body
     assert all(r["reported"] == date.today().isoformat() for r in feed_rows(ctx))
     # A new proposal: only it goes in the next digest.
-    with ctx.ledger_db.session() as session:
-        error, _ = add_plan(session, "411MARTIN", instalments=3, first=date(2026, 12, 10),
+    with SqlUnitOfWork(ctx.ledger_db) as uow:
+        error, _ = add_plan(uow, "411MARTIN", instalments=3, first=date(2026, 12, 10),
                             every_days=30, grace_days=5)
         assert error is None
     second = send_digest(ctx, date(2026, 12, 1), actor="t")

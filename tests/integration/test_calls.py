@@ -17,6 +17,7 @@ from recouvrement.adapters.mail.mailer import SmtpMailer
 from recouvrement.adapters.mail.render import Creditor
 from recouvrement.services.reminder_planning import plan_reminders
 from recouvrement.services.sending import Pacing, send_outbox
+from recouvrement.adapters.unit_of_work import SqlUnitOfWork
 from tests.conftest import BACKENDS
 from tests.factories import at_once, customer, invoice, write_customers, write_invoices
 
@@ -69,8 +70,8 @@ def calls(db, day):
 
 
 def log(db, account, outcome, day=DAY, **kw):
-    with db.session() as session:
-        return log_call(session, account, outcome, today=day, **kw)
+    with SqlUnitOfWork(db) as uow:
+        return log_call(uow, account, outcome, today=day, **kw)
 
 
 def tasks(db):

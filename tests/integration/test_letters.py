@@ -21,6 +21,7 @@ from recouvrement.services.outbox import retry
 from recouvrement.adapters.pdf import WeasyPrintRenderer
 from recouvrement.services.reminder_planning import plan_reminders
 from recouvrement.services.sending import Pacing, Post, send_outbox
+from recouvrement.adapters.unit_of_work import SqlUnitOfWork
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 
@@ -132,8 +133,8 @@ def test_a_formal_notice_whose_earlier_letter_is_missing_fails_until_it_is_put_b
     second.write_bytes(kept)
     report = day(db, sink, post, date(2026, 10, 27))
     assert report.sent == []  # it needs a person: put back, then `outbox retry`
-    with db.session() as session:
-        retry(session, failed["key"], actor="test")
+    with SqlUnitOfWork(db) as uow:
+        retry(uow, failed["key"], actor="test")
     report = day(db, sink, post, date(2026, 10, 27))
     assert [s["account"] for s in report.sent] == ["411DURAND"]
     notice = [m for m in sink.messages if m["X-Recouvrement-Debtor"] == "411DURAND"][-1]

@@ -21,6 +21,7 @@ from recouvrement.adapters.db.models import AuditEntry, Debtor, Reminder, Remind
 from recouvrement.queries.litigation_queue import list_not_ready
 from recouvrement.services.litigation import list_dossiers
 from recouvrement.queries.reports import set_dispute
+from recouvrement.adapters.unit_of_work import SqlUnitOfWork
 from tests.conftest import BACKENDS
 from tests.dossier_builders import escalate_on, export, ladder, post
 from tests.factories import customer, invoice
@@ -155,8 +156,8 @@ def mixed(db, home):
                             ("411VIEUX", "V1"), ("411PRESSE", "U1")]:
         ladder(db, account, [number], NOTICE)
     ladder(db, "411SANSPREUVE", ["S1"], NOTICE, message_id="")
-    with db.session() as session:
-        assert set_dispute(session, "L1", reason="marchandise abîmée") is None
+    with SqlUnitOfWork(db) as uow:
+        assert set_dispute(uow, "L1", reason="marchandise abîmée") is None
     return customers, invoices
 
 
@@ -202,8 +203,8 @@ def test_not_ready_is_audited_once_and_lifted_when_the_dossier_is_queued(mixed, 
     escalate_on(db, DAY)
     escalate_on(db, DAY)  # the same reasons the next run: no second entry
     assert audit_events(db, "411LITIGE").count("litigation.not_ready") == 1
-    with db.session() as session:
-        assert set_dispute(session, "L1", reason=None) is None
+    with SqlUnitOfWork(db) as uow:
+        assert set_dispute(uow, "L1", reason=None) is None
     day = DAY + timedelta(days=1)
     export(db, home, day, *mixed)
     queued = escalate_on(db, day)

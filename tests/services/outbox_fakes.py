@@ -4,37 +4,16 @@ small ledger written straight into SQLite (no export to read, no server)."""
 from __future__ import annotations
 
 import shutil
-from collections import deque
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from recouvrement.adapters.channels.sms_providers import FakeSmsProvider  # noqa: F401 (the tests' name)
 from recouvrement.adapters.db import Database
 from recouvrement.adapters.db.models import Debtor, Invoice
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-class FakeSmsProvider:
-    """Records each SMS handed to it; `fail(error)` scripts the next answers."""
-
-    name = "fake"
-
-    def __init__(self):
-        self.sent: list[dict] = []
-        self.calls = 0
-        self._script: deque[Exception] = deque()
-
-    def fail(self, error: Exception, times: int = 1) -> None:
-        self._script.extend([error] * times)
-
-    def send(self, *, to: str, text: str, reference: str) -> str:
-        self.calls += 1
-        if self._script:
-            raise self._script.popleft()
-        self.sent.append({"to": to, "text": text, "reference": reference})
-        return str(len(self.sent))
 
 
 def at(day: date, hour: int, minute: int = 0):

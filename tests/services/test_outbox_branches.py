@@ -18,6 +18,7 @@ from recouvrement.adapters.mail.render import Creditor
 from recouvrement.services.outbox import retry, waiting_rows
 from recouvrement.services.reminder_planning import plan_reminders
 from recouvrement.services.sending import Pacing, send_outbox
+from recouvrement.adapters.unit_of_work import SqlUnitOfWork
 from tests.services.outbox_fakes import FakeSmsProvider, add_debtor, at, fresh_ledger
 
 DAY = date(2026, 11, 2)  # a Monday
@@ -139,7 +140,8 @@ def test_a_refusal_for_good_needs_attention_a_person_sees_and_retries(db, provid
         [row] = waiting_rows(session)
         assert (row["status"], row["channels"]) == ("needs_attention", "sms")
         assert "invalid sender" in row["error"]
-        retry(session, row["key"], actor="a person")
+    with SqlUnitOfWork(db) as uow:
+        retry(uow, row["key"], actor="a person")
     run(db, mailer, provider)
     assert len(provider.sent) == 1 and len(mailer.sent) == 1  # the e-mail went once
     assert reminder(db).status == "sent"

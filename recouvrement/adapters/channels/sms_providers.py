@@ -20,26 +20,19 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
 
 import httpx
 
 from recouvrement.domain.sms import is_gsm7
 from recouvrement.adapters.mail.mailer import PermanentSendError, TransientSendError
+from recouvrement.adapters.ports import SmsProvider  # noqa: F401 (the port, defined with the others)
 
 
 class ProviderRefused(Exception):
     """The provider refuses the account itself (a wrong key, no credits): no SMS can go
     through it, whoever the recipient. Fixing the settings is the only cure."""
-
-
-class SmsProvider(Protocol):
-    name: str
-
-    def send(self, *, to: str, text: str, reference: str) -> str:
-        """Hand the SMS to the provider; return its message id."""
-        ...
 
 
 def _post(url: str, *, timeout: float, headers: dict[str, str], body: bytes) -> dict:
@@ -138,6 +131,28 @@ class Ovh:
         if not ids:
             raise TransientSendError(f"the SMS provider gave no job id: {answer!r:.200}")
         return str(ids[0])
+
+
+class FakeSmsProvider:
+    """Records each SMS handed to it; `fail(error)` scripts the next answers (tests, and
+    the composition root's `test` environment)."""
+
+    name = "fake"
+
+    def __init__(self):
+        self.sent: list[dict] = []
+        self.calls = 0
+        self._script: deque[Exception] = deque()
+
+    def fail(self, error: Exception, times: int = 1) -> None:
+        self._script.extend([error] * times)
+
+    def send(self, *, to: str, text: str, reference: str) -> str:
+        self.calls += 1
+        if self._script:
+            raise self._script.popleft()
+        self.sent.append({"to": to, "text": text, "reference": reference})
+        return str(len(self.sent))
 
 
 def provider_from_settings(settings) -> SmsProvider | None:

@@ -16,16 +16,14 @@ import smtplib
 import ssl
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import default as default_policy
 from email.utils import getaddresses
-from typing import Literal, Protocol
+from typing import Literal
 
 import yagmail
 
 from recouvrement.adapters.mail.redaction import Redactor
+from recouvrement.adapters.ports import Mailer, Wire  # noqa: F401 (the port, defined with the others)
 
 Security = Literal["none", "starttls", "ssl"]
 SECURITIES = ("none", "starttls", "ssl")
@@ -56,28 +54,6 @@ class RelayRefused(SendError):
 AUTH_CODES = (530, 534, 535, 538)
 _RELAY_DENIED = re.compile(r"(?i)relay(ing)? (access )?(denied|not permitted)|"
                            r"authentication required|must (issue|authenticate)")
-
-
-@dataclass(frozen=True)
-class Wire:
-    """A message already in the bytes the relay receives, and its envelope."""
-
-    sender: str
-    recipients: tuple[str, ...]
-    data: bytes
-
-    def parsed(self) -> EmailMessage:
-        return BytesParser(policy=default_policy).parsebytes(self.data)
-
-
-class Mailer(Protocol):
-    """One SMTP session per batch: `with mailer: mailer.send(msg) ...`."""
-
-    def __enter__(self) -> "Mailer": ...
-
-    def __exit__(self, *exc_info: object) -> None: ...
-
-    def send(self, message: EmailMessage | Wire) -> None: ...
 
 
 def recipients_of(message: EmailMessage | Wire) -> list[str]:
