@@ -98,7 +98,7 @@ class Pauses(Protocol):
 
     def active_plan(self, debtor_id: int) -> PaymentPlan | None: ...
 
-    def add_plan(self, plan: PaymentPlan) -> PaymentPlan:
+    def add_payment_plan(self, plan: PaymentPlan) -> PaymentPlan:
         """The plan, written, with its id."""
         ...
 
@@ -227,7 +227,7 @@ class SqlPauses:
         return self.session.scalar(select(PaymentPlan).where(
             PaymentPlan.debtor_id == debtor_id, PaymentPlan.status == "active").limit(1))
 
-    def add_plan(self, plan: PaymentPlan) -> PaymentPlan:
+    def add_payment_plan(self, plan: PaymentPlan) -> PaymentPlan:
         self.session.add(plan)
         self.session.flush()
         return plan
@@ -424,7 +424,7 @@ class MemoryPauses(_Memory):
         return next((p for p in self.ledger.plans.values()
                      if p.debtor_id == debtor_id and p.status == "active"), None)
 
-    def add_plan(self, plan: PaymentPlan) -> PaymentPlan:
+    def add_payment_plan(self, plan: PaymentPlan) -> PaymentPlan:
         return self.ledger.add(plan)
 
 

@@ -219,7 +219,7 @@ def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
         settings = load_settings()
         _check_identity(settings, dry_run)
     if debtor:
-        from recouvrement.queries.reports import unknown_debtor
+        from recouvrement.services.debtor_actions import unknown_debtor
 
         with _unit_of_work() as uow:
             if uow.debtors.by_account(debtor) is None and "did you mean" in (
@@ -452,7 +452,7 @@ def dispute() -> None:
 @click.argument("invoice")
 @click.option("--reason", required=True, help="what the debtor contests")
 def dispute_open(invoice: str, reason: str) -> None:
-    from recouvrement.queries.reports import set_dispute
+    from recouvrement.services.debtor_actions import set_dispute
 
     with _unit_of_work() as uow:
         problem = set_dispute(uow, invoice, reason=reason)
@@ -464,7 +464,7 @@ def dispute_open(invoice: str, reason: str) -> None:
 @dispute.command("close")
 @click.argument("invoice")
 def dispute_close(invoice: str) -> None:
-    from recouvrement.queries.reports import set_dispute
+    from recouvrement.services.debtor_actions import set_dispute
 
     with _unit_of_work() as uow:
         problem = set_dispute(uow, invoice, reason=None)
@@ -479,7 +479,7 @@ def dispute_close(invoice: str) -> None:
 @click.option("--as-of", type=DATE, help="the day the promise is made (default: today)")
 def promise(account: str, until: date, as_of: date | None) -> None:
     """Pause a debtor until a promised date; unpaid then, the next level follows at once."""
-    from recouvrement.queries.reports import add_promise
+    from recouvrement.services.debtor_actions import add_promise
 
     resources = _resources()
     with resources.unit_of_work() as uow:
@@ -501,11 +501,11 @@ def promise(account: str, until: date, as_of: date | None) -> None:
               help="days an instalment may be late before the plan is broken")
 def plan(account: str, instalments: int, first: date, every_days: int, grace_days: int) -> None:
     """A payment plan over the debtor's open invoices; dunning pauses while it is honoured."""
-    from recouvrement.queries.reports import add_plan
+    from recouvrement.services.debtor_actions import add_payment_plan
 
     resources = _resources()
     with resources.unit_of_work() as uow:
-        problem, schedule = add_plan(uow, account, instalments=instalments, first=first,
+        problem, schedule = add_payment_plan(uow, account, instalments=instalments, first=first,
                                      every_days=every_days, grace_days=grace_days,
                                      clock=resources.clock)
         _warn_case_twins(uow, account)
@@ -521,7 +521,7 @@ def plan(account: str, instalments: int, first: date, every_days: int, grace_day
 @click.option("--on", "on", type=DATE, required=True, help="the date of the acknowledgement")
 def acknowledge(invoice: str, on: date) -> None:
     """Record that the debtor acknowledged the debt: its limitation period restarts."""
-    from recouvrement.queries.reports import acknowledge as record_acknowledgement
+    from recouvrement.services.debtor_actions import acknowledge as record_acknowledgement
 
     with _unit_of_work() as uow:
         problem = record_acknowledgement(uow, invoice, on,

@@ -106,7 +106,7 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
     from recouvrement.ingest.manual import ingest_now
     from recouvrement.adapters.channels.sms_sink import SmsSink
     from recouvrement.adapters.mail.sink import SmtpSink
-    from recouvrement.queries.reports import set_dispute
+    from recouvrement.services.debtor_actions import set_dispute
     from recouvrement.entrypoints.scenario import DemoLedger
 
     home = fresh_home(settings)

@@ -22,7 +22,8 @@ from recouvrement.domain.calls import (CANCELLED, CARRIED, DONE, OPEN, OUTCOMES,
                                        age_days, outcome_problem, to_carry, worklist_order)
 from recouvrement.domain.identity import SentLetter, call_opening, first_letter, reference
 from recouvrement.adapters.ports import Clock, utc_now
-from recouvrement.queries.reports import add_promise, risk_reasons, set_dispute, unknown_debtor
+from recouvrement.queries.reports import risk_reasons
+from recouvrement.services.debtor_actions import add_promise, set_dispute, unknown_debtor
 from recouvrement.adapters.shards import Shard, narrow
 from recouvrement.adapters.unit_of_work import UnitOfWork
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from flows.daily import daily_dunning
 from recouvrement.entrypoints.cli import main as cli
 from recouvrement.adapters.db import open_database
-from recouvrement.queries.reports import set_dispute
+from recouvrement.services.debtor_actions import set_dispute
 from recouvrement.adapters.unit_of_work import SqlUnitOfWork
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices

@@ -11,7 +11,7 @@ from recouvrement.services.agency.feed import feed_csv, feed_rows, send_digest
 from recouvrement.services.agency.obligations import after_creditor_run, report_period
 from recouvrement.services.agency.payments import PaymentInput, record_payment
 from recouvrement.adapters.pdf import FakePdfRenderer
-from recouvrement.queries.reports import add_plan, add_promise, set_dispute
+from recouvrement.services.debtor_actions import add_payment_plan, add_promise, set_dispute
 from recouvrement.adapters.unit_of_work import SqlUnitOfWork
 from tests.agency_builders import add_debtor, register_agency
 from tests.conftest import BACKENDS
@@ -61,7 +61,7 @@ def test_a_partial_payment_and_the_proposals_are_reported_once(home, database_ur
     assert all(r["reported"] == date.today().isoformat() for r in feed_rows(ctx))
     # A new proposal: only it goes in the next digest.
     with SqlUnitOfWork(ctx.ledger_db) as uow:
-        error, _ = add_plan(uow, "411MARTIN", instalments=3, first=date(2026, 12, 10),
+        error, _ = add_payment_plan(uow, "411MARTIN", instalments=3, first=date(2026, 12, 10),
                             every_days=30, grace_days=5)
         assert error is None
     second = send_digest(ctx, date(2026, 12, 1), actor="t")

@@ -20,7 +20,7 @@ from recouvrement.adapters.db import open_database
 from recouvrement.adapters.db.models import AuditEntry, Debtor, Reminder, ReminderDelivery
 from recouvrement.queries.litigation_queue import list_not_ready
 from recouvrement.services.litigation import list_dossiers
-from recouvrement.queries.reports import set_dispute
+from recouvrement.services.debtor_actions import set_dispute
 from recouvrement.adapters.unit_of_work import SqlUnitOfWork
 from tests.conftest import BACKENDS
 from tests.dossier_builders import escalate_on, export, ladder, post

@@ -13,7 +13,7 @@ from recouvrement.services.calls import CallError, log_call
 from recouvrement.domain.dossier import TransitionError
 from recouvrement.services.lifecycle import DossierNotFound, close_dossier, hand_over, locate_dossier
 from recouvrement.services.outbox import OutboxError, retry
-from recouvrement.queries.reports import acknowledge, add_plan, add_promise, set_dispute
+from recouvrement.services.debtor_actions import acknowledge, add_payment_plan, add_promise, set_dispute
 from recouvrement.adapters.unit_of_work import MemoryLedger
 from tests.services.ledger_fakes import (NOW, TODAY, clock, debtor, dossier, events, invoice,
                                          reminder, task, unit)
@@ -119,7 +119,7 @@ def test_a_plan_covers_the_open_invoices_outside_litigation(ledger):
     invoice(ledger, dupont, "L1", amount="900.00", dossier_id="d-1")
     invoice(ledger, dupont, "S1", status="settled")
     with unit(ledger) as uow:
-        problem, schedule = add_plan(uow, "411DUPONT", instalments=3, first=date(2026, 11, 10),
+        problem, schedule = add_payment_plan(uow, "411DUPONT", instalments=3, first=date(2026, 11, 10),
                                      every_days=30, grace_days=5, clock=clock)
     assert problem is None
     assert [(i.due, i.amount) for i in schedule] == [
@@ -130,16 +130,16 @@ def test_a_plan_covers_the_open_invoices_outside_litigation(ledger):
         ["F1", "F2"], Decimal("700.01"), "active", NOW)
     assert events(ledger) == [("plan.agreed", "411DUPONT", f"plan:{plan.id}")]
     with unit(ledger) as uow:
-        assert add_plan(uow, "411DUPONT", instalments=2, first=TODAY, every_days=30,
+        assert add_payment_plan(uow, "411DUPONT", instalments=2, first=TODAY, every_days=30,
                         grace_days=5) == ("411DUPONT already has an active payment plan", [])
 
 
 def test_no_plan_for_a_stranger_or_over_nothing(ledger):
     debtor(ledger, "411VIDE")
     with unit(ledger) as uow:
-        assert add_plan(uow, "411NOBODY", instalments=2, first=TODAY, every_days=30,
+        assert add_payment_plan(uow, "411NOBODY", instalments=2, first=TODAY, every_days=30,
                         grace_days=5)[0] == "no debtor '411NOBODY' in the ledger"
-        assert add_plan(uow, "411VIDE", instalments=2, first=TODAY, every_days=30,
+        assert add_payment_plan(uow, "411VIDE", instalments=2, first=TODAY, every_days=30,
                         grace_days=5) == ("411VIDE: nothing is owed: no payment plan to make",
                                           [])
     assert ledger.plans == {} and ledger.audit == []

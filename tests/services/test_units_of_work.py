@@ -82,7 +82,7 @@ def test_in_memory_a_rollback_puts_back_every_row_as_it_was_at_the_last_commit()
         uow.commit()
         f1.disputed, f1.dispute_reason, f1.acknowledged_on = True, "lost", TODAY
         f1.status = "settled"
-        uow.pauses.add_plan(PaymentPlan(debtor_id=1, invoice_numbers=["F1"], status="active"))
+        uow.pauses.add_payment_plan(PaymentPlan(debtor_id=1, invoice_numbers=["F1"], status="active"))
         uow.audit.record([Event("invoice.dispute_closed", "411DUPONT", "F1")], "t")
         raise RuntimeError("the command failed")
     assert (f1.disputed, f1.dispute_reason, f1.acknowledged_on, f1.status) == (
