@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Sequence
 
 from recouvrement.domain.calendar import is_business_day, next_business_day_on_or_after
+from recouvrement.domain.channels import planned_channels
 from recouvrement.domain.legal import (
     born_after_opening,
     earliest_limitation_note,
@@ -148,13 +149,8 @@ def decide(debtor: Debtor, invoices: Sequence[Invoice], *, today: date, policy: 
     level = max(step[0] for step in due_now.values())
     overdue = [i.number for i in chaseable if i.due_date < today or i.number in due_now]
     policy_level = policy.level(level)
-    channels = policy_level.channels
-    reason = f"level {level} due"
-    if not debtor.email and "email" in channels:
-        channels = tuple(c for c in channels if c != "email")
-        if "letter" not in channels:
-            channels = ("letter", *channels)
-        reason += ", by letter: no usable e-mail address on file"
+    channels, why = planned_channels(policy_level.channels, has_email=bool(debtor.email))
+    reason = f"level {level} due" + (f", {why}" if why else "")
     return Decision(
         account, SEND, reason, level=level, channels=channels,
         template=policy_level.template, listed=tuple(sorted(overdue)),
