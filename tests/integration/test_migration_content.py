@@ -3,7 +3,7 @@ deliveries' payloads, the reminders' columns for it go, and down again they come
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pytest
 from alembic import command

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from email.parser import BytesParser
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 
 from recouvrement.db import Database

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select, update
 
 from recouvrement.db import Database
-from recouvrement.db.models import Debtor, Reminder, ReminderDelivery
+from recouvrement.db.models import Debtor, ReminderDelivery
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.mail.letters import PrintQueue
