@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, select, text
+from sqlalchemy import create_engine, inspect, select, text
 
 from recouvrement.db import Database, alembic_config
 from recouvrement.db.models import Debtor, Reminder, ReminderDelivery
@@ -19,7 +19,6 @@ from recouvrement.sending import Pacing, send_outbox
 from tests.conftest import BACKENDS
 from tests.services.outbox_fakes import add_debtor
 
-pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
 DAY = date(2026, 11, 2)
 CREDITOR = Creditor(name="Exemple SAS", sender="relances@exemple.example.com")
@@ -51,7 +50,29 @@ def payloads(db) -> dict[tuple[str, str], dict | None]:
             .join(Debtor, Debtor.id == Reminder.debtor_id))}
 
 
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 def test_old_reminders_content_moves_into_their_deliveries_and_comes_back(database_url):
+    moves_and_comes_back(database_url)
+
+
+@pytest.mark.parametrize("database_url", [BACKENDS[1]], indirect=True)
+def test_a_creditors_ledger_in_its_schema_is_migrated_like_any_other(database_url):
+    """Agency mode: each creditor's ledger is a schema of the agency's database."""
+    moves_and_comes_back(database_url + "?options=-csearch_path%3Dcreditor_essai")
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert not conn.scalar(text(  # nothing of it outside its schema
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+                " AND table_name = 'reminders'"))
+            assert not set(CONTENT) & set(conn.scalars(text(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                "'creditor_essai' AND table_name = 'reminders'")))
+    finally:
+        engine.dispose()
+
+
+def moves_and_comes_back(database_url):
     db = Database(database_url)
     try:
         for account in ("411MAIL", "411SENT", "411HAND"):
