@@ -263,7 +263,16 @@ class Claims:
             row = None if claimed is None else Reminder(**claimed._mapping)
             if row is not None:
                 deliveries = self._claim_deliveries(session, row, now)
-            stale = row is not None and no_longer_due(session, reminder_id)
+            if row is not None and not deliveries:
+                # Its payloads are what it sends: none, and nothing says how it goes out.
+                why = ("the reminder has no delivery (written without one?): nothing says by "
+                       "which channel it goes nor what it says; plan it again")
+                session.execute(_SETTLE, {"reminder_id": reminder_id,
+                                          "status": states.NEEDS_ATTENTION, "last_error": why})
+                row.status, row.last_error = states.NEEDS_ATTENTION, why
+                events.append(Event(EventKind.REMINDER_GIVEN_UP, account, row.key,
+                                    {"error": why, "attempts": row.attempts}))
+            stale = bool(deliveries) and no_longer_due(session, reminder_id)
             if stale:
                 for d in deliveries:
                     if d.status in (states.SENDING, *states.CLAIMABLE):

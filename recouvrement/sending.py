@@ -213,6 +213,10 @@ def send_outbox(db: Database, mailer_factory: Callable[[], Mailer], *, today: da
             if row.status == "cancelled":
                 report.cancelled.append({**item, "why": row.last_error})
                 continue
+            if row.status == states.NEEDS_ATTENTION:  # no delivery: nothing to send
+                report.failed.append({**item, "error": row.last_error, "permanent": True,
+                                      "given_up": True})
+                continue
             outcome = Outcome(row, item, deliveries, today, max_attempts)
             pending = {d.channel: d for d in deliveries if d.status == states.SENDING}
             address = (address or "").strip() or None
