@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import select, update
 
-from recouvrement.db.models import Reminder, ReminderDelivery
+from recouvrement.adapters.db.models import Reminder, ReminderDelivery
 
 
 def payload(session, reminder_id: int, channel: str = "email") -> dict | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recouvrement.deliveries import Content, content, letter_html
+from recouvrement.queries.deliveries import Content, content, letter_html
 
 EMAIL = {"recipient": "compta@dupont.example.com", "subject": "Relance F1",
          "body_text": "Madame, Monsieur,", "body_html": "<p>Madame, Monsieur,</p>",
