@@ -30,7 +30,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 from sqlalchemy import select  # noqa: E402
 
 from recouvrement.adapters.db import Database  # noqa: E402
-from recouvrement.adapters.db.models import Debtor, Reminder  # noqa: E402
+from recouvrement.adapters.db.models import Debtor, Reminder, ReminderDelivery  # noqa: E402
 from recouvrement.domain.policy import load_policy  # noqa: E402
 from recouvrement.ingest.load import ingest_inbox  # noqa: E402
 from recouvrement.adapters.mail.mailer import SmtpMailer  # noqa: E402
@@ -97,12 +97,14 @@ def main() -> None:
             assert len(report.sent) == len(planned.planned) == n, (len(report.sent), n)
 
             with db.session() as s:
-                rows = s.execute(select(Reminder, Debtor.account)
-                                 .join(Debtor, Debtor.id == Reminder.debtor_id)).all()
-            messages = [build_email(RenderedReminder(r.subject, r.body_text, r.body_html),
-                                    sender=CREDITOR.sender, to=r.recipient, debtor_account=account,
+                rows = s.execute(select(Reminder, ReminderDelivery.payload, Debtor.account)
+                                 .join(Debtor, Debtor.id == Reminder.debtor_id)
+                                 .join(ReminderDelivery, ReminderDelivery.reminder_id == Reminder.id)
+                                 .where(ReminderDelivery.channel == "email")).all()
+            messages = [build_email(RenderedReminder(p["subject"], p["body_text"], p["body_html"]),
+                                    sender=CREDITOR.sender, to=p["recipient"], debtor_account=account,
                                     level=r.level, invoice_numbers=r.invoice_numbers,
-                                    message_id=r.message_id) for r, account in rows]
+                                    message_id=r.message_id) for r, p, account in rows]
             started = time.perf_counter()
             with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
                 for message in messages:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from recouvrement.adapters.db.models import Debtor, Invoice, Reminder, ReminderDelivery, ReminderItem
 from recouvrement.domain.policy import load_policy
@@ -34,12 +34,10 @@ def send(db, account, level, numbers, on, message_id=None):
                                    .where(Invoice.number.in_(numbers))).all())
         key = f"{account}-{level}-{on}"
         reminder_id = session.scalar(insert(Reminder).returning(Reminder.id), {
-            "key": key, "debtor_id": debtor_id, "level": level, "channel": "email",
+            "key": key, "debtor_id": debtor_id, "level": level,
             "invoice_numbers": list(numbers), "planned_on": on,
             "message_id": f"<{key}@creancier.example.com>" if message_id is None else message_id,
-            "recipient": f"compta@{account[3:].lower()}.example.com",
-            "subject": f"Niveau {level} {', '.join(numbers)}", "body_text": f"Relance {level}\n",
-            "body_html": f"<p>Relance {level}</p>", "status": "sent", "attempts": 1,
+            "status": "sent", "attempts": 1,
             "sent_on": on, "sent_at": datetime.now(timezone.utc),
             "created_at": datetime.now(timezone.utc)})
         session.execute(insert(ReminderItem), [{"reminder_id": reminder_id, "invoice_id": ids[n],
@@ -49,7 +47,11 @@ def send(db, account, level, numbers, on, message_id=None):
         session.execute(insert(ReminderDelivery), {
             "reminder_id": reminder_id, "channel": "email", "attempts": 1,
             "status": "sent" if proof else "skipped", "proof": proof or None,
-            "sent_at": datetime.now(timezone.utc) if proof else None})
+            "sent_at": datetime.now(timezone.utc) if proof else None,
+            "payload": {"recipient": f"compta@{account[3:].lower()}.example.com",
+                        "subject": f"Niveau {level} {', '.join(numbers)}",
+                        "body_text": f"Relance {level}\n", "body_html": f"<p>Relance {level}</p>",
+                        "wire": None}})
 
 
 def post(db, account, level, on, path):
@@ -58,11 +60,10 @@ def post(db, account, level, on, path):
     with db.session() as session:
         reminder_id = session.scalar(select(Reminder.id).where(
             Reminder.key == f"{account}-{level}-{on}"))
-        session.execute(update(Reminder).where(Reminder.id == reminder_id)
-                        .values(letter_file=str(path), channel="email,letter"))
         session.execute(insert(ReminderDelivery), {
             "reminder_id": reminder_id, "channel": "letter", "attempts": 1, "status": "sent",
-            "proof": str(path), "sent_at": datetime.now(timezone.utc)})
+            "proof": str(path), "sent_at": datetime.now(timezone.utc),
+            "payload": {"letter_html": f"<p>Lettre {level}</p>", "subject": "", "body_text": ""}})
 
 
 def ladder(db, account, numbers, notice_on, **kw):

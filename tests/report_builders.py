@@ -50,7 +50,7 @@ def _sent_reminder(session, account: str, number: str, *, level: int, on: date) 
     now = datetime(on.year, on.month, on.day, 9, tzinfo=timezone.utc)
     reminder = Reminder(key=f"k-{number}-{level}", debtor_id=debtor_id, level=level,
                         invoice_numbers=[number], planned_on=on, message_id=f"<{number}{level}@t>",
-                        subject="s", body_text="t", body_html="h", status="sent", sent_on=on,
+                        status="sent", sent_on=on,
                         sent_at=now, created_at=now)
     session.add(reminder)
     session.flush()

@@ -214,8 +214,7 @@ def write_to_ledger(session, scenario: RiskScenario) -> None:
     session.execute(insert(Reminder), [
         {"key": f"scenario-{k}", "debtor_id": debtor_id[a], "level": int(lv),
          "invoice_numbers": [n], "planned_on": s.date(), "message_id": f"<scenario-{k}@example>",
-         "subject": f"Relance {n}", "body_text": "", "body_html": "", "status": "sent",
-         "sent_on": s.date(), "created_at": now, "channel": "email"}
+         "status": "sent", "sent_on": s.date(), "created_at": now}
         for k, a, n, lv, s in zip(rem.index, rem["account"], rem["number"], rem["level"],
                                   rem["sent_on"])])
     reminder_id = dict(session.execute(select(Reminder.key, Reminder.id)).all())

@@ -3,14 +3,16 @@
 The deliveries are the truth of how a reminder went out: which channels it
 had (planned, or a letter made in place of an e-mail refused for good), and
 what proves each one that went (the e-mail's Message-ID, the letter's file in
-the print queue). The dossier, the litigation queue, the calls history and
-the retention purge ask these questions here, not of the reminder's row.
+the print queue), and what it said (their payloads: `ReminderDelivery`'s
+docstring gives each channel's). The dossier, the litigation queue, the calls
+history and the retention purge ask these questions here, not of the
+reminder's row.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +26,52 @@ class Proof(NamedTuple):
 
     message_id: str | None = None
     letter_file: str | None = None
+
+
+class Content(NamedTuple):
+    """What a reminder said, as the dossier shows it: its e-mail's (the address it went to,
+    subject, text and HTML), or for one that had no e-mail its letter's."""
+
+    recipient: str | None = None
+    subject: str = ""
+    body_text: str = ""
+    body_html: str = ""
+
+
+def content(payloads: dict[str, dict[str, Any] | None]) -> Content:
+    """The reminder's words from its deliveries' payloads (channel -> payload): the e-mail's,
+    else the letter's (its HTML), else the SMS's text; an erased payload says nothing."""
+    email, letter = payloads.get("email"), payloads.get("letter")
+    if email:
+        return Content(email.get("recipient"), email.get("subject") or "",
+                       email.get("body_text") or "", email.get("body_html") or "")
+    if letter:
+        return Content(None, letter.get("subject") or "", letter.get("body_text") or "",
+                       letter.get("letter_html") or "")
+    sms = payloads.get("sms")
+    return Content(body_text=(sms or {}).get("text") or "")
+
+
+def contents_of(session: Session, reminder_ids: Iterable[int]) -> dict[int, Content]:
+    """Each reminder's words (`content`), for those that have deliveries."""
+    ids = list(reminder_ids)
+    if not ids:
+        return {}
+    payloads: dict[int, dict[str, Any]] = defaultdict(dict)
+    for reminder_id, channel, payload in session.execute(
+            select(ReminderDelivery.reminder_id, ReminderDelivery.channel,
+                   ReminderDelivery.payload)
+            .where(ReminderDelivery.reminder_id.in_(ids),
+                   ReminderDelivery.channel.in_(("email", "letter", "sms")))):
+        payloads[reminder_id][channel] = payload
+    return {reminder_id: content(found) for reminder_id, found in payloads.items()}
+
+
+def letter_html(payloads: Iterable[dict[str, Any] | None]) -> str | None:
+    """The letter's HTML among a reminder's payloads: its letter's, else the one its e-mail
+    keeps for a letter in its place."""
+    found = [p["letter_html"] for p in payloads if p and p.get("letter_html")]
+    return found[0] if found else None
 
 
 def channels_of(session: Session, reminder_ids: Iterable[int]) -> dict[int, list[str]]:

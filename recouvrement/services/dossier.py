@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from recouvrement.adapters.audit import check_chain, read_log
 from recouvrement.adapters.db.models import Debtor, Invoice, LitigationDossier, Reminder
-from recouvrement.queries.deliveries import Proof, channels_of, proofs_of
+from recouvrement.queries.deliveries import Content, Proof, channels_of, contents_of, proofs_of
 from recouvrement.domain.courts import (
     debtor_trader_status,
     filing,
@@ -335,14 +335,16 @@ def _letters(session: Session, dossier: LitigationDossier,
         .order_by(Reminder.sent_on, Reminder.id)) if claimed & set(r.invoice_numbers)]
     channels = channels_of(session, [r.id for r in rows])
     proofs = proofs_of(session, [r.id for r in rows])
+    words = contents_of(session, [r.id for r in rows])
     return [{"sent_on": r.sent_on.isoformat() if r.sent_on else None, "level": r.level,
              "level_name": policy.level_name(r.level, "fr"),
-             "channel": ",".join(channels.get(r.id, [])), "recipient": r.recipient,
-             "subject": r.subject, "message_id": r.message_id,
+             "channel": ",".join(channels.get(r.id, [])),
+             "recipient": words.get(r.id, Content()).recipient,
+             "subject": words.get(r.id, Content()).subject, "message_id": r.message_id,
              "letter_file": proofs.get(r.id, Proof()).letter_file,
              "proof": notice_proof(proofs.get(r.id, Proof())),
-             "invoices": list(r.invoice_numbers), "body_text": r.body_text,
-             "body_html": r.body_html}
+             "invoices": list(r.invoice_numbers), "body_text": words.get(r.id, Content()).body_text,
+             "body_html": words.get(r.id, Content()).body_html}
             for r in rows]
 
 

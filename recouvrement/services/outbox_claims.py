@@ -90,8 +90,7 @@ class Outcome:
                  today: date, max_attempts: int):
         self.row, self.item, self.today, self.max_attempts = row, item, today, max_attempts
         self.deliveries = deliveries
-        self.channels = list(dict.fromkeys([*row.channel.split(","),
-                                            *(d.channel for d in deliveries)]))
+        self.channels = list(dict.fromkeys(d.channel for d in deliveries))
         self.done: dict[str, Any] = {"level": row.level, "invoices": row.invoice_numbers}
         self.values: dict[str, Any] = {}  # on the reminder's row, besides its status
         self.changed: list[Delivery] = []
@@ -99,6 +98,7 @@ class Outcome:
         self.deferred: dict[str, str] = {}
         self.skipped: dict[str, str] = {}
         self.delivered: dict[str, str] = {}
+        self.repaid: list[Delivery] = []  # their payloads to write (`repay`)
         # Found in `sending` at the claim on a channel that cannot be resent: a person's.
         self.errors += [(d.channel, d.last_error or "", True, "permanent") for d in deliveries
                         if d.before == states.SENDING and d.status == states.NEEDS_ATTENTION]
@@ -137,12 +137,18 @@ class Outcome:
         self.deferred[delivery.channel] = why
         self._touch(delivery)
 
-    def add(self, channel: str) -> Delivery:
+    def add(self, channel: str, payload: dict[str, Any] | None = None) -> Delivery:
         """A delivery the reminder did not plan (the letter of a refused e-mail)."""
-        delivery = Delivery(None, channel, states.SENDING, 1, before=None)
+        delivery = Delivery(None, channel, states.SENDING, 1, payload, before=None)
         self.deliveries.append(delivery)
         self._touch(delivery)
         return delivery
+
+    def repay(self, delivery: Delivery, payload: dict[str, Any]) -> None:
+        """What the delivery carries changed (an e-mail readdressed): written with its state."""
+        delivery.payload = payload
+        self.repaid.append(delivery)
+        self._touch(delivery)
 
     def put_back_untried(self) -> None:
         """A delivery claimed but not tried (the letter of an e-mail that failed: it goes
@@ -214,7 +220,8 @@ class Claims:
         self.max_attempts = max_attempts
         # Channels whose delivery a dead run left in `sending` may be made again.
         self.resumable = {"email", "letter", *resumable}
-        self._outcome: tuple[dict[str, Any], Event | None, list[Delivery], int] | None = None
+        self._outcome: tuple[dict[str, Any], Event | None, list[Delivery], int,
+                             list[Delivery]] | None = None
 
     def __enter__(self) -> "Claims":
         self._connection = self.db.engine.connect()
@@ -256,7 +263,16 @@ class Claims:
             row = None if claimed is None else Reminder(**claimed._mapping)
             if row is not None:
                 deliveries = self._claim_deliveries(session, row, now)
-            stale = row is not None and no_longer_due(session, reminder_id)
+            if row is not None and not deliveries:
+                # Its payloads are what it sends: none, and nothing says how it goes out.
+                why = ("the reminder has no delivery (written without one?): nothing says by "
+                       "which channel it goes nor what it says; plan it again")
+                session.execute(_SETTLE, {"reminder_id": reminder_id,
+                                          "status": states.NEEDS_ATTENTION, "last_error": why})
+                row.status, row.last_error = states.NEEDS_ATTENTION, why
+                events.append(Event(EventKind.REMINDER_GIVEN_UP, account, row.key,
+                                    {"error": why, "attempts": row.attempts}))
+            stale = bool(deliveries) and no_longer_due(session, reminder_id)
             if stale:
                 for d in deliveries:
                     if d.status in (states.SENDING, *states.CLAIMABLE):
@@ -283,11 +299,6 @@ class Claims:
         """Move the reminder's deliveries still to do to `sending`, each attempt counted;
         one a dead run left in `sending` on a channel that cannot be resent needs a person."""
         found = session.execute(_DELIVERIES_OF, {"reminder_id": row.id}).all()
-        if not found:  # a reminder planned before its deliveries were (or by hand)
-            session.execute(insert(_DELIVERIES), [
-                {"reminder_id": row.id, "channel": channel, "status": states.PLANNED,
-                 "attempts": 0} for channel in dict.fromkeys(row.channel.split(",")) if channel])
-            found = session.execute(_DELIVERIES_OF, {"reminder_id": row.id}).all()
         deliveries = []
         for d in found:
             delivery = Delivery(d.id, d.channel, d.status, d.attempts, d.payload, d.proof,
@@ -328,7 +339,7 @@ class Claims:
             values["attempts"] = row.attempts - 1  # only deferred: no attempt spent
         kind, details = outcome.event(status)
         self._outcome = (values, Event(kind, item["account"], item["key"], details),
-                         outcome.changed, row.id)
+                         outcome.changed, row.id, outcome.repaid)
         if outcome.errors:
             report.failed.append({**item, "error": error, "permanent": permanent,
                                   "given_up": any(step in ("permanent", "exhausted")
@@ -359,18 +370,21 @@ class Claims:
             elif d.id is not None and d.before == states.SENDING and d.status == states.SENDING:
                 d.attempts -= 1
                 back.append(d)
-        self._outcome = values, None, back, reminder_id
+        self._outcome = values, None, back, reminder_id, []
 
     def _write_outcome(self, session) -> list[Event]:
         if self._outcome is None:
             return []
-        values, event, deliveries, reminder_id = self._outcome
+        values, event, deliveries, reminder_id, repaid = self._outcome
         session.execute(_SETTLE, values)
         now = datetime.now(timezone.utc)
         for d in deliveries:
             fields = {"status": d.status, "attempts": d.attempts, "proof": d.proof,
                       "last_error": d.last_error,
-                      **({"sent_at": now} if d.status == states.SENT else {})}
+                      **({"sent_at": now} if d.status == states.SENT else {}),
+                      # What it carries: a letter added now, an e-mail readdressed.
+                      **({"payload": d.payload} if d.id is None or any(
+                          d is r for r in repaid) else {})}
             if d.id is None:
                 session.execute(insert(_DELIVERIES), {"reminder_id": reminder_id,
                                                       "channel": d.channel, **fields})

@@ -171,12 +171,8 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
     letter = render_reminder(**content, letter=True)
     reminder_id = session.scalar(insert(Reminder).returning(Reminder.id), {
         "key": key, "debtor_id": state.id, "level": decision.level,
-        "channel": ",".join(decision.channels),
         "invoice_numbers": list(decision.listed), "planned_on": today,
-        "message_id": message_id, "recipient": state.debtor.email,
-        "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
-        "mime": _wire(rendered, decision, state, creditor, message_id),
-        "letter_html": letter.html,
+        "message_id": message_id,
         "status": "planned", "attempts": 0, "created_at": datetime.now(timezone.utc),
         "run_id": run_id})
     session.execute(insert(ReminderItem), [
@@ -187,8 +183,9 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
                                  level=decision.level, today=today) \
         if "phone" in decision.channels else None
     total = sum((i.open_amount for i in state.invoices if i.number in decision.listed), Decimal(0))
+    words = _words(rendered, letter, decision, state, creditor, message_id)
     session.execute(insert(ReminderDelivery), [
-        _delivery(reminder_id, channel, call_task, state, decision, step, total,
+        _delivery(reminder_id, channel, call_task, state, decision, step, total, words,
                   creditor=creditor, deadline=deadline, templates=templates)
         for channel in dict.fromkeys(decision.channels)])
     return {"key": key, "call_task": call_task, "account": account, "level": decision.level,
@@ -197,9 +194,26 @@ def _plan(session: Session, state: DebtorState, decision: Decision, policy: Poli
             "kind": DebtorKind(state.debtor.kind).value}
 
 
+def _words(rendered: RenderedReminder, letter: RenderedReminder, decision: Decision,
+           state: DebtorState, creditor: Creditor, message_id: str) -> dict[str, dict[str, Any]]:
+    """The payloads of the e-mail and the letter (`ReminderDelivery` says their shape).
+
+    The e-mail keeps the letter that goes in its place when the reminder has no letter of
+    its own: the relay may refuse the e-mail for good, or the address go, before it is sent.
+    """
+    email: dict[str, Any] = {"recipient": state.debtor.email, "subject": rendered.subject,
+                             "body_text": rendered.text, "body_html": rendered.html,
+                             "wire": _wire(rendered, decision, state, creditor, message_id)}
+    if "letter" not in decision.channels:
+        email["letter_html"] = letter.html
+    return {"email": email, "letter": {"letter_html": letter.html, "subject": rendered.subject,
+                                       "body_text": rendered.text}}
+
+
 def _wire(rendered: RenderedReminder, decision: Decision, state: DebtorState, creditor: Creditor,
-          message_id: str) -> bytes | None:
-    """The e-mail as the relay will receive it, built once now rather than at each attempt.
+          message_id: str) -> str | None:
+    """The e-mail as the relay will receive it, built once now rather than at each attempt:
+    7-bit text (quoted-printable parts, encoded headers), kept as such in the payload.
 
     None when it is built at sending time instead: a letter goes with it (its PDF
     is attached then), or the address cannot be used (the send fails, or turns
@@ -208,20 +222,23 @@ def _wire(rendered: RenderedReminder, decision: Decision, state: DebtorState, cr
     if "email" not in decision.channels or "letter" in decision.channels or not state.debtor.email:
         return None
     try:
-        return wire_form(build_email(rendered, sender=creditor.sender, to=state.debtor.email,
+        wire = wire_form(build_email(rendered, sender=creditor.sender, to=state.debtor.email,
                                      debtor_account=state.debtor.account, level=decision.level,
                                      invoice_numbers=decision.listed, message_id=message_id))
-    except ValueError:
+        return wire.decode("ascii")
+    except ValueError:  # an unusable address; or not 7-bit after all (UnicodeDecodeError)
         return None
 
 
 def _delivery(reminder_id: int, channel: str, call_task: int | None, state: DebtorState,
-              decision: Decision, step: Level, total: Decimal, *, creditor: Creditor,
-              deadline: date | None, templates) -> dict[str, Any]:
+              decision: Decision, step: Level, total: Decimal, words: dict[str, dict[str, Any]],
+              *, creditor: Creditor, deadline: date | None, templates) -> dict[str, Any]:
     """The reminder's delivery by `channel`, as planned: the phone task is made already;
-    an SMS carries its text, fixed now like the e-mail's, so a retry sends the same."""
+    the e-mail, the letter and an SMS carry their content, fixed now, so a retry sends
+    the same."""
     row: dict[str, Any] = {"reminder_id": reminder_id, "channel": channel, "status": "planned",
-                           "attempts": 0, "payload": None, "proof": None, "sent_at": None}
+                           "attempts": 0, "payload": words.get(channel), "proof": None,
+                           "sent_at": None}
     if channel == "phone" and call_task is not None:
         row.update(status="sent", proof=f"call:{call_task}",
                    sent_at=datetime.now(timezone.utc))

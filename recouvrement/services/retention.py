@@ -231,12 +231,11 @@ def _erase(session: Session, today: date, actor: str, report: RetentionReport) -
         report.entries_erased += len(erased)
         report.entries_kept += len(ids) - len(erased)
         report.files += sent_letter_files(session, debtor.id)
-        letters = session.execute(
-            update(Reminder).where(Reminder.debtor_id == debtor.id)
-            .values(recipient=None, subject="", body_text="", body_html="", mime=None,
-                    letter_html=None, letter_file=None)
-            .execution_options(synchronize_session=False)).rowcount
-        # The deliveries' proofs (a letter's file names the debtor) and payloads (an SMS).
+        letters = session.scalar(select(func.count()).select_from(Reminder)
+                                 .where(Reminder.debtor_id == debtor.id))
+        # What each reminder said and proves: the deliveries' payloads (the e-mail's address,
+        # subject, bodies and wire form, the letter's HTML, the SMS's text) and proofs (a
+        # letter's file names the debtor).
         session.execute(update(ReminderDelivery).where(ReminderDelivery.reminder_id.in_(
             select(Reminder.id).where(Reminder.debtor_id == debtor.id)))
             .values(payload=None, proof=None).execution_options(synchronize_session=False))

@@ -45,7 +45,7 @@ from recouvrement.domain.events import EventKind
 from recouvrement.adapters.db import Database
 from recouvrement.adapters.channels import Channel, Deferred, Delivery, Job, Skipped
 from recouvrement.adapters.db.models import Debtor, Invoice, Reminder
-from recouvrement.queries.deliveries import sent_letter_files
+from recouvrement.queries.deliveries import letter_html, sent_letter_files
 from recouvrement.domain import outbox_states as states
 from recouvrement.services.outbox_claims import (_DELIVERIES, _OUTBOX, MAX_ATTEMPTS, Claims, Outcome,
                                         SendReport, claimable, exhausted, given_up_text)
@@ -127,9 +127,12 @@ class Post:
                              f"whether it is the formal notice, and goes registered, is unknown"
                              ) from None
 
-    def letter(self, db: Database, row: Reminder) -> Letter:
-        """The letter's PDF and, for a formal notice, copies of the earlier letters."""
-        document = self.pdf.render(row.letter_html)
+    def letter(self, db: Database, row: Reminder, html: str | None) -> Letter:
+        """The letter's PDF from its HTML (its delivery's payload) and, for a formal notice,
+        copies of the earlier letters."""
+        if html is None:
+            raise ValueError("the reminder keeps no letter to print (its payload was erased?)")
+        document = self.pdf.render(html)
         step = self.step(db, row)
         earlier = []
         if step.is_formal_notice:
@@ -209,6 +212,10 @@ def send_outbox(db: Database, mailer_factory: MailerFactory, *, today: date, sen
             if row.status == "cancelled":
                 report.cancelled.append({**item, "why": row.last_error})
                 continue
+            if row.status == states.NEEDS_ATTENTION:  # no delivery: nothing to send
+                report.failed.append({**item, "error": row.last_error, "permanent": True,
+                                      "given_up": True})
+                continue
             outcome = Outcome(row, item, deliveries, today, max_attempts)
             pending = {d.channel: d for d in deliveries if d.status == states.SENDING}
             address = (address or "").strip() or None
@@ -260,15 +267,19 @@ def _by_mail(db: Database, mailer: Mailer, pacing: Pacing, last_sent: float | No
     if email is None and letter_d is None:
         return last_sent
     channels = outcome.channels
+    payloads = {d.channel: d.payload or {} for d in outcome.deliveries}
+    words, html = payloads.get("email", {}), letter_html([payloads.get("letter"),
+                                                         payloads.get("email")])
     by_email = email is not None and address is not None
     by_post = letter_d is not None or (email is not None and address is None)
     if email is not None:
-        readdressed = _readdressed(row, address, channels, done, report, item)
+        readdressed = _readdressed(words.get("recipient"), address, channels, done, report, item)
         if readdressed:  # the address it went to; the wire form planned for the old one goes
-            outcome.values.update(recipient=address, mime=None)
+            words = {**words, "recipient": address, "wire": None}
+            outcome.repay(email, words)
     mailed = [d for d in (email, letter_d) if d is not None]
     try:
-        letter = (post.letter(db, row) if post is not None and "letter" in channels
+        letter = (post.letter(db, row, html) if post is not None and "letter" in channels
                   and (letter_d is not None or by_email) else None)
     except MissingLetter as exc:  # nothing goes out without its enclosures
         for d in mailed:
@@ -282,7 +293,7 @@ def _by_mail(db: Database, mailer: Mailer, pacing: Pacing, last_sent: float | No
         return last_sent
     if by_email:
         try:
-            message = _built(row, address, debtor_account, sender, sender_line, letter)
+            message = _built(row, words, address, debtor_account, sender, sender_line, letter)
             last_sent = pacing.wait_turn(last_sent)
             pacing.deliver(mailer, message)
             done.update(email=address, message_id=row.message_id)
@@ -307,12 +318,15 @@ def _by_mail(db: Database, mailer: Mailer, pacing: Pacing, last_sent: float | No
                                                        "a letter instead"), quiet=True)
     if not by_post:
         return last_sent
-    target = letter_d or outcome.add("letter")
+    # A letter in place of the e-mail carries what the e-mail kept for it.
+    target = letter_d or outcome.add("letter", {
+        "letter_html": html, "subject": words.get("subject", ""),
+        "body_text": words.get("body_text", "")})
     if post is None:
         outcome.fail(target, "a letter is due but no print queue is configured", True)
         return last_sent
     try:
-        letter = letter or post.letter(db, row)
+        letter = letter or post.letter(db, row, html)
     except MissingLetter as exc:
         outcome.fail(target, str(exc), True)
         return last_sent
@@ -329,8 +343,6 @@ def _by_mail(db: Database, mailer: Mailer, pacing: Pacing, last_sent: float | No
         outcome.fail(target, _unexpected("its letter could not be written to the print queue",
                                          exc), False)
         return last_sent
-    outcome.values.update(letter_file=str(path),
-                          channel=",".join(dict.fromkeys([*row.channel.split(","), "letter"])))
     done["letter"] = path.name
     outcome.sent(target, str(path))
     report.letters.append({**item, "file": str(path)})
@@ -411,41 +423,47 @@ class _Unbuildable(Exception):
     """The reminder's e-mail could not be built, for another reason than its address."""
 
 
-def _built(row: Reminder, to: str, account: str, sender: str, sender_line: bytes | None,
-           letter: Letter | None) -> EmailMessage | Wire:
+def _built(row: Reminder, words: dict[str, Any], to: str, account: str, sender: str,
+           sender_line: bytes | None, letter: Letter | None) -> EmailMessage | Wire:
     """`_email`, its unexpected errors made this reminder's (ValueError: an unusable address)."""
     try:
-        return _email(row, to, account, sender, sender_line, letter)
+        return _email(row, words, to, account, sender, sender_line, letter)
     except (ValueError, SQLAlchemyError):
         raise
     except Exception as exc:
         raise _Unbuildable(_unexpected("its e-mail could not be built", exc)) from exc
 
 
-def _readdressed(row: Reminder, address: str | None, channels: list[str], done: dict[str, Any],
-                 report: SendReport, item: dict[str, Any]) -> bool:
-    """Whether the debtor's e-mail address changed since the reminder was planned, said in
-    its audit entry; an address gone cancels the e-mail, and the letter goes instead."""
-    if address == row.recipient or "email" not in channels:
+def _readdressed(planned: str | None, address: str | None, channels: list[str],
+                 done: dict[str, Any], report: SendReport, item: dict[str, Any]) -> bool:
+    """Whether the debtor's e-mail address changed since the reminder was planned (for
+    `planned`), said in its audit entry; an address gone cancels the e-mail, and the letter
+    goes instead."""
+    if address == planned or "email" not in channels:
         return False
     if address is None:
         why = "the debtor has no e-mail address any more (a customers export removed it)"
         done["email_cancelled"] = why
         report.switched.append({**item, "error": why})
     else:
-        done["address_changed"] = {"planned": row.recipient, "now": address}
+        done["address_changed"] = {"planned": planned, "now": address}
     return True
 
 
-def _email(row: Reminder, to: str, account: str, sender: str, sender_line: bytes | None,
-           letter: Letter | None) -> EmailMessage | Wire:
-    """The reminder's e-mail, to the debtor's address of today: as planned, or built now
-    when a letter goes with it, the address or the sender changed since it was planned,
-    or it was planned without one."""
-    if (row.mime is not None and letter is None and sender_line is not None
-            and to == row.recipient and row.mime.startswith(sender_line)):
-        return Wire(parseaddr(sender)[1], (to,), dated(row.mime))
-    message = build_email(RenderedReminder(row.subject, row.body_text, row.body_html),
+def _email(row: Reminder, words: dict[str, Any], to: str, account: str, sender: str,
+           sender_line: bytes | None, letter: Letter | None) -> EmailMessage | Wire:
+    """The reminder's e-mail (`words`: its delivery's payload), to the debtor's address of
+    today: as planned, or built now when a letter goes with it, the address or the sender
+    changed since it was planned, or it was planned without one."""
+    wire = words.get("wire")
+    wire = wire.encode("ascii") if wire else None
+    if (wire is not None and letter is None and sender_line is not None
+            and to == words.get("recipient") and wire.startswith(sender_line)):
+        return Wire(parseaddr(sender)[1], (to,), dated(wire))
+    if "subject" not in words:
+        raise ValueError("the reminder keeps no e-mail to send (its payload was erased?)")
+    message = build_email(RenderedReminder(words["subject"], words["body_text"],
+                                           words["body_html"]),
                           sender=sender, to=to, debtor_account=account,
                           level=row.level, invoice_numbers=row.invoice_numbers,
                           message_id=row.message_id)

@@ -8,10 +8,9 @@ from datetime import date
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
 
 from recouvrement.adapters.db import Database
-from recouvrement.adapters.db.models import Reminder
+from recouvrement.queries.deliveries import channels_of
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.adapters.mail.letters import PrintQueue
@@ -24,6 +23,7 @@ from recouvrement.services.sending import Pacing, Post, send_outbox
 from recouvrement.adapters.unit_of_work import SqlUnitOfWork
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
+from tests.payloads import payload, with_email
 
 pytestmark = [pytest.mark.smtp, pytest.mark.parametrize("database_url", BACKENDS, indirect=True)]
 
@@ -108,8 +108,12 @@ def test_an_e_mail_refused_for_good_goes_out_as_a_letter(setup, sink):
     assert [s["account"] for s in report.switched] == ["411DURAND"]
     assert report.failed == []
     with db.session() as s:
-        row = s.scalar(select(Reminder).where(Reminder.recipient.is_not(None)))
-    assert row.status == "sent" and "letter" in row.channel.split(",")
+        [row] = [r for r in with_email(s) if r.recipient is not None]
+        letter = payload(s, row.id, "letter")
+        channels = channels_of(s, [row.id])[row.id]
+    assert row.status == "sent" and channels == ["email", "letter"]
+    # The letter in its place carries what the e-mail kept for it.
+    assert letter["letter_html"].startswith("<") and letter["subject"] == row.subject
     assert {r["account"] for r in manifest(letters, date(2026, 10, 1))} == {"411DURAND", "411SANSMAIL"}
 
 

@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import inspect, select
 
 from recouvrement.adapters.db import Database, alembic_config
-from recouvrement.adapters.db.models import Reminder
+from recouvrement.adapters.db.models import Reminder, ReminderDelivery
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.adapters.mail.render import Creditor
@@ -41,6 +41,10 @@ def test_the_wire_form_column_goes_and_comes_back_with_the_reminders_kept(databa
     assert "mime" not in {c["name"] for c in inspect(db.engine).get_columns("reminders")}
     alembic(db, command.upgrade, "heads")
     with db.session() as session:
-        keys, wires = zip(*session.execute(select(Reminder.key, Reminder.mime)).all())
-    assert len(keys) == 1 and wires == (None,)  # planned again it would be built when sent
+        keys, wires = zip(*session.execute(
+            select(Reminder.key, ReminderDelivery.payload)
+            .join(ReminderDelivery, ReminderDelivery.reminder_id == Reminder.id)
+            .where(ReminderDelivery.channel == "email")).all())
+    # Planned again it would be built when sent; its words came back through 0017.
+    assert len(keys) == 1 and wires[0]["wire"] is None and wires[0]["subject"]
     db.dispose()

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from email.parser import BytesParser
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 
 from recouvrement.adapters.db import Database
@@ -20,6 +20,7 @@ from recouvrement.adapters.mail.render import Creditor
 from recouvrement.services.reminder_planning import plan_reminders
 from recouvrement.services.sending import Pacing, send_outbox
 from tests.conftest import BACKENDS
+from tests.payloads import payload, set_payload, with_email
 from tests.factories import at_once, customer, invoice, write_customers, write_invoices
 
 pytestmark = [pytest.mark.smtp, pytest.mark.parametrize("database_url", BACKENDS, indirect=True)]
@@ -69,7 +70,7 @@ def pay_later(db, tmp_path, number):
 
 def rows(db):
     with db.session() as session:
-        return {r.recipient: r for r in session.scalars(select(Reminder))}
+        return {r.recipient: r for r in with_email(session)}
 
 
 def test_reminders_arrive_with_the_contract_headers_and_a_rerun_sends_nothing(db, sink):
@@ -118,10 +119,15 @@ def test_a_send_interrupted_by_a_crash_is_resumed_once_and_only_after_its_lease(
     with db.session() as session:
         session.execute(update(Reminder).values(
             claimed_at=datetime.now(timezone.utc) - timedelta(hours=1)))
+    wire = wire_of(db, rows(db)["compta@d07.example.com"])
     assert len(send(db, sink).sent) == 1
     assert send(db, sink).sent == []
     assert len(sink.messages) == 1
     assert rows(db)["compta@d07.example.com"].attempts == 2
+    # Resumed from its payload: the bytes planned, the Date header put first.
+    [message] = sink.messages
+    assert message.as_bytes(policy=email.policy.default.clone(linesep="\r\n")) == (
+        f"Date: {message['Date']}\r\n".encode("ascii") + wire)
 
 
 def test_two_runs_at_once_send_each_reminder_exactly_once(db, sink):
@@ -205,7 +211,7 @@ def test_the_e_mail_is_built_once_when_planned_and_goes_out_as_built_dated_when_
 
 def wire_of(db, row):
     with db.session() as session:
-        return session.scalar(select(Reminder.mime).where(Reminder.id == row.id))
+        return payload(session, row.id)["wire"].encode("ascii")
 
 
 def test_a_reminder_planned_before_the_sender_changed_goes_out_from_the_new_sender(db, sink):
@@ -226,7 +232,7 @@ def test_a_reminder_planned_without_its_wire_form_is_built_when_sent(db, sink):
     """Rows planned before migration 0006, or whose address could not be used then."""
     plan(db, account="411D06")
     with db.session() as session:
-        session.execute(update(Reminder).values(mime=None))
+        set_payload(session, wire=None)
     assert len(send(db, sink).sent) == 1
     [message] = sink.messages
     assert message["Message-ID"] == rows(db)["compta@d06.example.com"].message_id

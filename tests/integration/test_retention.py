@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from sqlalchemy import func, select
 
 from recouvrement.adapters.audit import check_chain
 from recouvrement.entrypoints.cli import main as cli
@@ -89,13 +89,18 @@ def test_closed_debtors_are_archived_then_erased_and_the_chain_still_verifies(
         dupont_entries = list(session.scalars(select(AuditEntry.id)
                                               .where(AuditEntry.account == "411DUPONT")))
         dupont = session.scalar(select(Debtor.id).where(Debtor.account == "411DUPONT"))
-        session.execute(update(Reminder).where(Reminder.debtor_id == dupont, Reminder.level == 3)
-                        .values(letter_file=str(posted), letter_html="<p>Mise en demeure</p>"))
         # As the outbox leaves it: the letter's delivery is proved by its file.
         session.add(ReminderDelivery(
             reminder_id=session.scalar(select(Reminder.id).where(Reminder.debtor_id == dupont,
                                                                  Reminder.level == 3)),
-            channel="letter", status="sent", attempts=1, proof=str(posted)))
+            channel="letter", status="sent", attempts=1, proof=str(posted),
+            payload={"letter_html": "<p>Mise en demeure, Dupont SARL</p>",
+                     "subject": "Mise en demeure", "body_text": "Dupont SARL"}))
+    with db.session() as session:  # what the erasure must take: addresses, texts, the letter
+        payloads = list(session.scalars(select(ReminderDelivery.payload)))
+    assert {p["recipient"] for p in payloads if "recipient" in p} == {
+        "compta@dupont.example.com", "compta@petit.example.com"}
+    assert any("Dupont SARL" in p.get("letter_html", "") for p in payloads)
     assert dupont_entries
 
     output = purge("--as-of", "2029-11-06")
@@ -128,9 +133,7 @@ def test_closed_debtors_are_archived_then_erased_and_the_chain_still_verifies(
                    and e.redacted_at is not None for e in erased.values())
         assert not list(session.scalars(select(AuditEntry).where(
             AuditEntry.account.in_(["411DUPONT", "411PETIT"]))))
-        reminders = list(session.scalars(select(Reminder)))
-        assert {(r.recipient, r.body_text, r.letter_html, r.letter_file)
-                for r in reminders} == {(None, "", None, None)}
+        assert session.scalar(select(func.count()).select_from(Reminder))  # kept, emptied
         assert {(d.proof, d.payload) for d in session.scalars(select(ReminderDelivery))} == {
             (None, None)}
         pseudonyms = set(session.scalars(select(Debtor.account).where(Debtor.name == "(erased)")))

@@ -99,7 +99,10 @@ def test_risk_backtest_refuses_a_cut_with_no_outcome_known_yet(played):
 
 def test_the_ladder_follows_the_bands_of_the_learned_chance(played):
     """A reliable debtor's first reminder is the soft one, a likely-late one's calls."""
+    from types import SimpleNamespace
+
     from recouvrement.adapters.db.models import Debtor, Reminder
+    from recouvrement.queries.deliveries import channels_of, contents_of
     from recouvrement.domain.policy import load_policy
     from recouvrement.adapters.mail.render import Creditor
     from recouvrement.services.reminder_planning import plan_reminders
@@ -111,10 +114,15 @@ def test_the_ladder_follows_the_bands_of_the_learned_chance(played):
         mark = session.scalar(select(Reminder.id).order_by(Reminder.id.desc()).limit(1))
         plan_reminders(session, today=DAY, policy=load_policy(), actor="test", run_id="run",
                        creditor=Creditor(name="Exemple SAS", sender="relances@exemple.example.com"))
-        planned = session.execute(
-            select(Reminder.level, Reminder.channel, Reminder.subject, Debtor.risk_factors)
+        rows = session.execute(
+            select(Reminder.id, Reminder.level, Debtor.risk_factors)
             .join(Debtor, Debtor.id == Reminder.debtor_id)
             .where(Reminder.id > mark, Reminder.level == 1)).all()
+        channels = channels_of(session, [r.id for r in rows])
+        words = contents_of(session, [r.id for r in rows])
+        planned = [SimpleNamespace(level=r.level, risk_factors=r.risk_factors,
+                                   channel=",".join(channels[r.id]), subject=words[r.id].subject)
+                   for r in rows]
     late = lambda f: 1 - f["pays_30"]  # noqa: E731
     reliable = [p for p in planned if late(p.risk_factors) <= 0.10]
     risky = [p for p in planned if late(p.risk_factors) >= 0.60]

@@ -61,15 +61,16 @@ def erased(home, database_url):
                                postcode="75011", city="Paris", country="FR", level=r.level,
                                registered=r.level >= 2)
             session.execute(update(Reminder).where(Reminder.id == r.id).values(
-                key=key, message_id=make_message_id(key, DOMAIN), letter_file=str(letter),
-                channel="email,letter"))
+                key=key, message_id=make_message_id(key, DOMAIN)))
             # As the outbox leaves them: the e-mail proved by its Message-ID, the letter
             # by its file.
             session.execute(update(ReminderDelivery).where(
                 ReminderDelivery.reminder_id == r.id, ReminderDelivery.channel == "email")
                 .values(proof=make_message_id(key, DOMAIN)))
             session.add(ReminderDelivery(reminder_id=r.id, channel="letter", status="sent",
-                                         attempts=1, proof=str(letter)))
+                                         attempts=1, proof=str(letter), payload={
+                                             "letter_html": f"<p>{account[3:].title()} SARL</p>",
+                                             "subject": "", "body_text": ""}))
     queued = {d["debtor"]: d["id"] for d in escalate_on(db, DAY)}
     run("litigation", "export", queued["411DUPONT"], "--out", home / "dossiers")
     export(db, home, PAID_ON, customers, [invoice("A1", "411ACTIF", date(2026, 10, 1))],

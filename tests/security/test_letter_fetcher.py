@@ -33,6 +33,7 @@ from recouvrement.services.reminder_planning import plan_reminders
 from recouvrement.services.sending import Pacing, Post, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
+from tests.payloads import set_payload
 
 DAY = date(2026, 10, 1)
 
@@ -157,14 +158,18 @@ def test_a_tampered_letter_in_the_outbox_mails_no_host_file(database_url, tmp_pa
             plan_reminders(s, today=DAY, policy=load_policy(), creditor=creditor, actor="t",
                            run_id="r")
             # The attacker's write: every letter, and the channel so that it goes by post too.
-            s.execute(update(Reminder).values(letter_html=hostile_letter(host_files, web),
-                                              channel="email,letter", mime=None))
+            hostile = {"letter_html": hostile_letter(host_files, web), "subject": "",
+                       "body_text": ""}
+            s.execute(update(ReminderDelivery).where(ReminderDelivery.channel == "letter")
+                      .values(payload=hostile))
             s.execute(insert(ReminderDelivery).from_select(
-                ["reminder_id", "channel", "status", "attempts"],
-                select(Reminder.id, literal("letter"), literal("planned"), literal(0))
+                ["reminder_id", "channel", "status", "attempts", "payload"],
+                select(Reminder.id, literal("letter"), literal("planned"), literal(0),
+                       literal(hostile, ReminderDelivery.payload.type))
                 .where(~select(ReminderDelivery.id).where(
                     ReminderDelivery.reminder_id == Reminder.id,
                     ReminderDelivery.channel == "letter").exists())))
+            set_payload(s, wire=None)
         queue = tmp_path / "letters"
         report = send_outbox(db, lambda: SmtpMailer("127.0.0.1", sink.port), today=DAY,
                              sender=creditor.sender, actor="t", run_id="r",

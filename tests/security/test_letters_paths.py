@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select, update
 
 from recouvrement.adapters.db import Database
-from recouvrement.adapters.db.models import Debtor, Reminder
+from recouvrement.adapters.db.models import Debtor, ReminderDelivery
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.adapters.mail.letters import PrintQueue
@@ -153,7 +153,8 @@ def test_a_ledger_with_hostile_accounts_sends_every_letter_into_the_print_folder
         assert {r["file"] for r in rows} == {p.name for p in day_folder.glob("*.pdf")}
         assert len(rows) == len(accounts)
         with db.session() as s:
-            files = s.scalars(select(Reminder.letter_file)).all()
+            files = s.scalars(select(ReminderDelivery.proof)
+                              .where(ReminderDelivery.channel == "letter")).all()
         assert all(Path(f).parent == day_folder and Path(f).is_file() for f in files)
     finally:
         db.dispose()

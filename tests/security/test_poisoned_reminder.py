@@ -31,6 +31,7 @@ from recouvrement.services.reminder_planning import plan_reminders
 from recouvrement.services.sending import Pacing, Post, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
+from tests.payloads import set_payload
 
 pytestmark = [pytest.mark.smtp, pytest.mark.parametrize("database_url", BACKENDS, indirect=True)]
 
@@ -118,7 +119,7 @@ def test_an_e_mail_that_cannot_be_built_fails_that_reminder_only(db, sink, tmp_p
 
     monkeypatch.setattr(sending, "build_email", choking)
     with db.session() as s:
-        s.execute(update(Reminder).values(mime=None))  # built at sending time
+        set_payload(s, wire=None)  # built at sending time
     report = send(db, sink, Post(PrintQueue(tmp_path / "letters"), FakePdfRenderer()))
     assert sorted(s["account"] for s in report.sent) == [a for a in ACCOUNTS if a != "411D1"]
     [failed] = report.failed

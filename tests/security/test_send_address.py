@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from recouvrement.adapters.db import Database
 from recouvrement.adapters.db.models import AuditEntry, Reminder
+from recouvrement.queries.deliveries import sent_letter_files
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.adapters.mail.letters import PrintQueue
@@ -19,6 +20,7 @@ from recouvrement.services.reminder_planning import plan_reminders
 from recouvrement.services.sending import Pacing, Post, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
+from tests.payloads import with_email
 
 pytestmark = [pytest.mark.smtp, pytest.mark.parametrize("database_url", BACKENDS, indirect=True)]
 
@@ -63,8 +65,10 @@ def send(db, sink, day, tmp_path):
 
 def dupont(db):
     with db.session() as session:
-        row = session.scalars(select(Reminder).where(Reminder.invoice_numbers.is_not(None))
-                              .order_by(Reminder.id)).first()
+        [row, *_] = with_email(session, select(Reminder).where(
+            Reminder.invoice_numbers.is_not(None)).order_by(Reminder.id))
+        letters = sent_letter_files(session, row.debtor_id)
+        row.letter_file = letters[-1] if letters else None
         event = session.scalars(select(AuditEntry).where(
             AuditEntry.event.in_(("reminder.sent", "reminder.failed")),
             AuditEntry.account == "411DUPONT").order_by(AuditEntry.id.desc())).first()

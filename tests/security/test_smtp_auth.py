@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from recouvrement.adapters.db import Database
 from recouvrement.adapters.db.models import AuditEntry, Reminder
+from recouvrement.queries.deliveries import Proof, channels_of, proofs_of
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.adapters.mail.letters import PrintQueue
@@ -60,8 +61,11 @@ def logged(caplog) -> str:
 
 def outbox(db):
     with db.session() as session:
-        return [(r.status, r.attempts, r.claimed_by, r.letter_file, r.channel)
-                for r in session.scalars(select(Reminder).order_by(Reminder.id))]
+        rows = session.scalars(select(Reminder).order_by(Reminder.id)).all()
+        channels = channels_of(session, [r.id for r in rows])
+        proofs = proofs_of(session, [r.id for r in rows])
+        return [(r.status, r.attempts, r.claimed_by, proofs.get(r.id, Proof()).letter_file,
+                 ",".join(channels.get(r.id, []))) for r in rows]
 
 
 def audit_events(db):

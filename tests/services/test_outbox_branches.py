@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from recouvrement.adapters.channels.phone import PhoneChannel
 from recouvrement.adapters.channels.sms import SmsChannel
@@ -348,3 +348,17 @@ def test_a_sent_reminder_whose_run_died_on_its_sms_each_time_stays_sent(db, prov
     assert report.failed[0]["given_up"] and provider.calls == 0
     assert deliveries(db)["sms"][0] == "needs_attention"
     assert reminder(db).status == "sent" and reminder(db).sent_on == DAY
+
+
+def test_a_reminder_without_deliveries_sends_nothing_and_needs_a_person(db, provider):
+    """What a reminder sends is in its deliveries' payloads: without them, nothing goes, and
+    it is not reported sent."""
+    with db.session() as session:
+        session.execute(delete(ReminderDelivery))
+    mailer = FakeMailer()
+    report = run(db, mailer, provider)
+    assert mailer.sent == [] and report.sent == []
+    [failed] = report.failed
+    assert failed["given_up"] and "has no delivery" in failed["error"]
+    assert (reminder(db).status, events(db)[-1]) == ("needs_attention", "reminder.given_up")
+    assert run(db, mailer, provider).failed == []  # a person's now: not claimed again

@@ -15,7 +15,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     Numeric,
     String,
     Text,
@@ -171,7 +170,8 @@ class Reminder(Base):
     channel): planned -> sending -> sent | failed | needs_attention; cancelled
     when what it chased was paid or disputed before it could go out. The run's
     claim and lease are on this row: one run holds a reminder and all its
-    deliveries at a time.
+    deliveries at a time. What each channel carries (the e-mail, the letter,
+    the SMS) is in its delivery's payload (migration 0017).
     """
 
     __tablename__ = "reminders"
@@ -180,22 +180,9 @@ class Reminder(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtors.id"), index=True)
     level: Mapped[int] = mapped_column(Integer)
-    channel: Mapped[str] = mapped_column(String(20), default="email")
     invoice_numbers: Mapped[list[Any]] = mapped_column(JSON)
     planned_on: Mapped[date] = mapped_column(Date)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
-    recipient: Mapped[str | None] = mapped_column(String(320))
-    # What was sent, fixed when planned, so a retry resends the same message.
-    subject: Mapped[str] = mapped_column(Text)
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
-    # The e-mail as it goes on the wire, but for its Date (migration 0006): None
-    # when it is built at sending time (a letter attached, an address refused).
-    # Loaded only when asked for: the outbox reads it with its own statement.
-    mime: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
-    # The same reminder as a postal letter (migration 0004), and where its PDF went.
-    letter_html: Mapped[str | None] = mapped_column(Text)
-    letter_file: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -213,6 +200,25 @@ class ReminderDelivery(Base):
     Its states and the steps between them are `domain/outbox_states.py`. The
     proof is what shows it went out: the e-mail's Message-ID, the letter's file
     in the print queue, the SMS provider's message id, the phone task.
+
+    The payload is what the channel carries, fixed when the reminder is
+    planned so that a retry sends the same (plain JSON: text, no bytes):
+
+    - `email`: `recipient` (the address it goes to, or None: the address it
+      was planned for, changed to the one it went to when a customers export
+      changed it), `subject`, `body_text`, `body_html`, and `wire`: the
+      message as the relay receives it but for its Date header (7-bit ASCII
+      text, CRLF line ends), or None when it is built at sending time (a
+      letter goes with it, or the address cannot be used). With no letter
+      delivery beside it, also `letter_html`: the letter that goes instead
+      when the e-mail cannot (no address any more, refused for good).
+    - `letter`: `letter_html` (the HTML its PDF is rendered from), and the
+      reminder's `subject` and `body_text`, for the record (a dossier shows a
+      reminder that went by letter alone with them).
+    - `sms`: `text`, as the provider receives it.
+    - `phone`: none (the task is in `call_tasks`, its id the proof).
+
+    A GDPR erasure empties the payload (None) with the proof.
     """
 
     __tablename__ = "reminder_deliveries"
@@ -227,7 +233,7 @@ class ReminderDelivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     proof: Mapped[str | None] = mapped_column(String(500))
     last_error: Mapped[str | None] = mapped_column(Text)
-    # What this channel carries that the reminder does not (an SMS's text and number).
+    # What this channel carries, as the docstring says (migration 0017 for e-mail and letter).
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (UniqueConstraint("reminder_id", "channel",
