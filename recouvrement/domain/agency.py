@@ -230,8 +230,22 @@ def _words(text: str | None) -> str:
 
 
 def _mentions(line: BankLine, reference: str) -> bool:
+    """Whether the line names this reference: its own reference, or the reference whole in
+    its label (REF-1 is not named by a label that says REF-10)."""
     ref = _words(reference)
-    return bool(ref) and (ref == _words(line.reference) or ref in _words(line.label))
+    if not ref:
+        return False
+    if ref == _words(line.reference):
+        return True
+    label = _words(line.label)
+    start = label.find(ref)
+    while start >= 0:
+        end = start + len(ref)
+        if ((start == 0 or not label[start - 1].isalnum())
+                and (end == len(label) or not label[end].isalnum())):
+            return True
+        start = label.find(ref, start + 1)
+    return False
 
 
 def reconcile(lines: Sequence[BankLine], expected: Sequence[Expected], *,

@@ -46,9 +46,8 @@ def reminder(ledger: MemoryLedger, owner: Debtor, key: str, *, status: str = "se
              deliveries: dict[str, str] | None = None) -> Reminder:
     row = ledger.add(Reminder(key=key, debtor_id=owner.id, level=level, status=status,
                               attempts=attempts, last_error=last_error, planned_on=TODAY,
-                              invoice_numbers=[i.number for i in invoices], channel="email",
-                              message_id=f"<{key}@test>", subject="Relance", body_text="-",
-                              body_html="-", created_at=NOW))
+                              invoice_numbers=[i.number for i in invoices],
+                              message_id=f"<{key}@test>", created_at=NOW))
     for i in invoices:
         ledger.add(ReminderItem(reminder_id=row.id, invoice_id=i.id, level=level))
     for channel, state in (deliveries or {}).items():

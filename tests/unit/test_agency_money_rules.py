@@ -173,3 +173,15 @@ def test_a_statement_of_exactly_the_books_reconciles_to_the_cent(movements):
     r = reconcile(lines, expected)
     assert r.balanced and len(r.matched) == len(movements)
     assert r.bank_balance == r.book_balance == sum(a for a, _, _ in movements)
+
+
+def test_a_reference_is_named_whole_in_a_label_not_as_the_start_of_another():
+    start = date(2026, 11, 1)
+    expected = [Expected("payment:Q1", start, D("0.01"), ("REF-1",)),
+                Expected("payment:Q10", start + timedelta(days=13), D("0.01"), ("REF-10",))]
+    lines = [BankLine(1, start + timedelta(days=2), D("0.01"), "VIR SANS REF", None),
+             BankLine(10, start + timedelta(days=13), D("0.01"), "VIR REF-10 DUPONT", None)]
+    r = reconcile(lines, expected)
+    assert [(line.id, e.key, how) for line, e, how in r.matched] == [
+        (10, "payment:Q10", "reference"), (1, "payment:Q1", "amount and date")]
+    assert r.balanced
