@@ -162,6 +162,10 @@ class Invoice(Base):
     acknowledged_on: Mapped[date | None] = mapped_column(Date)
     dossier_id: Mapped[str | None] = mapped_column(ForeignKey("litigation_dossiers.id"))
 
+    # Migration 0018: a chunk of debtors' open invoices is read by this index, not by the
+    # one on `status` alone (every open invoice of the ledger), which SQLite prefers.
+    __table_args__ = (Index("ix_invoices_debtor_status", "debtor_id", "status"),)
+
 
 class Reminder(Base):
     """The outbox: one row per reminder, committed before it is sent.
@@ -192,6 +196,9 @@ class Reminder(Base):
     sent_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     run_id: Mapped[str | None] = mapped_column(String(64))
+
+    # Migration 0018: as the invoices', for a chunk of debtors' sent or pending reminders.
+    __table_args__ = (Index("ix_reminders_debtor_status", "debtor_id", "status"),)
 
 
 class ReminderDelivery(Base):
