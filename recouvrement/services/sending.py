@@ -47,6 +47,7 @@ from recouvrement.adapters.channels import Channel, Deferred, Delivery, Job, Ski
 from recouvrement.adapters.db.models import Debtor, Invoice, Reminder
 from recouvrement.queries.deliveries import letter_html, sent_letter_files
 from recouvrement.domain import outbox_states as states
+from recouvrement.domain.channels import EMAIL, LETTER, NO_ADDRESS, REFUSED_FOR_GOOD, instead_of
 from recouvrement.services.outbox_claims import (_DELIVERIES, _OUTBOX, MAX_ATTEMPTS, Claims, Outcome,
                                         SendReport, claimable, exhausted, given_up_text)
 from recouvrement.domain.policy import Level, Policy, load_policy
@@ -271,7 +272,11 @@ def _by_mail(db: Database, mailer: Mailer, pacing: Pacing, last_sent: float | No
     words, html = payloads.get("email", {}), letter_html([payloads.get("letter"),
                                                          payloads.get("email")])
     by_email = email is not None and address is not None
-    by_post = letter_d is not None or (email is not None and address is None)
+    # What carries an e-mail that cannot go (domain/channels.py): the letter.
+    letter_if_no_address = instead_of(EMAIL, NO_ADDRESS) == LETTER
+    letter_if_refused = instead_of(EMAIL, REFUSED_FOR_GOOD) == LETTER
+    by_post = letter_d is not None or (email is not None and address is None
+                                       and letter_if_no_address)
     if email is not None:
         readdressed = _readdressed(words.get("recipient"), address, channels, done, report, item)
         if readdressed:  # the address it went to; the wire form planned for the old one goes
@@ -302,7 +307,7 @@ def _by_mail(db: Database, mailer: Mailer, pacing: Pacing, last_sent: float | No
             raise
         except (SendError, ValueError) as exc:
             permanent = isinstance(exc, (PermanentSendError, ValueError))
-            if not (permanent and post is not None):
+            if not (permanent and post is not None and letter_if_refused):
                 outcome.fail(email, str(exc), permanent)
                 return last_sent
             by_post = True
