@@ -36,7 +36,7 @@ from recouvrement.adapters.shards import Shard
 
 
 @dataclass
-class PlanReport:
+class ReminderPlanReport:
     planned: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     nothing_due: int = 0
@@ -55,16 +55,16 @@ def reminder_key(account: str, level: int, advances: dict[str, int]) -> str:
 def plan_reminders(session: Session, *, today: date, policy: Policy, creditor: Creditor,
                    actor: str, run_id: str | None, account: str | None = None,
                    templates: list | None = None, shard: Shard | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> PlanReport:
+                   progress: Callable[[int, int], None] | None = None) -> ReminderPlanReport:
     """Decide for each debtor with open invoices; `progress(done, total)` as it goes."""
     lock_debtors(session, account, shard)  # never two runs deciding on the same state
-    report = PlanReport()
+    report = ReminderPlanReport()
     events: list[Event] = []
     ids = debtor_ids_with_open_invoices(session, account, shard)
     for done, state in enumerate(load_states(session, ids, today), 1):
         if progress is not None:
             progress(done, len(ids))
-        events += _settle_plans(session, state, today, report)
+        events += _settle_payment_plans(session, state, today, report)
         own = policy.for_debtor(state.debtor, state.open_amount)
         decision = decide(state.debtor, state.invoices, today=today, policy=own,
                           last_contact=state.last_contact, pending=state.pending)
@@ -97,7 +97,8 @@ def plan_reminders(session: Session, *, today: date, policy: Policy, creditor: C
     return report
 
 
-def _settle_plans(session: Session, state: DebtorState, today: date, report: PlanReport) -> list[Event]:
+def _settle_payment_plans(session: Session, state: DebtorState, today: date,
+                          report: ReminderPlanReport) -> list[Event]:
     """Record the plans that were broken or completed; a broken one is flagged."""
     events = []
     for plan, outcome in state.plans:

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "recouvrement"
 DYNAMIC = {
     "reminder.": ("sent", "failed", "given_up"),  # sending.ClaimWriter.finish(status)
     "quarantine.": ("released", "superseded"),  # quarantine.resolve
-    "plan.": ("broken", "completed"),  # planning._settle_plans: the non-honoured states
+    "plan.": ("broken", "completed"),  # reminder_planning._settle_payment_plans: the non-honoured states
 }
 
 
