@@ -129,8 +129,8 @@ def test_forty_five_days_of_dunning(home, sink, database_url):
                 with SqlUnitOfWork(db) as uow:
                     assert set_dispute(uow, "F-P1", reason="prestation contestée") is None
             if day == date(2026, 10, 19):
-                with db.session() as session:
-                    assert set_dispute(session, "F-P1", reason=None) is None
+                with SqlUnitOfWork(db) as uow:
+                    assert set_dispute(uow, "F-P1", reason=None) is None
             export(inbox, day)
             before = len(sink.messages)
             summary = daily_dunning(as_of=day)
