@@ -196,6 +196,16 @@ def _one_ledger(as_of: date | None, debtor: str | int | None, dry_run: bool, sha
                    "shards": shards if account is None else 1, "ingest": ingest,
                    "risk_model": risk, **steps}
     publish_summary(summary)
+    if account is None:  # one debtor's rerun does not read the whole ledger for its figures
+        _figures(summary, as_of)
+    if not dry_run and account is None and load_settings().daily_report:
+        summary["report"] = _dashboard(as_of)
+    if creditor is not None and not dry_run and account is None:  # agency mode (R124-5, -6)
+        summary["agency"] = _step(creditor_obligations, creditor, as_of, actor)
+    return summary
+
+
+def _figures(summary: dict, as_of: date) -> None:
     try:  # the day's work is done: figures that fail to come do not fail it
         summary["kpis"] = day_figures(as_of)
     except Exception as exc:
@@ -203,11 +213,6 @@ def _one_ledger(as_of: date | None, debtor: str | int | None, dry_run: bool, sha
                                  type(exc).__name__)
     else:
         publish_kpis(summary["kpis"])
-    if not dry_run and account is None and load_settings().daily_report:
-        summary["report"] = _dashboard(as_of)
-    if creditor is not None and not dry_run and account is None:  # agency mode (R124-5, -6)
-        summary["agency"] = _step(creditor_obligations, creditor, as_of, actor)
-    return summary
 
 
 def _dashboard(as_of: date) -> str | None:
