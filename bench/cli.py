@@ -1,6 +1,9 @@
 """Time `recouvrement run` as a user runs it, beside a floor of the same work done by hand.
 
-    python bench/cli.py --invoices 10000 100000 [--out bench/results.md]
+    python bench/cli.py --invoices 10000 100000 [--out bench/results.md] [--keep DIR]
+
+`--keep DIR` works in DIR and leaves it there: each size's home and exports, and the
+local Prefect server's database, whose task runs give each step's duration.
 
 For each size (one debtor per ten open invoices) a fresh home gets one day's
 exports, then four whole commands run in new processes, each timed from
