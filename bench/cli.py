@@ -72,7 +72,7 @@ def timed(command: list[str], env: dict, log: Path) -> tuple[float, float, int, 
 
 
 def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "recouvrement.cli", *args]
+    return [sys.executable, "-m", "recouvrement.entrypoints.cli", *args]
 
 
 def load() -> str:
@@ -137,7 +137,7 @@ def second_day_export(inbox: Path, seed: int = 5) -> int:
 
 def run_size(invoices: int, workdir: Path, api_url: str, port: int, log: Path) -> list[str]:
     from bench.generate import OPEN_PER_DEBTOR, invoices_per_debtor_for
-    from recouvrement.scenario import DemoLedger
+    from recouvrement.entrypoints.scenario import DemoLedger
 
     home = workdir / f"home-{invoices}"
     inbox = home / "inbox"
@@ -212,7 +212,7 @@ def main() -> None:
         floor(Path(inbox), Path(db), int(port), int(reminders), DAY)
         return
 
-    from recouvrement.mail.sink import free_port
+    from recouvrement.adapters.mail.sink import free_port
 
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)

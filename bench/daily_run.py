@@ -24,18 +24,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from recouvrement.audit import current_actor  # noqa: E402
-from recouvrement.db import Database  # noqa: E402
+from recouvrement.adapters.audit import current_actor  # noqa: E402
+from recouvrement.adapters.db import Database  # noqa: E402
 from recouvrement.domain.policy import load_policy  # noqa: E402
 from recouvrement.ingest.load import ingest_inbox  # noqa: E402
-from recouvrement.litigation import escalate  # noqa: E402
-from recouvrement.mail.mailer import SmtpMailer  # noqa: E402
-from recouvrement.mail.render import Creditor  # noqa: E402
-from recouvrement.mail.sink import SmtpSink  # noqa: E402
-from recouvrement.planning import plan_reminders  # noqa: E402
-from recouvrement.scenario import DemoLedger  # noqa: E402
-from recouvrement.scoring import score_ledger  # noqa: E402
-from recouvrement.sending import send_outbox  # noqa: E402
+from recouvrement.services.litigation import escalate  # noqa: E402
+from recouvrement.adapters.mail.mailer import SmtpMailer  # noqa: E402
+from recouvrement.adapters.mail.render import Creditor  # noqa: E402
+from recouvrement.adapters.mail.sink import SmtpSink  # noqa: E402
+from recouvrement.services.reminder_planning import plan_reminders  # noqa: E402
+from recouvrement.entrypoints.scenario import DemoLedger  # noqa: E402
+from recouvrement.services.scoring import score_ledger  # noqa: E402
+from recouvrement.services.sending import send_outbox  # noqa: E402
 from bench.generate import OPEN_PER_DEBTOR, invoices_per_debtor_for  # noqa: E402
 
 DAY = date(2026, 11, 2)
@@ -86,7 +86,7 @@ def run_size(invoices: int, database_url: str | None, workdir: Path) -> tuple[li
     ledger = DemoLedger.generate(debtors, DAY, seed=11, days=0,
                                  invoices_per_debtor=invoices_per_debtor_for(DAY, 11))
     ledger.write_exports(DAY, inbox, style="iso")
-    db = Database(database_url or f"sqlite:///{home / 'recouvrement.db'}")
+    db = Database(database_url or f"sqlite:///{home / 'recouvrement.adapters.db'}")
     policy, actor = load_policy(), current_actor("bench")
     creditor = Creditor(name="Bench SAS", sender="relances@bench.example.com")
     rows: list = []

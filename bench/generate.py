@@ -16,7 +16,7 @@ from pathlib import Path
 # run as a script from a checkout: make the package importable without installing it
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recouvrement.scenario import DemoLedger  # noqa: E402
+from recouvrement.entrypoints.scenario import DemoLedger  # noqa: E402
 
 OPEN_PER_DEBTOR = 10
 PILOT_DEBTORS = 2_000

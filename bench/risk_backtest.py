@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recouvrement.domain.risk_features import history_features  # noqa: E402
-from recouvrement.risk_backtest import as_markdown, backtest  # noqa: E402
-from recouvrement.risk_scenario import generate, true_probabilities  # noqa: E402
+from recouvrement.services.risk_backtest import as_markdown, backtest  # noqa: E402
+from recouvrement.entrypoints.risk_scenario import generate, true_probabilities  # noqa: E402
 
 
 def main() -> None:

@@ -29,22 +29,22 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 from sqlalchemy import select  # noqa: E402
 
-from recouvrement.db import Database  # noqa: E402
-from recouvrement.db.models import Debtor, Reminder  # noqa: E402
+from recouvrement.adapters.db import Database  # noqa: E402
+from recouvrement.adapters.db.models import Debtor, Reminder  # noqa: E402
 from recouvrement.domain.policy import load_policy  # noqa: E402
 from recouvrement.ingest.load import ingest_inbox  # noqa: E402
-from recouvrement.mail.mailer import SmtpMailer  # noqa: E402
-from recouvrement.mail.render import Creditor, RenderedReminder, build_email  # noqa: E402
-from recouvrement.mail.sink import free_port  # noqa: E402
-from recouvrement.planning import plan_reminders  # noqa: E402
-from recouvrement.sending import Pacing, send_outbox  # noqa: E402
+from recouvrement.adapters.mail.mailer import SmtpMailer  # noqa: E402
+from recouvrement.adapters.mail.render import Creditor, RenderedReminder, build_email  # noqa: E402
+from recouvrement.adapters.mail.sink import free_port  # noqa: E402
+from recouvrement.services.reminder_planning import plan_reminders  # noqa: E402
+from recouvrement.services.sending import Pacing, send_outbox  # noqa: E402
 
 DAY = date(2026, 11, 2)
 CREDITOR = Creditor(name="Bench SAS", sender="relances@bench.example.com",
                     iban="FR76 3000 6000 0112 3456 7890 189")
 SINK = """
 import sys, time
-from recouvrement.mail.sink import SmtpSink
+from recouvrement.adapters.mail.sink import SmtpSink
 with SmtpSink(port=int(sys.argv[1]), keep_in_memory=False):
     print("ready", flush=True)
     sys.stdin.read()

@@ -41,8 +41,8 @@ from prefect.client.schemas.filters import (FlowRunFilter,  # noqa: E402
 from prefect.client.schemas.objects import StateType  # noqa: E402
 
 from bench.generate import OPEN_PER_DEBTOR, invoices_per_debtor_for  # noqa: E402
-from recouvrement.mail.sink import SmtpSink, free_port  # noqa: E402
-from recouvrement.scenario import DemoLedger  # noqa: E402
+from recouvrement.adapters.mail.sink import SmtpSink, free_port  # noqa: E402
+from recouvrement.entrypoints.scenario import DemoLedger  # noqa: E402
 from tests.factories import CREDITOR_ENV  # noqa: E402
 from tests.server.harness import POOL, PrefectServer  # noqa: E402
 
@@ -150,7 +150,7 @@ def main() -> None:
                             "RECOUVREMENT_SMTP_HOST": "127.0.0.1",
                             "RECOUVREMENT_SMTP_PORT": str(sink.port),
                             "RECOUVREMENT_SENDER": "relances@bench.example.com",
-                            # every shard may send at once (relay slots, recouvrement/relay_slots.py)
+                            # every shard may send at once (relay slots, recouvrement/adapters/mail/relay_slots.py)
                             "RECOUVREMENT_SMTP_CONNECTIONS": str(max(args.shards))}
                 # One run at a time each: the daily run does the first shard itself, the
                 # other workers one shard each.

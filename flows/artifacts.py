@@ -13,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 def _key(name: str) -> str:
     """The artifact's key; in agency mode one per creditor, so that the UI's latest
     "daily-summary-<code>" is always that creditor's."""
-    from recouvrement.settings import load_settings
+    from recouvrement.config.settings import load_settings
 
     code = load_settings().creditor_code
     return f"{name}-{code}" if code else name

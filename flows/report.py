@@ -7,9 +7,9 @@ from datetime import date
 from prefect import flow, get_run_logger
 
 from flows.artifacts import publish_dashboard
-from recouvrement.agency.selection import using_creditor
+from recouvrement.config.creditor_selection import using_creditor
 from recouvrement.domain.calendar import today_in
-from recouvrement.settings import load_settings
+from recouvrement.config.settings import load_settings
 from tasks.report import mail_dashboard, write_dashboard
 
 

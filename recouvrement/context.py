@@ -7,11 +7,11 @@ from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
-from recouvrement.db import Database, open_ledger
+from recouvrement.adapters.db import Database, open_ledger
 from recouvrement.domain.policy import Policy, load_policy
 from recouvrement.domain.rates import load_rates
-from recouvrement.mail.mailer import SmtpMailer
-from recouvrement.settings import Settings, load_settings
+from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.config.settings import Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class RunContext:
     def template_dirs(self) -> list[Path] | None:
         if self.settings.templates is None:
             return None
-        from recouvrement.mail.render import DEFAULT_TEMPLATES
+        from recouvrement.adapters.mail.render import DEFAULT_TEMPLATES
 
         return [self.settings.templates, DEFAULT_TEMPLATES]
 

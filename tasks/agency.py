@@ -13,10 +13,10 @@ from tasks.retries import SAFE_RETRIES
 @task(name="creditor-obligations", cache_policy=NO_CACHE, **SAFE_RETRIES)
 def creditor_obligations(creditor: str, as_of: date, actor: str) -> dict:
     """Agency payments into the ledger, the R124-5 digest, the creditor's report when due,
-    remittance warnings (recouvrement/agency/obligations.py); every mail once."""
-    from recouvrement.agency.obligations import after_creditor_run
-    from recouvrement.agency.selection import creditor_record
-    from recouvrement.settings import load_agency_settings
+    remittance warnings (recouvrement/services/agency/obligations.py); every mail once."""
+    from recouvrement.services.agency.obligations import after_creditor_run
+    from recouvrement.config.creditor_selection import creditor_record
+    from recouvrement.config.settings import load_agency_settings
 
     agency = load_agency_settings()
     summary = after_creditor_run(agency, creditor_record(agency, creditor), as_of, actor=actor)

@@ -10,10 +10,10 @@ from prefect.cache_policies import NO_CACHE
 
 from recouvrement.context import run_context
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.ledger import require_debtor
-from recouvrement.litigation import escalate
-from recouvrement.planning import plan_reminders
-from recouvrement.scoring import score_ledger
+from recouvrement.adapters.ledger import require_debtor
+from recouvrement.services.litigation import escalate
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.scoring import score_ledger
 
 
 @task(name="dry-run", cache_policy=NO_CACHE)

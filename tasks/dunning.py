@@ -9,15 +9,15 @@ from datetime import date
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from recouvrement.calls import carry_call_tasks
+from recouvrement.services.calls import carry_call_tasks
 from recouvrement.context import run_context
-from recouvrement.litigation import count_not_ready, escalate
-from recouvrement.planning import plan_reminders
-from recouvrement.relay_slots import RelaySlot
-from recouvrement.mail.letters import PrintQueue
-from recouvrement.pdf import default_renderer
-from recouvrement.sending import Pacing, Post, channels_from_settings, send_outbox
-from recouvrement.shards import Shard
+from recouvrement.services.litigation import count_not_ready, escalate
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.adapters.mail.relay_slots import RelaySlot
+from recouvrement.adapters.mail.letters import PrintQueue
+from recouvrement.adapters.pdf import default_renderer
+from recouvrement.services.sending import Pacing, Post, channels_from_settings, send_outbox
+from recouvrement.services.shards import Shard
 from tasks.progress import progress_reporter
 from tasks.retries import SAFE_RETRIES
 
@@ -54,7 +54,7 @@ def _described(what: str, shard: Shard | None) -> str:
 
 # How many runs talk to the relay at once (RECOUVREMENT_SMTP_CONNECTIONS, 1 by
 # default) is kept by locks that die with their run, on the ledger's database
-# (recouvrement/relay_slots.py), not by a Prefect global concurrency limit,
+# (recouvrement/adapters/mail/relay_slots.py), not by a Prefect global concurrency limit,
 # whose slot a killed run kept for ever.
 
 

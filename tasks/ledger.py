@@ -11,11 +11,11 @@ from prefect.cache_policies import NO_CACHE
 from recouvrement.context import run_context
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.ingest.sheets import WorkbookLimits
-from recouvrement.ledger import require_debtor
-from recouvrement.reports import ledger_kpis
-from recouvrement.risk_store import train_and_store
-from recouvrement.scoring import score_ledger
-from recouvrement.shards import Shard, hand_back
+from recouvrement.adapters.ledger import require_debtor
+from recouvrement.queries.reports import ledger_kpis
+from recouvrement.adapters.risk_store import train_and_store
+from recouvrement.services.scoring import score_ledger
+from recouvrement.services.shards import Shard, hand_back
 from tasks.retries import SAFE_RETRIES
 
 

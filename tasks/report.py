@@ -18,7 +18,7 @@ from tasks.retries import SAFE_RETRIES
 @task(name="write-report", cache_policy=NO_CACHE, **SAFE_RETRIES)
 def write_dashboard(as_of: date, start: date | None = None, *, pdf: bool = False) -> dict:
     """Write the day's report page (and its PDF) under $RECOUVREMENT_HOME/reports/dashboard/."""
-    from recouvrement.dashboard import (compute_report, default_start, headline_markdown,
+    from recouvrement.queries.dashboard import (compute_report, default_start, headline_markdown,
                                         report_path, write_report)
 
     ctx = run_context()
@@ -37,7 +37,7 @@ def write_dashboard(as_of: date, start: date | None = None, *, pdf: bool = False
 @task(name="mail-report", cache_policy=NO_CACHE)
 def mail_dashboard(written: dict) -> list[str]:
     """Send the report to the settings' recipients; the addresses it went to."""
-    from recouvrement.dashboard import report_email
+    from recouvrement.queries.dashboard import report_email
 
     ctx = run_context()
     recipients = ctx.settings.report_recipient_list

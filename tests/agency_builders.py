@@ -7,12 +7,12 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from recouvrement.agency.creditors import get_creditor, save_creditor
-from recouvrement.agency.money import money_context
-from recouvrement.agency.selection import agency_database
-from recouvrement.agency.register_file import read_register
-from recouvrement.db.models import Debtor, Invoice
-from recouvrement.settings import load_agency_settings
+from recouvrement.services.agency.creditors import get_creditor, save_creditor
+from recouvrement.services.agency.money import money_context
+from recouvrement.config.creditor_selection import agency_database
+from recouvrement.config.register_file import read_register
+from recouvrement.adapters.db.models import Debtor, Invoice
+from recouvrement.config.settings import load_agency_settings
 
 REGISTER = Path(__file__).parent / "fixtures" / "agency" / "creditors.toml"
 TRUST = Path(__file__).parent / "fixtures" / "agency"

@@ -84,14 +84,14 @@ def database_url(request, tmp_path):
 
 
 def _forget(url: str) -> None:
-    from recouvrement.db import close_database
+    from recouvrement.adapters.db import close_database
 
     close_database(url)
 
 
 @pytest.fixture
 def sink():
-    from recouvrement.mail.sink import SmtpSink
+    from recouvrement.adapters.mail.sink import SmtpSink
 
     with SmtpSink(port=0) as server:
         yield server

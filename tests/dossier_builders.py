@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, select, update
 
-from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderDelivery, ReminderItem
+from recouvrement.adapters.db.models import Debtor, Invoice, Reminder, ReminderDelivery, ReminderItem
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.litigation import escalate
+from recouvrement.services.litigation import escalate
 from tests.factories import write_customers, write_invoices
 
 POLICY = load_policy()

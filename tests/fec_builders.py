@@ -88,7 +88,7 @@ def owed(balances: dict[str, Decimal]) -> dict[str, Decimal]:
 
 def ledger_owed(session) -> dict[str, Decimal]:
     """Each debtor's open amount as `recouvrement debtors` shows it, the positive ones."""
-    from recouvrement.reports import debtor_rows
+    from recouvrement.queries.reports import debtor_rows
 
     return {r["account"]: Decimal(r["open_amount"]) for r in debtor_rows(session)
             if Decimal(r["open_amount"]) != 0}

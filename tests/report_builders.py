@@ -7,8 +7,8 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from recouvrement.db import Database
-from recouvrement.db.models import Debtor, Invoice, Reminder, ReminderItem
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Debtor, Invoice, Reminder, ReminderItem
 from recouvrement.ingest.load import ingest_inbox
 from tests.factories import customer, invoice, write_customers, write_invoices
 

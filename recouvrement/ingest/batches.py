@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from recouvrement.audit import Event, record
+from recouvrement.adapters.audit import Event, record
 from recouvrement.domain.events import EventKind
-from recouvrement.db.models import ImportBatch, QuarantinedRow
+from recouvrement.adapters.db.models import ImportBatch, QuarantinedRow
 from recouvrement.domain.reconciliation import Control
 from recouvrement.ingest.columns import LINE, SHAPE
 from recouvrement.ingest.readers import ExportFile
-from recouvrement.quarantine import resolve, row_key
+from recouvrement.services.quarantine import resolve, row_key
 
 if TYPE_CHECKING:  # pandas and the validation come with a file to read, not with the report
     import pandas as pd

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recouvrement.db.models import Debtor, Invoice
+from recouvrement.adapters.db.models import Debtor, Invoice
 from recouvrement.ingest.columns import LINE
 from recouvrement.ingest.fec_accounts import customers
 from recouvrement.ingest.parsing import parse_amounts
@@ -165,7 +165,7 @@ def ledger_balances(session: Session, accounts: set[str], export_date: date | No
 
 def controls_fr(summary: dict) -> list[tuple[str, str]]:
     """The control total of a file's summary, worded in French for the credit manager's page."""
-    from recouvrement.mail.render import format_amount
+    from recouvrement.adapters.mail.render import format_amount
 
     c = summary.get("control")
     if not c:

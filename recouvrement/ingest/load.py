@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:  # pandas is imported by the readers, when there is a file to read
     import pandas as pd
 
-from recouvrement.audit import Event, record
+from recouvrement.adapters.audit import Event, record
 from recouvrement.domain.events import EventKind
 from recouvrement.domain.dossier import CLOSED
 from recouvrement.domain.snapshot import (
@@ -33,7 +33,7 @@ from recouvrement.domain.snapshot import (
     settled_by_absence,
     status_of,
 )
-from recouvrement.db.models import (
+from recouvrement.adapters.db.models import (
     Debtor,
     ImportBatch,
     Invoice,
@@ -174,7 +174,7 @@ def _french_report(item: CheckedFile, folder, path, profiles, summary: dict) -> 
 
 
 def _limits() -> HoldLimits:
-    from recouvrement.settings import load_settings
+    from recouvrement.config.settings import load_settings
 
     return load_settings().hold_limits
 
@@ -303,7 +303,7 @@ def _control(session: Session, item: CheckedFile, balances: dict[str, tuple],
 
 def home_of(inbox: Path) -> Path | None:
     """The home folder of the settings whose inbox this is; None for any other folder."""
-    from recouvrement.settings import load_settings
+    from recouvrement.config.settings import load_settings
 
     settings = load_settings()
     try:

@@ -26,8 +26,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from recouvrement.ingest.columns import LINE
 from recouvrement.ingest.parsing import parse_amount
 from recouvrement.ingest.reasons_fr import explain, short_label
-from recouvrement.mail.render import DEFAULT_TEMPLATES, format_amount, format_date
-from recouvrement.private import private_dir, write_private
+from recouvrement.adapters.mail.render import DEFAULT_TEMPLATES, format_amount, format_date
+from recouvrement.adapters.private_files import private_dir, write_private
 
 TEMPLATE = "reports/validation_fr.html"
 KIND_LABELS = {"customers": "fichier des clients", "invoices": "échéancier (factures ouvertes)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from recouvrement.audit import current_actor
+from recouvrement.adapters.audit import current_actor
 from recouvrement.ingest.load import IngestReport, ingest_inbox
 from recouvrement.ingest.profiles import load_profiles
 from recouvrement.ingest.sheets import WorkbookLimits
@@ -22,7 +22,7 @@ def ingest_now(settings, as_of: date, *, profile: str | None = None,
 
     `confirm` names files (as listed) to take as they are although they would be held back.
     """
-    from recouvrement.db import open_database
+    from recouvrement.adapters.db import open_database
 
     database = open_database(settings.database_url)
     with database.session() as session:

@@ -12,7 +12,7 @@ import html
 import re
 from pathlib import Path
 
-from recouvrement.private import private_dir, write_private
+from recouvrement.adapters.private_files import private_dir, write_private
 
 SHOWN_VALUES = 200  # failing values listed per expectation in the page
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from recouvrement.cli import main as cli
+from recouvrement.entrypoints.cli import main as cli
 
 pytestmark = [pytest.mark.flow]
 

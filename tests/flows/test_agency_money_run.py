@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from recouvrement.cli import main as cli
+from recouvrement.entrypoints.cli import main as cli
 from recouvrement.domain.calendar import today_in
 from tests.agency_builders import TRUST, pdf_text
 from tests.factories import customer, invoice, write_customers, write_invoices

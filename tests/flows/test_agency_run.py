@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import Debtor, Reminder
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import Debtor, Reminder
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 
@@ -144,7 +144,7 @@ def test_one_creditor_that_fails_does_not_stop_the_others_and_the_exit_is_the_wo
 def test_the_creditor_reaches_tasks_run_in_worker_threads(agency):
     from prefect import flow, task
 
-    from recouvrement.agency.selection import using_creditor
+    from recouvrement.config.creditor_selection import using_creditor
     from recouvrement.context import run_context
 
     @task
@@ -163,7 +163,7 @@ def test_the_creditor_reaches_tasks_run_in_worker_threads(agency):
     seen = probe("sud-bureautique")
     home = agency / "creditors" / "sud-bureautique"
     assert len(seen) == 6
-    assert set(seen) == {("sud-bureautique", f"sqlite:///{home / 'recouvrement.db'}")}
+    assert set(seen) == {("sud-bureautique", f"sqlite:///{home / 'recouvrement.adapters.db'}")}
 
 
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -207,5 +207,5 @@ def test_commands_on_one_creditor_never_touch_the_other(agency, sink, database_u
         assert emails == ["compta@sud-bureautique-client.example.com"]
     else:  # each ledger is a file in its creditor's folder
         for code in CODES:
-            assert (agency / "creditors" / code / "recouvrement.db").is_file()
+            assert (agency / "creditors" / code / "recouvrement.adapters.db").is_file()
             assert (agency / "creditors" / code / "keys" / "audit.key").is_file()

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import AuditEntry, ImportBatch, Reminder
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import AuditEntry, ImportBatch, Reminder
 from recouvrement.domain.identity import L111_8_PARAGRAPHS_2_3
 from tests.factories import customer, invoice, write_customers, write_invoices
 
@@ -74,7 +74,7 @@ def test_a_real_run_without_the_creditor_s_identity_refuses_and_changes_nothing(
 def test_the_daily_flow_itself_refuses_for_a_deployment_run(inbox, sink, database_url,
                                                              monkeypatch):
     from flows.daily import daily_dunning
-    from recouvrement.settings import IdentityIncomplete
+    from recouvrement.config.settings import IdentityIncomplete
 
     monkeypatch.delenv("RECOUVREMENT_CREDITOR_LEGAL_FORM")
     with pytest.raises(IdentityIncomplete, match="RECOUVREMENT_CREDITOR_LEGAL_FORM"):

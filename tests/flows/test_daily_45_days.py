@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from flows.daily import daily_dunning
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.reports import set_dispute
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.queries.reports import set_dispute
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 

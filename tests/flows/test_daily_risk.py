@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import RiskModelRow
-from recouvrement.risk_scenario import generate, write_to_ledger
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import RiskModelRow
+from recouvrement.entrypoints.risk_scenario import generate, write_to_ledger
 
 pytestmark = [pytest.mark.flow]
 

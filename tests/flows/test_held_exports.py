@@ -12,9 +12,9 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 from sqlalchemy import func, select
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import Invoice, Reminder
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import Invoice, Reminder
 from tests.factories import customer, invoice, write_customers, write_invoices
 
 pytestmark = [pytest.mark.flow]

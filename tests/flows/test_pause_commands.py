@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from recouvrement.cli import main as cli
+from recouvrement.entrypoints.cli import main as cli
 from tests.factories import customer, invoice, write_customers, write_invoices
 
 pytestmark = [pytest.mark.flow]

@@ -15,7 +15,7 @@ from prefect.states import Failed
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
 from flows.daily import daily_dunning, daily_shard, merge_summaries
-from recouvrement.shards import Shard
+from recouvrement.services.shards import Shard
 from tasks.ledger import ingest_exports
 from tests.factories import customer, invoice, write_customers, write_invoices
 
@@ -136,10 +136,10 @@ def test_a_failed_step_is_named_exits_1_and_the_next_run_takes_up_the_rest(inbox
     from click.testing import CliRunner
     from sqlalchemy import select
 
-    from recouvrement.cli import main as cli
-    from recouvrement.db import open_database
-    from recouvrement.db.models import Reminder
-    from recouvrement.settings import load_settings
+    from recouvrement.entrypoints.cli import main as cli
+    from recouvrement.adapters.db import open_database
+    from recouvrement.adapters.db.models import Reminder
+    from recouvrement.config.settings import load_settings
 
     calls = []
 

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from recouvrement.channels.sms_sink import SmsSink
-from recouvrement.cli import main as cli
+from recouvrement.adapters.channels.sms_sink import SmsSink
+from recouvrement.entrypoints.cli import main as cli
 from tests.factories import customer, invoice, write_customers, write_invoices
 
 pytestmark = [pytest.mark.flow]

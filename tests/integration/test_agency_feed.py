@@ -7,11 +7,11 @@ from decimal import Decimal as D
 
 import pytest
 
-from recouvrement.agency.feed import feed_csv, feed_rows, send_digest
-from recouvrement.agency.obligations import after_creditor_run, report_period
-from recouvrement.agency.payments import PaymentInput, record_payment
-from recouvrement.pdf import FakePdfRenderer
-from recouvrement.reports import add_plan, add_promise, set_dispute
+from recouvrement.services.agency.feed import feed_csv, feed_rows, send_digest
+from recouvrement.services.agency.obligations import after_creditor_run, report_period
+from recouvrement.services.agency.payments import PaymentInput, record_payment
+from recouvrement.adapters.pdf import FakePdfRenderer
+from recouvrement.queries.reports import add_plan, add_promise, set_dispute
 from tests.agency_builders import add_debtor, register_agency
 from tests.conftest import BACKENDS
 
@@ -69,7 +69,7 @@ def test_a_partial_payment_and_the_proposals_are_reported_once(home, database_ur
 def test_a_digest_left_sending_by_a_dead_run_goes_again_with_the_same_message_id(home, sink):
     from sqlalchemy import select
 
-    from recouvrement.db.agency_models import AgencyMark
+    from recouvrement.adapters.db.agency_models import AgencyMark
 
     settings, ctx = with_events()
 
@@ -136,8 +136,8 @@ def test_the_creditors_report_is_mailed_once_per_period_over_two_runs(home, sink
 
 
 def test_an_overdue_remittance_is_a_warning_of_the_run_and_of_the_report(home, sink):
-    from recouvrement.agency.obligations import remittance_lines
-    from recouvrement.agency.remittances import make_remittance
+    from recouvrement.services.agency.obligations import remittance_lines
+    from recouvrement.services.agency.remittances import make_remittance
 
     settings, ctx = with_events()  # 250.00 received; 12.5 % (over the 15.00 minimum): 31.25
     make_remittance(ctx.agency_db, ctx.record, ctx.agency, period_from=date(2026, 11, 1),

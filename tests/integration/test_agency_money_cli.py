@@ -6,7 +6,7 @@ from datetime import date
 
 from click.testing import CliRunner
 
-from recouvrement.cli import main as cli
+from recouvrement.entrypoints.cli import main as cli
 from recouvrement.domain.calendar import today_in
 from tests.agency_builders import TRUST, add_debtor, register_agency
 

@@ -6,11 +6,11 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select
 
-from recouvrement.agency.payments import (PaymentInput, PaymentRefused, book_holds,
+from recouvrement.services.agency.payments import (PaymentInput, PaymentRefused, book_holds,
                                           mail_receipt, record_payment)
-from recouvrement.db.models import AuditEntry
-from recouvrement.ledger import load_states
-from recouvrement.pdf import WeasyPrintRenderer
+from recouvrement.adapters.db.models import AuditEntry
+from recouvrement.adapters.ledger import load_states
+from recouvrement.adapters.pdf import WeasyPrintRenderer
 from tests.agency_builders import add_debtor, pdf_text, register_agency, set_open
 from tests.conftest import BACKENDS
 
@@ -19,7 +19,7 @@ TODAY = date(2026, 11, 20)
 
 def chased(ctx, account="411DUPONT"):
     with ctx.ledger_db.session() as session:
-        from recouvrement.db.models import Debtor
+        from recouvrement.adapters.db.models import Debtor
 
         debtor_id = session.scalar(select(Debtor.id).where(Debtor.account == account))
         [state] = load_states(session, [debtor_id], TODAY)
@@ -75,7 +75,7 @@ def test_a_partial_payment_is_receipted_and_no_longer_chased(home, database_url,
 
 
 def test_a_payment_paying_an_invoice_in_full_drops_it_and_numbers_follow(home, sink):
-    from recouvrement.pdf import FakePdfRenderer
+    from recouvrement.adapters.pdf import FakePdfRenderer
 
     settings, creditors = register_agency()
     ctx = creditors["sud-bureautique"]
@@ -100,9 +100,9 @@ def test_a_payment_paying_an_invoice_in_full_drops_it_and_numbers_follow(home, s
 
 
 def test_a_receipt_the_relay_refused_is_sent_by_a_later_run_once(home, sink):
-    from recouvrement.agency.obligations import after_creditor_run
-    from recouvrement.mail.mailer import TransientSendError
-    from recouvrement.pdf import FakePdfRenderer
+    from recouvrement.services.agency.obligations import after_creditor_run
+    from recouvrement.adapters.mail.mailer import TransientSendError
+    from recouvrement.adapters.pdf import FakePdfRenderer
 
     settings, creditors = register_agency()
     ctx = creditors["sud-bureautique"]  # no report schedule, no recipients: only the receipt

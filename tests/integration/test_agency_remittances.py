@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from recouvrement.agency.creditors import save_creditor
-from recouvrement.agency.money import money_context
-from recouvrement.agency.payments import PaymentInput, record_payment
-from recouvrement.agency.remittances import (RemittanceRefused, list_remittances,
+from recouvrement.services.agency.creditors import save_creditor
+from recouvrement.services.agency.money import money_context
+from recouvrement.services.agency.payments import PaymentInput, record_payment
+from recouvrement.services.agency.remittances import (RemittanceRefused, list_remittances,
                                              make_remittance, mark_paid)
-from recouvrement.agency.trust import StatementError, import_statement, reconcile
-from recouvrement.pdf import FakePdfRenderer, WeasyPrintRenderer
+from recouvrement.services.agency.trust import StatementError, import_statement, reconcile
+from recouvrement.adapters.pdf import FakePdfRenderer, WeasyPrintRenderer
 from tests.agency_builders import TRUST, add_debtor, pdf_text, register_agency
 from tests.conftest import BACKENDS
 
@@ -111,8 +111,8 @@ def test_the_trust_account_reconciles_and_names_what_does_not(home, database_url
 
 
 def test_a_statement_row_that_cannot_be_read_imports_nothing(home, tmp_path):
-    from recouvrement.agency.selection import agency_database
-    from recouvrement.settings import load_agency_settings as load_settings
+    from recouvrement.config.creditor_selection import agency_database
+    from recouvrement.config.settings import load_agency_settings as load_settings
 
     bad = tmp_path / "releve.csv"
     bad.write_text("Date;Libellé;Montant\n01/11/2026;VIR A;10,00\n31/02/2026;VIR B;5,00\n",
@@ -129,7 +129,7 @@ def test_the_demos_money_reconciles_but_for_the_transfer_nobody_recorded(home):
     import random
     from datetime import timedelta
 
-    from recouvrement.agency.demo_money import demo_money_day, demo_money_finish
+    from recouvrement.entrypoints.demo_money import demo_money_day, demo_money_finish
 
     settings, creditors = register_agency()
     for code, ctx in creditors.items():

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from recouvrement.audit import (
+from recouvrement.adapters.audit import (
     GENESIS,
     PURGE_EVENT,
     AuditLogIsAppendOnly,
@@ -25,9 +25,9 @@ from recouvrement.audit import (
     redact,
     verify,
 )
-from recouvrement.cli import main as cli
-from recouvrement.db import Database
-from recouvrement.db.models import AuditEntry, Debtor, DebtorArchive
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import AuditEntry, Debtor, DebtorArchive
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)

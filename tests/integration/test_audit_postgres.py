@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from recouvrement.audit import Event, record, verify
-from recouvrement.db import Database
+from recouvrement.adapters.audit import Event, record, verify
+from recouvrement.adapters.db import Database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.parametrize(
     "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)]

@@ -8,15 +8,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from recouvrement.calls import CallError, carry_call_tasks, log_call, worklist
-from recouvrement.db import Database
-from recouvrement.db.models import AuditEntry, CallTask, Debtor, Invoice, Promise
+from recouvrement.services.calls import CallError, carry_call_tasks, log_call, worklist
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import AuditEntry, CallTask, Debtor, Invoice, Promise
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.mail.mailer import SmtpMailer
-from recouvrement.mail.render import Creditor
-from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, send_outbox
+from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.sending import Pacing, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import at_once, customer, invoice, write_customers, write_invoices
 

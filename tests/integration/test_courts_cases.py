@@ -16,11 +16,11 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import AuditEntry
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import AuditEntry
 from recouvrement.domain.policy import load_policy
-from recouvrement.litigation import escalate
+from recouvrement.services.litigation import escalate
 from tests.conftest import BACKENDS
 from tests.dossier_builders import ladder
 from tests.factories import customer, invoice, write_customers, write_invoices

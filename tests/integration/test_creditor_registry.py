@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import AuditEntry, CreditorRow
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import AuditEntry, CreditorRow
 from tests.conftest import BACKENDS
 
 REGISTER = Path(__file__).parents[1] / "fixtures" / "agency" / "creditors.toml"
@@ -70,7 +70,7 @@ def test_show_an_unknown_creditor_names_the_known_ones(home):
 
 @pytest.mark.parametrize("database_url", [BACKENDS[1]], indirect=True)
 def test_a_creditor_schema_is_made_and_migrated_on_first_use(database_url):
-    from recouvrement.db import close_database
+    from recouvrement.adapters.db import close_database
 
     url = database_url + "?options=-csearch_path%3Dcreditor_essai"
     try:

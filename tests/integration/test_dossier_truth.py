@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
 from recouvrement.domain.calendar import today_in
-from recouvrement.settings import load_settings
+from recouvrement.config.settings import load_settings
 from tests.conftest import BACKENDS
 from tests.dossier_builders import escalate_on, export, ladder
 from tests.factories import customer, invoice

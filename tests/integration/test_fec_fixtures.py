@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from recouvrement.db import Database
-from recouvrement.db.models import Debtor, ImportBatch, Invoice
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Debtor, ImportBatch, Invoice
 from recouvrement.ingest.errors import InputFileError
 from recouvrement.ingest.load import ingest_inbox
 from tests.conftest import BACKENDS

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recouvrement.db import Database, close_database
+from recouvrement.adapters.db import Database, close_database
 from recouvrement.ingest.load import ingest_inbox
 from tests.fec_builders import balances_411, ledger_owed, owed, write_fec
 

@@ -6,13 +6,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from recouvrement.audit import verify
-from recouvrement.db import Database
-from recouvrement.db.models import AuditEntry, Debtor, ImportBatch, Invoice, QuarantinedRow
+from recouvrement.adapters.audit import verify
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import AuditEntry, Debtor, ImportBatch, Invoice, QuarantinedRow
 from recouvrement.domain.reconciliation import HoldLimits
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.ingest.readers import InputFileError
-from recouvrement.scenario import BAD_CUSTOMER_ROWS, BAD_INVOICE_ROWS, DemoLedger
+from recouvrement.entrypoints.scenario import BAD_CUSTOMER_ROWS, BAD_INVOICE_ROWS, DemoLedger
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 

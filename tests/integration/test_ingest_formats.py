@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from recouvrement.audit import verify
-from recouvrement.db import Database
-from recouvrement.db.models import AuditEntry, Debtor, ImportBatch, Invoice, QuarantinedRow
+from recouvrement.adapters.audit import verify
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import AuditEntry, Debtor, ImportBatch, Invoice, QuarantinedRow
 from recouvrement.domain.reconciliation import HoldLimits
 from recouvrement.ingest.errors import InputFileError
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.quarantine import list_rows
+from recouvrement.services.quarantine import list_rows
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_csv, write_customers, write_invoices
 

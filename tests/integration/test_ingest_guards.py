@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from recouvrement.audit import verify
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import AuditEntry, Debtor, ImportBatch, Invoice, QuarantinedRow
+from recouvrement.adapters.audit import verify
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import AuditEntry, Debtor, ImportBatch, Invoice, QuarantinedRow
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.litigation import list_dossiers
+from recouvrement.services.litigation import list_dossiers
 from tests.conftest import BACKENDS
 from tests.dossier_builders import escalate_on, export, ladder
 from tests.factories import (

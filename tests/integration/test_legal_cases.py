@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
 from recouvrement.domain.policy import load_policy
-from recouvrement.litigation import escalate
+from recouvrement.services.litigation import escalate
 from tests.conftest import BACKENDS
 from tests.dossier_builders import ladder
 from tests.factories import customer, invoice, write_customers, write_invoices

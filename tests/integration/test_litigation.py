@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from recouvrement.audit import verify
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import AuditEntry, Debtor, Reminder, ReminderDelivery
-from recouvrement.litigation import list_dossiers, list_not_ready
-from recouvrement.reports import set_dispute
+from recouvrement.adapters.audit import verify
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import AuditEntry, Debtor, Reminder, ReminderDelivery
+from recouvrement.services.litigation import list_dossiers, list_not_ready
+from recouvrement.queries.reports import set_dispute
 from tests.conftest import BACKENDS
 from tests.dossier_builders import escalate_on, export, ladder, post
 from tests.factories import customer, invoice
@@ -183,7 +183,7 @@ def test_only_ready_dossiers_are_queued_the_others_are_listed_with_reasons(mixed
 def test_a_claim_close_to_its_limitation_is_queued_flagged_urgent(mixed, db):
     escalate_on(db, DAY)
     with db.session() as session:
-        from recouvrement.lifecycle import find_dossier
+        from recouvrement.services.lifecycle import find_dossier
 
         dossier = find_dossier(session, dossier_of(db, "411PRESSE")["id"])
         assert dossier.reasons[0].startswith("URGENT: U1 is prescribed after 2026-12-31: file "

@@ -8,13 +8,13 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, select, text
 
-from recouvrement.db import Database, alembic_config
-from recouvrement.db.models import Reminder, ReminderDelivery
+from recouvrement.adapters.db import Database, alembic_config
+from recouvrement.adapters.db.models import Reminder, ReminderDelivery
 from recouvrement.domain.policy import load_policy
-from recouvrement.mail.mailer import FakeMailer
-from recouvrement.mail.render import Creditor
-from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, send_outbox
+from recouvrement.adapters.mail.mailer import FakeMailer
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.sending import Pacing, send_outbox
 from tests.conftest import BACKENDS
 from tests.services.outbox_fakes import add_debtor
 

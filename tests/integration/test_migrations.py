@@ -8,12 +8,12 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, select
 
-from recouvrement.db import Database, alembic_config
-from recouvrement.db.models import Reminder
+from recouvrement.adapters.db import Database, alembic_config
+from recouvrement.adapters.db.models import Reminder
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.mail.render import Creditor
-from recouvrement.planning import plan_reminders
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.services.reminder_planning import plan_reminders
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 

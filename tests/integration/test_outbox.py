@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
-from recouvrement.db import Database
-from recouvrement.db.models import Reminder
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Reminder
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.mail.mailer import SmtpMailer
-from recouvrement.mail.render import Creditor
-from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, send_outbox
+from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.sending import Pacing, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import at_once, customer, invoice, write_customers, write_invoices
 

@@ -14,14 +14,14 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from recouvrement.db import Database
-from recouvrement.db.models import Reminder
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Reminder
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.mail.mailer import SmtpMailer
-from recouvrement.mail.render import Creditor
-from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, send_outbox
+from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.sending import Pacing, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 
@@ -35,9 +35,9 @@ CREDITOR = Creditor(name="Exemple SAS", sender="relances@creancier.example.com")
 CHILD = textwrap.dedent("""
     import sys
     from datetime import date
-    from recouvrement.db import Database
-    from recouvrement.mail.mailer import SmtpMailer
-    from recouvrement.sending import Pacing, send_outbox
+    from recouvrement.adapters.db import Database
+    from recouvrement.adapters.mail.mailer import SmtpMailer
+    from recouvrement.services.sending import Pacing, send_outbox
     url, port = sys.argv[1], int(sys.argv[2])
     send_outbox(Database(url), lambda: SmtpMailer("127.0.0.1", port), today=date(2026, 11, 2),
                 sender="relances@creancier.example.com", actor="child", run_id="child",

@@ -8,9 +8,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import ImportBatch
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import ImportBatch
 
 EXPORTS = Path(__file__).parents[1] / "fixtures" / "exports"
 

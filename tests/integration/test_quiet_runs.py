@@ -9,16 +9,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, select, update
 
-from recouvrement.db import Database
-from recouvrement.db.models import AuditEntry, Debtor, Invoice, Reminder
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import AuditEntry, Debtor, Invoice, Reminder
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.litigation import escalate
-from recouvrement.mail.mailer import SmtpMailer
-from recouvrement.mail.render import Creditor
-from recouvrement.planning import plan_reminders
-from recouvrement.scoring import score_ledger
-from recouvrement.sending import Pacing, send_outbox
+from recouvrement.services.litigation import escalate
+from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.scoring import score_ledger
+from recouvrement.services.sending import Pacing, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 

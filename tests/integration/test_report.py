@@ -9,8 +9,8 @@ from decimal import Decimal as D
 import pytest
 from click.testing import CliRunner
 
-from recouvrement.cli import main as cli
-from recouvrement.dashboard import compute_report
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.queries.dashboard import compute_report
 from recouvrement.domain.policy import load_policy
 from tests.conftest import BACKENDS
 from tests.report_builders import AS_OF, ledger  # noqa: F401 (a fixture)

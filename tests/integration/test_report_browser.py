@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from recouvrement.dashboard import compute_report, write_report
-from recouvrement.dashboard.charts import BUCKET_COLOURS, DSO_COLOUR
+from recouvrement.queries.dashboard import compute_report, write_report
+from recouvrement.queries.dashboard.charts import BUCKET_COLOURS, DSO_COLOUR
 from recouvrement.domain.policy import load_policy
 from tests.report_builders import AS_OF, ledger  # noqa: F401 (a fixture)
 

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from recouvrement.audit import check_chain
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import (AuditEntry, Debtor, DebtorArchive, LitigationDossier, Reminder,
+from recouvrement.adapters.audit import check_chain
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import (AuditEntry, Debtor, DebtorArchive, LitigationDossier, Reminder,
                                      ReminderDelivery)
 from tests.conftest import BACKENDS
 from tests.dossier_builders import escalate_on, export, ladder
@@ -27,7 +27,7 @@ DAY, NOTICE, PAID_ON = date(2026, 11, 4), date(2026, 10, 26), date(2026, 11, 5)
 @pytest.fixture(autouse=True)
 def years_later(monkeypatch):
     """The purges below happen years after these debtors closed: today is then."""
-    monkeypatch.setattr("recouvrement.cli.today_in", lambda _tz: date(2032, 1, 1))
+    monkeypatch.setattr("recouvrement.entrypoints.cli.today_in", lambda _tz: date(2032, 1, 1))
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import AuditEntry, RiskModelRow
-from recouvrement.risk_scenario import generate, write_to_ledger
-from recouvrement.risk_store import latest_model, train_and_store
-from recouvrement.scoring import score_ledger
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import AuditEntry, RiskModelRow
+from recouvrement.entrypoints.risk_scenario import generate, write_to_ledger
+from recouvrement.adapters.risk_store import latest_model, train_and_store
+from recouvrement.services.scoring import score_ledger
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -99,10 +99,10 @@ def test_risk_backtest_refuses_a_cut_with_no_outcome_known_yet(played):
 
 def test_the_ladder_follows_the_bands_of_the_learned_chance(played):
     """A reliable debtor's first reminder is the soft one, a likely-late one's calls."""
-    from recouvrement.db.models import Debtor, Reminder
+    from recouvrement.adapters.db.models import Debtor, Reminder
     from recouvrement.domain.policy import load_policy
-    from recouvrement.mail.render import Creditor
-    from recouvrement.planning import plan_reminders
+    from recouvrement.adapters.mail.render import Creditor
+    from recouvrement.services.reminder_planning import plan_reminders
 
     _, db = played
     with db.session() as session:

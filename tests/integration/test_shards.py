@@ -9,19 +9,19 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from recouvrement.audit import verify
-from recouvrement.db import Database
-from recouvrement.db.models import Debtor, Reminder
+from recouvrement.adapters.audit import verify
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Debtor, Reminder
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.ledger import debtor_ids_with_open_invoices
-from recouvrement.litigation import escalate
-from recouvrement.mail.mailer import SmtpMailer
-from recouvrement.mail.render import Creditor
-from recouvrement.planning import plan_reminders
-from recouvrement.scoring import score_ledger
-from recouvrement.sending import Pacing, send_outbox
-from recouvrement.shards import Shard
+from recouvrement.adapters.ledger import debtor_ids_with_open_invoices
+from recouvrement.services.litigation import escalate
+from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.scoring import score_ledger
+from recouvrement.services.sending import Pacing, send_outbox
+from recouvrement.services.shards import Shard
 from tests.conftest import BACKENDS
 from tests.factories import at_once, customer, invoice, write_customers, write_invoices
 

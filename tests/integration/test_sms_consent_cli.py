@@ -7,15 +7,15 @@ from datetime import date
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from recouvrement.cli import main
-from recouvrement.db import close_database, open_database
-from recouvrement.db.models import AuditEntry, SmsOptOut
+from recouvrement.entrypoints.cli import main
+from recouvrement.adapters.db import close_database, open_database
+from recouvrement.adapters.db.models import AuditEntry, SmsOptOut
 from tests.services.outbox_fakes import add_debtor
 
 
 def test_a_stop_is_recorded_once_and_lifted_once(tmp_path, monkeypatch):
     monkeypatch.setenv("RECOUVREMENT_HOME", str(tmp_path))
-    url = f"sqlite:///{tmp_path / 'recouvrement.db'}"
+    url = f"sqlite:///{tmp_path / 'recouvrement.adapters.db'}"
     try:
         add_debtor(open_database(url), "411CONSO", kind="B2C", due=date(2026, 10, 1))
         runner = CliRunner()

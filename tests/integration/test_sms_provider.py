@@ -11,15 +11,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from recouvrement.channels.sms import SmsChannel
-from recouvrement.channels.sms_providers import Brevo, Ovh, ProviderRefused
-from recouvrement.channels.sms_sink import SmsSink
-from recouvrement.db.models import ReminderDelivery
+from recouvrement.adapters.channels.sms import SmsChannel
+from recouvrement.adapters.channels.sms_providers import Brevo, Ovh, ProviderRefused
+from recouvrement.adapters.channels.sms_sink import SmsSink
+from recouvrement.adapters.db.models import ReminderDelivery
 from recouvrement.domain.policy import load_policy
-from recouvrement.mail.mailer import FakeMailer, PermanentSendError, TransientSendError
-from recouvrement.mail.render import Creditor
-from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, send_outbox
+from recouvrement.adapters.mail.mailer import FakeMailer, PermanentSendError, TransientSendError
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.sending import Pacing, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import at_once
 from tests.services.outbox_fakes import add_debtor, at
@@ -135,7 +135,7 @@ levels:
 
 
 def test_the_outbox_texts_once_through_the_provider_on_loopback(tmp_path, sink):
-    from recouvrement.db import Database
+    from recouvrement.adapters.db import Database
 
     (tmp_path / "p.yaml").write_text(POLICY, encoding="utf-8")
     db = Database(f"sqlite:///{tmp_path / 'ledger.db'}")
@@ -166,7 +166,7 @@ def test_the_outbox_texts_once_through_the_provider_on_loopback(tmp_path, sink):
 
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 def test_two_runs_at_once_text_each_debtor_exactly_once(database_url, tmp_path, sink):
-    from recouvrement.db import Database
+    from recouvrement.adapters.db import Database
 
     (tmp_path / "p.yaml").write_text(POLICY, encoding="utf-8")
     policy = load_policy(tmp_path / "p.yaml")

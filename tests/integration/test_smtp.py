@@ -11,16 +11,16 @@ from decimal import Decimal
 import pytest
 
 from recouvrement.domain.model import Debtor
-from recouvrement.mail.mailer import (PermanentSendError, RelayRefused, SmtpMailer,
+from recouvrement.adapters.mail.mailer import (PermanentSendError, RelayRefused, SmtpMailer,
                                       TransientSendError)
-from recouvrement.mail.render import (
+from recouvrement.adapters.mail.render import (
     Creditor,
     InvoiceRow,
     build_email,
     make_message_id,
     render_reminder,
 )
-from recouvrement.mail.sink import SmtpSink, free_port
+from recouvrement.adapters.mail.sink import SmtpSink, free_port
 
 pytestmark = pytest.mark.smtp
 

@@ -13,16 +13,16 @@ from datetime import date
 
 import pytest
 
-from recouvrement.db import Database
+from recouvrement.adapters.db import Database
 from recouvrement.domain.policy import parse_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.litigation import escalate
-from recouvrement.mail.letters import PrintQueue
-from recouvrement.mail.mailer import SmtpMailer
-from recouvrement.mail.render import Creditor
-from recouvrement.pdf import FakePdfRenderer
-from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, Post, send_outbox
+from recouvrement.services.litigation import escalate
+from recouvrement.adapters.mail.letters import PrintQueue
+from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.adapters.pdf import FakePdfRenderer
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.sending import Pacing, Post, send_outbox
 from tests.factories import customer, invoice, write_customers, write_invoices
 
 pytestmark = [pytest.mark.smtp, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
@@ -120,9 +120,9 @@ def test_a_consumers_interest_counts_from_the_formal_notice(ledger, sink):
 def test_the_dossier_names_a_two_level_policy_s_level_two_the_formal_notice(ledger, sink):
     from sqlalchemy import select
 
-    from recouvrement.db.models import LitigationDossier
-    from recouvrement.dossier import build_dossier
-    from recouvrement.dossier_view import render_html
+    from recouvrement.adapters.db.models import LitigationDossier
+    from recouvrement.services.dossier import build_dossier
+    from recouvrement.queries.dossier_view import render_html
 
     db, export, post = ledger
     run_day(db, sink, post, DUE)

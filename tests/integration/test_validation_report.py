@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from recouvrement.cli import main as cli
+from recouvrement.entrypoints.cli import main as cli
 
 EXPORTS = Path(__file__).parents[1] / "fixtures" / "exports"
 

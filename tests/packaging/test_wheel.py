@@ -25,10 +25,9 @@ from pathlib import Path
 import recouvrement
 from recouvrement.domain.model import Debtor, DebtorKind
 from recouvrement.domain.policy import load_policy
-from recouvrement.mail.render import DEFAULT_TEMPLATES, Creditor, InvoiceRow, render_reminder
-from recouvrement.pdf import WeasyPrintRenderer
-from recouvrement import dossier_view
-
+from recouvrement.adapters.mail.render import DEFAULT_TEMPLATES, Creditor, InvoiceRow, render_reminder
+from recouvrement.adapters.pdf import WeasyPrintRenderer
+from recouvrement.queries import dossier_view
 target = Path(sys.argv[1]).resolve()
 assert Path(recouvrement.__file__).resolve().is_relative_to(target), recouvrement.__file__
 assert DEFAULT_TEMPLATES.resolve().is_relative_to(target), DEFAULT_TEMPLATES
@@ -86,7 +85,7 @@ def test_a_wheel_installed_alone_renders_and_runs(tmp_path):
     assert checked.returncode == 0, checked.stderr[-3000:]
     assert "installed package OK" in checked.stdout
 
-    helped = subprocess.run([sys.executable, "-m", "recouvrement.cli", "demo", "--help"],
+    helped = subprocess.run([sys.executable, "-m", "recouvrement.entrypoints.cli", "demo", "--help"],
                             cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
     assert helped.returncode == 0, helped.stderr[-3000:]
     assert "--days" in helped.stdout

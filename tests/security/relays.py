@@ -9,7 +9,7 @@ import threading
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword
 
-from recouvrement.mail.sink import free_port
+from recouvrement.adapters.mail.sink import free_port
 
 USER, PASSWORD = "relances@creancier.example.com", "Wr0ng-But-S3cret!pw"
 

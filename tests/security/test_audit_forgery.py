@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from recouvrement.audit import (
+from recouvrement.adapters.audit import (
     PURGE_EVENT,
     Event,
     chain_hash,
@@ -29,9 +29,9 @@ from recouvrement.audit import (
     payload_digest,
     record,
 )
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import AuditCheckpoint, AuditEntry, Debtor
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import AuditCheckpoint, AuditEntry, Debtor
 from tests.conftest import BACKENDS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -242,10 +242,10 @@ def test_the_key_file_is_owner_only_and_a_lost_key_is_never_replaced(db, home):
     [log] = (home / "audit").glob("checkpoints-*.log")
     assert log.stat().st_mode & 0o777 == 0o600
     key.rename(home / "keys" / "elsewhere")
-    from recouvrement.db.checkpoints import forget
+    from recouvrement.adapters.db.checkpoints import forget
 
     forget(db.engine)  # a new process: nothing cached
-    from recouvrement.audit_key import AuditKeyError
+    from recouvrement.adapters.audit_key import AuditKeyError
 
     with pytest.raises(AuditKeyError, match="missing"):
         with db.session() as session:
@@ -258,7 +258,7 @@ def test_a_legitimate_purge_still_verifies(db, database_url, monkeypatch):
     with db.session() as session:
         victim = session.scalar(select(Debtor).where(Debtor.account == "411VICTIM"))
         victim.name = "(archived)"
-        from recouvrement.db.models import DebtorArchive
+        from recouvrement.adapters.db.models import DebtorArchive
 
         session.add(DebtorArchive(debtor_id=victim.id, data={}, last_contact_on=date(2020, 1, 2),
                                   archived_on=date(2023, 1, 3), purge_after=date(2025, 1, 2),
@@ -276,7 +276,7 @@ def test_a_legitimate_purge_still_verifies(db, database_url, monkeypatch):
         assert "checkpoint" in result.output
     finally:
         if db.engine.dialect.name == "postgresql":
-            from recouvrement.db import close_database
+            from recouvrement.adapters.db import close_database
 
             close_database(url)
             with db.engine.begin() as conn:

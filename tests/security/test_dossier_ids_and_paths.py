@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import LitigationDossier
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import LitigationDossier
 from tests.conftest import BACKENDS
 from tests.dossier_builders import escalate_on, export, ladder
 from tests.factories import customer, invoice

@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.db.models import Debtor, Invoice, QuarantinedRow, Reminder, ReminderDelivery
-from recouvrement.mail.letters import PrintQueue
-from recouvrement.mail.render import make_message_id
-from recouvrement.planning import reminder_key
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import Debtor, Invoice, QuarantinedRow, Reminder, ReminderDelivery
+from recouvrement.adapters.mail.letters import PrintQueue
+from recouvrement.adapters.mail.render import make_message_id
+from recouvrement.services.reminder_planning import reminder_key
 from tests.conftest import BACKENDS
 from tests.dossier_builders import escalate_on, export, ladder
 from tests.factories import customer, invoice
@@ -28,7 +28,7 @@ DOMAIN = "creancier.example.com"
 
 @pytest.fixture(autouse=True)
 def years_later(monkeypatch):
-    monkeypatch.setattr("recouvrement.cli.today_in", lambda _tz: date(2032, 1, 1))
+    monkeypatch.setattr("recouvrement.entrypoints.cli.today_in", lambda _tz: date(2032, 1, 1))
 
 
 def run(*args):

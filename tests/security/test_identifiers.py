@@ -15,8 +15,8 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from recouvrement.db import Database
-from recouvrement.db.models import Debtor, Invoice
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Debtor, Invoice
 from recouvrement.ingest.load import ingest_inbox
 from tests.factories import CUSTOMER_HEADER, INVOICE_HEADER, customer, invoice, write_customers, \
     write_invoices

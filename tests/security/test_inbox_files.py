@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from recouvrement.db import Database
-from recouvrement.db.models import Debtor
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Debtor
 from recouvrement.ingest.errors import InputFileError
 from recouvrement.ingest.inbox import read_regular
 from recouvrement.ingest.load import ingest_inbox
@@ -61,7 +61,7 @@ def test_links_and_pipes_in_the_inbox_are_skipped_by_name_unread(planted, databa
 
 def test_ingest_command_names_what_it_did_not_read_and_shows_none_of_it(planted, home,
                                                                         monkeypatch):
-    from recouvrement.cli import main
+    from recouvrement.entrypoints.cli import main
 
     monkeypatch.setenv("RECOUVREMENT_INBOX", str(planted))
     result = CliRunner().invoke(main, ["ingest", "--as-of", DAY.isoformat()])

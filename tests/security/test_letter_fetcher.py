@@ -21,16 +21,16 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import insert, literal, select, update
 
-from recouvrement.db import Database
-from recouvrement.db.models import Reminder, ReminderDelivery
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Reminder, ReminderDelivery
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.mail.letters import PrintQueue
-from recouvrement.mail.mailer import SmtpMailer
-from recouvrement.mail.render import DEFAULT_TEMPLATES, Creditor
-from recouvrement.pdf import WeasyPrintRenderer
-from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, Post, send_outbox
+from recouvrement.adapters.mail.letters import PrintQueue
+from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.adapters.mail.render import DEFAULT_TEMPLATES, Creditor
+from recouvrement.adapters.pdf import WeasyPrintRenderer
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.sending import Pacing, Post, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 
@@ -105,18 +105,18 @@ def leaks(pdf: bytes, mark: str) -> list[str]:
 
 
 def test_a_letter_cannot_embed_host_files_nor_fetch_the_network(host_files, web, caplog):
-    caplog.set_level(logging.WARNING, logger="recouvrement.pdf")
+    caplog.set_level(logging.WARNING, logger="recouvrement.adapters.pdf")
     pdf = WeasyPrintRenderer().render(hostile_letter(host_files, web))
     assert "Madame, Monsieur" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert leaks(pdf, host_files["mark"]) == []
     assert Recorder.hits == []
-    refused = [r.getMessage() for r in caplog.records if r.name == "recouvrement.pdf"]
+    refused = [r.getMessage() for r in caplog.records if r.name == "recouvrement.adapters.pdf"]
     assert any(str(host_files["secret"]) in m for m in refused), refused
     assert any("/etc/hostname" in m for m in refused) and any("127.0.0.1" in m for m in refused)
 
 
 def test_the_templates_own_files_are_still_read_and_nothing_else(tmp_path):
-    from recouvrement.pdf import local_fetcher
+    from recouvrement.adapters.pdf import local_fetcher
 
     fetch = local_fetcher([tmp_path / "mine", DEFAULT_TEMPLATES])
     own = fetch((DEFAULT_TEMPLATES / "dossier" / "dossier.css").as_uri())

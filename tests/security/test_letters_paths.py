@@ -17,16 +17,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from recouvrement.db import Database
-from recouvrement.db.models import Debtor, Reminder
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Debtor, Reminder
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.mail.letters import PrintQueue
-from recouvrement.mail.mailer import SmtpMailer
-from recouvrement.mail.render import Creditor
-from recouvrement.pdf import FakePdfRenderer
-from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, Post, send_outbox
+from recouvrement.adapters.mail.letters import PrintQueue
+from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.adapters.pdf import FakePdfRenderer
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.sending import Pacing, Post, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 

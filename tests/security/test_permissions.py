@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from recouvrement.db import Database
-from recouvrement.dossier import write_dossier
+from recouvrement.adapters.db import Database
+from recouvrement.services.dossier import write_dossier
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.mail.letters import PrintQueue
-from recouvrement.quarantine import export_rows
+from recouvrement.adapters.mail.letters import PrintQueue
+from recouvrement.services.quarantine import export_rows
 from tests.factories import customer, invoice, write_customers, write_invoices
 
 DAY = date(2026, 11, 2)
@@ -53,14 +53,14 @@ def assert_private(root: Path, *, created_folders: bool = True) -> list[Path]:
 
 def test_the_sqlite_database_and_its_wal_are_owner_only(tmp_path):
     home = tmp_path / "home"
-    db = Database(f"sqlite:///{home / 'recouvrement.db'}")
+    db = Database(f"sqlite:///{home / 'recouvrement.adapters.db'}")
     try:
         with db.engine.connect() as conn:  # a write keeps the WAL and its index around
             conn.execute(text("CREATE TABLE probe (x TEXT)"))
             conn.execute(text("INSERT INTO probe VALUES ('Durand, 12 rue des Lilas')"))
             conn.commit()
             files = sorted(p.name for p in home.iterdir())
-            assert {"recouvrement.db", "recouvrement.db-wal", "recouvrement.db-shm"} <= set(files)
+            assert {"recouvrement.adapters.db", "recouvrement.adapters.db-wal", "recouvrement.adapters.db-shm"} <= set(files)
             for name in files:
                 assert mode(home / name) == 0o600, (name, oct(mode(home / name)))
         assert mode(home) == 0o700
@@ -134,7 +134,7 @@ def test_an_exported_dossier_is_owner_only(tmp_path, as_zip):
 
 
 def test_the_report_page_is_owner_only(tmp_path, monkeypatch):
-    import recouvrement.dashboard.render as render
+    import recouvrement.queries.dashboard.render as render
 
     monkeypatch.setattr(render, "render_html", lambda report, language="fr": "<p>Durand</p>")
     out = render.write_report({}, tmp_path / "home" / "reports" / "dashboard" / "r.html")
@@ -156,7 +156,7 @@ def test_a_quarantine_export_is_owner_only(tmp_path, fmt):
 def test_the_smtp_sinks_maildir_is_owner_only(tmp_path):
     import smtplib
 
-    from recouvrement.mail.sink import SmtpSink
+    from recouvrement.adapters.mail.sink import SmtpSink
 
     with SmtpSink(port=0, maildir=tmp_path / "maildir") as sink:
         with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client:

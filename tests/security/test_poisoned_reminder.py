@@ -18,17 +18,17 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from recouvrement.cli import main as cli
-from recouvrement.db import Database
-from recouvrement.db.models import AuditEntry, Debtor, Reminder
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import AuditEntry, Debtor, Reminder
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.mail.letters import PrintQueue
-from recouvrement.mail.mailer import SmtpMailer
-from recouvrement.mail.render import Creditor
-from recouvrement.pdf import FakePdfRenderer
-from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, Post, send_outbox
+from recouvrement.adapters.mail.letters import PrintQueue
+from recouvrement.adapters.mail.mailer import SmtpMailer
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.adapters.pdf import FakePdfRenderer
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.sending import Pacing, Post, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 
@@ -107,7 +107,7 @@ def test_a_letter_the_print_folder_refuses_fails_that_reminder_only(db, sink, tm
 
 def test_an_e_mail_that_cannot_be_built_fails_that_reminder_only(db, sink, tmp_path,
                                                                  monkeypatch):
-    import recouvrement.sending as sending
+    import recouvrement.services.sending as sending
 
     real = sending.build_email
 

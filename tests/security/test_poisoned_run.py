@@ -12,9 +12,9 @@ from datetime import date, timedelta
 import pytest
 from click.testing import CliRunner
 
-from recouvrement.cli import main as cli
-from recouvrement.db import open_database
-from recouvrement.planning import reminder_key
+from recouvrement.entrypoints.cli import main as cli
+from recouvrement.adapters.db import open_database
+from recouvrement.services.reminder_planning import reminder_key
 from recouvrement.ingest.load import ingest_inbox
 from tests.dossier_builders import ladder
 from tests.factories import customer, invoice, write_customers, write_invoices

@@ -13,8 +13,8 @@ from email import message_from_bytes
 import pytest
 from sqlalchemy import select
 
-from recouvrement.db import Database
-from recouvrement.db.models import AuditEntry, Reminder
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import AuditEntry, Reminder
 from tests.conftest import BACKENDS
 from tests.factories import CREDITOR_ENV, customer, invoice, write_customers, write_invoices
 from tests.security.relays import Relay
@@ -61,7 +61,7 @@ def test_a_run_killed_mid_send_leaves_nothing_held_and_the_next_sends_the_rest_o
     write_customers(home / "inbox", [customer(a) for a in accounts])
     write_invoices(home / "inbox", DAY, [invoice(f"S{i:02d}", a, date(2026, 10, 1))
                                          for i, a in enumerate(accounts)])
-    command = [sys.executable, "-m", "recouvrement.cli", "run", "--as-of", DAY.isoformat()]
+    command = [sys.executable, "-m", "recouvrement.entrypoints.cli", "run", "--as-of", DAY.isoformat()]
     repo = os.getcwd()
     with Relay(require_auth=False, stall_after=BEFORE_THE_STALL) as relay:
         env = cli_env(home, database_url, relay, tmp_path / "prefect")
@@ -105,7 +105,7 @@ def test_slots_let_in_as_many_runs_as_configured_and_tell_the_live_from_the_gone
         database_url):
     import threading
 
-    from recouvrement.relay_slots import RelaySlot
+    from recouvrement.adapters.mail.relay_slots import RelaySlot
 
     db = Database(database_url)
     waited = threading.Event()

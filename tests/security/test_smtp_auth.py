@@ -9,17 +9,17 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from recouvrement.db import Database
-from recouvrement.db.models import AuditEntry, Reminder
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import AuditEntry, Reminder
 from recouvrement.domain.policy import load_policy
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.mail.letters import PrintQueue
-from recouvrement.mail.mailer import PermanentSendError, RelayRefused, SmtpMailer
-from recouvrement.mail.redaction import Redactor
-from recouvrement.mail.render import Creditor
-from recouvrement.pdf import WeasyPrintRenderer
-from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, Post, send_outbox
+from recouvrement.adapters.mail.letters import PrintQueue
+from recouvrement.adapters.mail.mailer import PermanentSendError, RelayRefused, SmtpMailer
+from recouvrement.adapters.mail.redaction import Redactor
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.adapters.pdf import WeasyPrintRenderer
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.sending import Pacing, Post, send_outbox
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_customers, write_invoices
 from tests.security.relays import PASSWORD, USER, Relay, secret_forms
@@ -155,7 +155,7 @@ def test_the_redactor_leaves_ordinary_replies_alone():
 
 
 def _message():
-    from recouvrement.mail.render import RenderedReminder, build_email, make_message_id
+    from recouvrement.adapters.mail.render import RenderedReminder, build_email, make_message_id
 
     return build_email(RenderedReminder("Relance", "texte", "<p>texte</p>"), sender=USER,
                        to="compta@dupont.example.fr", debtor_account="411DUPONT", level=1,
@@ -184,7 +184,7 @@ def _cli_home(home, monkeypatch, relay, password):
 
 
 def _run():
-    from recouvrement.cli import main
+    from recouvrement.entrypoints.cli import main
 
     return CliRunner().invoke(main, ["run", "--as-of", DAY.isoformat()])
 

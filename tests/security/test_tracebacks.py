@@ -37,7 +37,7 @@ def command(home: Path, api: str, *args: str, **env: str) -> subprocess.Complete
     environment.update(CREDITOR_ENV)  # a complete identity: the run gets to the error tested
     environment.update(RECOUVREMENT_HOME=str(home), PREFECT_API_URL=api,
                        PYTHONPATH=str(ROOT), **env)
-    return subprocess.run([sys.executable, "-m", "recouvrement.cli", *args], cwd=home.parent,
+    return subprocess.run([sys.executable, "-m", "recouvrement.entrypoints.cli", *args], cwd=home.parent,
                           env=environment, capture_output=True, text=True, timeout=300)
 
 
@@ -75,7 +75,7 @@ def test_a_bad_policy_file_is_one_line(tmp_path, prefect_api):
 def test_an_unexpected_error_is_one_line_and_its_traceback_is_logged(tmp_path, prefect_api):
     home = tmp_path / "home"
     home.mkdir()
-    (home / "recouvrement.db").write_bytes(b"not a database, but a file someone put here" * 50)
+    (home / "recouvrement.adapters.db").write_bytes(b"not a database, but a file someone put here" * 50)
     result = command(home, prefect_api, "debtors")
     assert result.returncode == 1
     line = one_line(result)

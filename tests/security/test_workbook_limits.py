@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from recouvrement.db import Database
-from recouvrement.db.models import Debtor, ImportBatch
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Debtor, ImportBatch
 from recouvrement.ingest.errors import InputFileError
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.ingest.sheets import WorkbookLimits
@@ -141,7 +141,7 @@ def test_too_many_columns_are_refused(tmp_path, database_url):
 
 def test_the_limits_are_settings_and_the_command_refuses_with_exit_2(home, monkeypatch,
                                                                      database_url):
-    from recouvrement.cli import main
+    from recouvrement.entrypoints.cli import main
 
     workbook(home / "inbox" / "customers_big.xlsx", rows=60)
     monkeypatch.setenv("RECOUVREMENT_XLSX_MAX_ROWS", "50")

@@ -28,7 +28,7 @@ from tests.server.harness import POOL, PrefectServer, tail
 
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
-    from recouvrement.mail.sink import free_port
+    from recouvrement.adapters.mail.sink import free_port
 
     admin_url = postgres_admin_url()
     if admin_url is None:  # the tests are deselected before this; run alone, say why

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from prefect.client.schemas.objects import StateType
 
-from recouvrement.cli import main as cli
+from recouvrement.entrypoints.cli import main as cli
 from tests.flows.test_agency_run import REGISTER, agency_env, overlapping_exports
 
 pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.postgres]

@@ -20,9 +20,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from recouvrement.db import open_database
-from recouvrement.db.models import AuditEntry, ImportBatch
-from recouvrement.mail.sink import free_port
+from recouvrement.adapters.db import open_database
+from recouvrement.adapters.db.models import AuditEntry, ImportBatch
+from recouvrement.adapters.mail.sink import free_port
 from tests.factories import customer, invoice, write_customers, write_invoices
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
@@ -36,7 +36,7 @@ def cli(*args, env: dict | None = None, timeout: float = 600) -> subprocess.Comp
     base = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     base["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [base.get("PYTHONPATH")])])
     base.update(env or {})
-    return subprocess.run([sys.executable, "-m", "recouvrement.cli", *map(str, args)], env=base,
+    return subprocess.run([sys.executable, "-m", "recouvrement.entrypoints.cli", *map(str, args)], env=base,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -121,7 +121,7 @@ def test_a_second_run_on_the_same_inbox_does_not_import_great_expectations(
     _home, _env, state = local_server
     env = {"PREFECT_API_URL": f"http://127.0.0.1:{state['port']}/api"}
     # `python -X importtime` writes every module imported to stderr, by name.
-    command = [sys.executable, "-X", "importtime", "-m", "recouvrement.cli", "run", "--as-of",
+    command = [sys.executable, "-X", "importtime", "-m", "recouvrement.entrypoints.cli", "run", "--as-of",
                str(DAY)]
     base = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     base.update(env, PYTHONPATH=str(REPO))
@@ -172,7 +172,7 @@ def test_a_run_succeeds_when_the_temporary_server_is_too_slow_to_start_the_first
            "PREFECT_HOME": str(tmp_path / "prefect-home")}
     base = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     base.update(env)
-    result = subprocess.run([sys.executable, "-m", "recouvrement.cli", "run", "--as-of",
+    result = subprocess.run([sys.executable, "-m", "recouvrement.entrypoints.cli", "run", "--as-of",
                              str(DAY)], env=base, capture_output=True, text=True, timeout=900)
     assert marker.exists()  # the first server was started, and hung
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from recouvrement.db import Database
+from recouvrement.adapters.db import Database
 
 
 @pytest.fixture(scope="session")

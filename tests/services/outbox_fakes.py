@@ -10,8 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from recouvrement.db import Database
-from recouvrement.db.models import Debtor, Invoice
+from recouvrement.adapters.db import Database
+from recouvrement.adapters.db.models import Debtor, Invoice
 
 PARIS = ZoneInfo("Europe/Paris")
 

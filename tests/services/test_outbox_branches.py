@@ -7,17 +7,17 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from recouvrement.channels.phone import PhoneChannel
-from recouvrement.channels.sms import SmsChannel
-from recouvrement.channels.sms_consent import opt_in, opt_out
-from recouvrement.channels.sms_providers import ProviderRefused
-from recouvrement.db.models import AuditEntry, Invoice, Reminder, ReminderDelivery
+from recouvrement.adapters.channels.phone import PhoneChannel
+from recouvrement.adapters.channels.sms import SmsChannel
+from recouvrement.adapters.channels.sms_consent import opt_in, opt_out
+from recouvrement.adapters.channels.sms_providers import ProviderRefused
+from recouvrement.adapters.db.models import AuditEntry, Invoice, Reminder, ReminderDelivery
 from recouvrement.domain.policy import load_policy
-from recouvrement.mail.mailer import FakeMailer, PermanentSendError, TransientSendError
-from recouvrement.mail.render import Creditor
-from recouvrement.outbox import retry, waiting_rows
-from recouvrement.planning import plan_reminders
-from recouvrement.sending import Pacing, send_outbox
+from recouvrement.adapters.mail.mailer import FakeMailer, PermanentSendError, TransientSendError
+from recouvrement.adapters.mail.render import Creditor
+from recouvrement.services.outbox import retry, waiting_rows
+from recouvrement.services.reminder_planning import plan_reminders
+from recouvrement.services.sending import Pacing, send_outbox
 from tests.services.outbox_fakes import FakeSmsProvider, add_debtor, at, fresh_ledger
 
 DAY = date(2026, 11, 2)  # a Monday
@@ -273,9 +273,9 @@ def test_a_provider_that_refuses_the_account_fails_the_run_once_and_defers_the_r
 
 def test_the_letter_of_an_email_that_failed_for_now_waits_with_it(ledger_template, tmp_path,
                                                                   policy, provider):
-    from recouvrement.mail.letters import PrintQueue
-    from recouvrement.pdf import FakePdfRenderer
-    from recouvrement.sending import Post
+    from recouvrement.adapters.mail.letters import PrintQueue
+    from recouvrement.adapters.pdf import FakePdfRenderer
+    from recouvrement.services.sending import Post
 
     db = fresh_ledger(ledger_template, tmp_path)
     add_debtor(db, "411BETA", due=date(2026, 10, 1))
@@ -307,9 +307,9 @@ def test_the_letter_of_an_email_that_failed_for_now_waits_with_it(ledger_templat
 
 def test_an_sms_that_keeps_failing_holds_up_neither_the_ladder_nor_comes_after_it(
         db, provider, policy, tmp_path):
-    from recouvrement.mail.letters import PrintQueue
-    from recouvrement.pdf import FakePdfRenderer
-    from recouvrement.sending import Post
+    from recouvrement.adapters.mail.letters import PrintQueue
+    from recouvrement.adapters.pdf import FakePdfRenderer
+    from recouvrement.services.sending import Post
 
     mailer = FakeMailer()
     provider.fail(TransientSendError("the SMS provider answered 503"), times=10)

@@ -11,7 +11,7 @@ import pytest
 
 from recouvrement.domain.identity import L111_8_PARAGRAPHS_2_3, SentLetter
 from recouvrement.domain.model import Debtor, DebtorKind
-from recouvrement.mail.render import Creditor, InvoiceRow, render_reminder
+from recouvrement.adapters.mail.render import Creditor, InvoiceRow, render_reminder
 
 CREDITOR = Creditor(name="Créancier Test SAS", sender="relances@agence.example.com",
                     legal_form="SAS au capital de 10 000 €, RCS Paris", siren="123456782",

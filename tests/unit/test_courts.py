@@ -241,9 +241,9 @@ def test_statement_totals_sum_the_lines():
 
 
 def test_the_export_shows_the_stored_court_even_if_the_setting_changed_since():
-    from recouvrement.db.models import Debtor as DebtorRow
-    from recouvrement.db.models import LitigationDossier
-    from recouvrement.dossier import where_to_file
+    from recouvrement.adapters.db.models import Debtor as DebtorRow
+    from recouvrement.adapters.db.models import LitigationDossier
+    from recouvrement.services.dossier import where_to_file
 
     row = DebtorRow(kind="B2B", legal_form="SAS", trader=None, postcode="75002")
     stored = filing("injonction_de_payer", B2B, SAS, True, "75002", on=DEC_2026).as_dict()

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from recouvrement.agency.creditors import (
+from recouvrement.services.agency.creditors import (
     CreditorInvalid,
     check_creditor,
     creditor_database_url,
     creditor_settings,
     schema_name,
 )
-from recouvrement.agency.register_file import CreditorFileError, read_register
-from recouvrement.settings import Settings
+from recouvrement.config.register_file import CreditorFileError, read_register
+from recouvrement.config.settings import Settings
 
 REGISTER = Path(__file__).parents[1] / "fixtures" / "agency" / "creditors.toml"
 
@@ -108,7 +108,7 @@ def test_a_creditors_settings_point_at_its_own_ledger_and_identity(tmp_path):
     settings = creditor_settings(agency, nord)
     home = tmp_path / "agency" / "creditors" / "atelier-nord"
     assert settings.home == home
-    assert settings.database_url == f"sqlite:///{home / 'recouvrement.db'}"
+    assert settings.database_url == f"sqlite:///{home / 'recouvrement.adapters.db'}"
     assert settings.inbox == home / "inbox"
     assert settings.audit_key_file == home / "keys" / "audit.key"
     assert settings.creditor_name == "Atelier du Nord SAS"

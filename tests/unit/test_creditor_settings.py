@@ -7,7 +7,7 @@ import os
 import click
 import pytest
 
-from recouvrement.settings import load_settings
+from recouvrement.config.settings import load_settings
 
 IDENTITY = ("NAME", "LEGAL_FORM", "SIREN", "ADDRESS", "PHONE", "IBAN", "BIC")
 
@@ -52,7 +52,7 @@ def test_env_wins_over_the_working_directory_s_toml_which_wins_over_the_home_s(c
 
 
 def test_a_misspelt_key_in_the_home_s_toml_is_refused(clean):
-    from recouvrement.settings import SettingsError
+    from recouvrement.config.settings import SettingsError
 
     (clean / "home" / "recouvrement.toml").write_text('creditor_sirne = "123456782"\n')
     with pytest.raises(SettingsError, match="creditor_siren"):
@@ -60,7 +60,7 @@ def test_a_misspelt_key_in_the_home_s_toml_is_refused(clean):
 
 
 def test_the_demo_writes_its_creditor_into_its_home_and_later_commands_read_it(clean):
-    from recouvrement.demo import _reset_home
+    from recouvrement.entrypoints.demo import _reset_home
 
     _reset_home(clean / "home")
     settings = load_settings()
@@ -72,7 +72,7 @@ def test_the_demo_writes_its_creditor_into_its_home_and_later_commands_read_it(c
 
 
 def test_the_demo_never_overwrites_settings_it_did_not_write(clean):
-    from recouvrement.demo import _reset_home
+    from recouvrement.entrypoints.demo import _reset_home
 
     mine = clean / "home" / "recouvrement.toml"
     mine.write_text('creditor_name = "Vraie SAS"\n', encoding="utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from recouvrement.domain.model import DebtorKind
-from recouvrement.dossier import _payment_order
+from recouvrement.services.dossier import _payment_order
 
 CREDITOR = {"name": "Créancier Test SAS", "legal_form": "SAS au capital de 10 000 €",
             "siren": "123456782", "address": "10 avenue des Tests\n75011 Paris",

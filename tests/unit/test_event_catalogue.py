@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from recouvrement.audit import Event, record
+from recouvrement.adapters.audit import Event, record
 from recouvrement.domain.events import EventKind, UnknownEventKind, event_kind, event_label
 
 PACKAGE = Path(__file__).resolve().parents[2] / "recouvrement"

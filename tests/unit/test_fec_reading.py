@@ -13,7 +13,7 @@ from recouvrement.ingest.fec import export_date_of_fec, read_fec
 from recouvrement.ingest.fec_accounts import is_payment_means, placeholder_text
 from recouvrement.ingest.fec_items import check_fec
 from recouvrement.ingest.reconcile import impute_credits
-from recouvrement.mail.render import Creditor, InvoiceRow, render_reminder
+from recouvrement.adapters.mail.render import Creditor, InvoiceRow, render_reminder
 from tests.fec_builders import write_fec
 
 DAY = date(2026, 11, 2)

@@ -8,8 +8,8 @@ from decimal import Decimal
 from recouvrement.domain.legal import Payment
 from recouvrement.domain.model import Debtor, DebtorKind, Invoice
 from recouvrement.domain.policy import load_policy
-from recouvrement.ledger import DebtorState
-from recouvrement.planning import invoice_rows
+from recouvrement.adapters.ledger import DebtorState
+from recouvrement.services.reminder_planning import invoice_rows
 
 
 def state(debtor: Debtor, invoice: Invoice) -> DebtorState:

@@ -11,7 +11,7 @@ from sqlalchemy import Column, Date, DateTime, Integer, MetaData, Numeric, Strin
     create_engine, insert, select
 from sqlalchemy.orm import Session
 
-from recouvrement.db.frames import frame_of
+from recouvrement.adapters.db.frames import frame_of
 
 metadata = MetaData()
 rows = Table("rows", metadata, Column("id", Integer, primary_key=True), Column("name", String),

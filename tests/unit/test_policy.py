@@ -156,7 +156,7 @@ def test_the_reliable_band_gets_the_soft_first_reminder():
     from decimal import Decimal
 
     from recouvrement.domain.model import Debtor
-    from recouvrement.mail.render import Creditor, InvoiceRow, render_reminder
+    from recouvrement.adapters.mail.render import Creditor, InvoiceRow, render_reminder
 
     policy = load_policy().for_debtor(scored(0.05), Decimal("500"))
     assert policy.levels[0].template == "level1_soft"

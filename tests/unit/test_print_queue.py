@@ -1,7 +1,7 @@
 import csv
 from datetime import date
 
-from recouvrement.mail.letters import PrintQueue
+from recouvrement.adapters.mail.letters import PrintQueue
 
 
 def test_a_letter_written_twice_is_one_file_and_one_manifest_line(tmp_path):

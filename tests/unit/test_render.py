@@ -11,8 +11,8 @@ from email.parser import BytesParser
 import pytest
 
 from recouvrement.domain.model import Debtor, DebtorKind
-from recouvrement.mail.mailer import FakeMailer, PermanentSendError, TransientSendError
-from recouvrement.mail.render import (
+from recouvrement.adapters.mail.mailer import FakeMailer, PermanentSendError, TransientSendError
+from recouvrement.adapters.mail.render import (
     Creditor,
     InvoiceRow,
     RenderedReminder,
@@ -238,7 +238,7 @@ def test_a_creditor_folder_overrides_a_template(tmp_path):
     (own / "level1.txt").write_text(
         '{% extends "email/fr/base.txt" %}\n{% block subject %}\nNotre rappel\n{% endblock %}\n'
         '{% block intro %}Texte propre au créancier.{% endblock %}\n', encoding="utf-8")
-    from recouvrement.mail.render import DEFAULT_TEMPLATES
+    from recouvrement.adapters.mail.render import DEFAULT_TEMPLATES
 
     rendered = render(1, templates_dir=[tmp_path, DEFAULT_TEMPLATES])
     assert rendered.subject == "Notre rappel"

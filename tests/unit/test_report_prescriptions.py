@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from recouvrement.dashboard.figures import _prescriptions
+from recouvrement.queries.dashboard.figures import _prescriptions
 
 
 def frame(rows):

@@ -4,7 +4,7 @@ import json
 
 from click.testing import CliRunner
 
-from recouvrement.cli import main as cli
+from recouvrement.entrypoints.cli import main as cli
 
 
 def test_backtest_of_a_scenario_prints_the_figures_beside_the_best_possible_answer():

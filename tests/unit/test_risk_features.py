@@ -127,7 +127,7 @@ def test_features_at_a_cut_ignore_every_later_row():
 
 
 def test_features_for_many_debtors_come_in_bulk():
-    from recouvrement.risk_scenario import generate
+    from recouvrement.entrypoints.risk_scenario import generate
 
     scenario = generate(400, months=6, seed=3)
     f = history_features(scenario.ledger, date(2026, 10, 1))

@@ -8,8 +8,8 @@ import pytest
 
 from recouvrement.domain.risk_model import (FEATURES, RiskModel, auc, calibration_table, explain, fit,
                                             score_from)
-from recouvrement.risk_backtest import backtest, train_on
-from recouvrement.risk_scenario import generate, true_probabilities
+from recouvrement.services.risk_backtest import backtest, train_on
+from recouvrement.entrypoints.risk_scenario import generate, true_probabilities
 
 CUT = date(2026, 7, 1)
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from recouvrement.scenario import (
+from recouvrement.entrypoints.scenario import (
     BAD_CUSTOMER_ROWS,
     BAD_INVOICE_ROWS,
     CUSTOMER_COLUMNS,

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from recouvrement.channels.sms import NotAMobile, mobile_number, region_of
-from recouvrement.channels.sms_text import render_sms
+from recouvrement.adapters.channels.sms import NotAMobile, mobile_number, region_of
+from recouvrement.adapters.channels.sms_text import render_sms
 from recouvrement.domain import outbox_states as states
 from recouvrement.domain.sms import is_gsm7, length, may_text_at, parts, to_gsm7
-from recouvrement.mail.render import Creditor
+from recouvrement.adapters.mail.render import Creditor
 
 LONG = Creditor(name="Établissements Dupré-Lefèvre Façades SAS", sender="r@x.example",
                 iban="FR76 3000 6000 0112 3456 7890 189", phone="01 23 45 67 89")

@@ -1,0 +1,1 @@
+"""Settings and the creditor a command works for: read once, checked, passed down."""
