@@ -4,7 +4,7 @@ With `shards=N` (N > 1), the run reads the exports itself, does the first
 shard's steps itself and hands the other N - 1 to runs of the deployment
 `daily-shard/shard`, which the workers of the pool pick up side by side, then
 waits for them all: N shards need room for N runs at once on the workers. A
-debtor belongs to exactly one shard (`recouvrement/services/shards.py`) and each step locks
+debtor belongs to exactly one shard (`recouvrement/adapters/shards.py`) and each step locks
 the debtors it decides about, so a shard, a rerun for one debtor and a retry
 never send the same reminder twice. The shards hand their summaries back
 through the ledger (`shard_results`, keyed by this run's id and the shard),
@@ -26,7 +26,7 @@ from prefect.futures import wait
 from prefect.states import Cancelled
 
 from flows.artifacts import publish_creditors, publish_dashboard, publish_kpis, publish_summary
-from recouvrement.config.creditor_selection import registered, using_creditor
+from recouvrement.services.agency.selection import registered, using_creditor
 from recouvrement.adapters.audit import current_actor
 from recouvrement.domain.calendar import today_in
 from recouvrement.domain.policy import PolicyError
@@ -37,7 +37,7 @@ from recouvrement.adapters.ledger import UnknownDebtor
 from recouvrement.config.settings import (IdentityIncomplete, load_agency_settings, load_settings,
                                    require_identity)
 from recouvrement.context import run_context
-from recouvrement.services.shards import Shard, handed_back
+from recouvrement.adapters.shards import Shard, handed_back
 from tasks.agency import creditor_obligations
 from tasks.dry_run import dry_run as dry_run_task
 from tasks.dunning import carry_calls, escalate_dossiers, plan, send, without_addresses

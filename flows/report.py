@@ -7,7 +7,7 @@ from datetime import date
 from prefect import flow, get_run_logger
 
 from flows.artifacts import publish_dashboard
-from recouvrement.config.creditor_selection import using_creditor
+from recouvrement.services.agency.selection import using_creditor
 from recouvrement.domain.calendar import today_in
 from recouvrement.config.settings import load_settings
 from tasks.report import mail_dashboard, write_dashboard

@@ -15,7 +15,7 @@ def creditor_obligations(creditor: str, as_of: date, actor: str) -> dict:
     """Agency payments into the ledger, the R124-5 digest, the creditor's report when due,
     remittance warnings (recouvrement/services/agency/obligations.py); every mail once."""
     from recouvrement.services.agency.obligations import after_creditor_run
-    from recouvrement.config.creditor_selection import creditor_record
+    from recouvrement.services.agency.selection import creditor_record
     from recouvrement.config.settings import load_agency_settings
 
     agency = load_agency_settings()

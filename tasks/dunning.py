@@ -17,7 +17,7 @@ from recouvrement.adapters.mail.relay_slots import RelaySlot
 from recouvrement.adapters.mail.letters import PrintQueue
 from recouvrement.adapters.pdf import default_renderer
 from recouvrement.services.sending import Pacing, Post, channels_from_settings, send_outbox
-from recouvrement.services.shards import Shard
+from recouvrement.adapters.shards import Shard
 from tasks.progress import progress_reporter
 from tasks.retries import SAFE_RETRIES
 

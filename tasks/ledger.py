@@ -15,7 +15,7 @@ from recouvrement.adapters.ledger import require_debtor
 from recouvrement.queries.reports import ledger_kpis
 from recouvrement.adapters.risk_store import train_and_store
 from recouvrement.services.scoring import score_ledger
-from recouvrement.services.shards import Shard, hand_back
+from recouvrement.adapters.shards import Shard, hand_back
 from tasks.retries import SAFE_RETRIES
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from recouvrement.services.agency.creditors import get_creditor, save_creditor
 from recouvrement.services.agency.money import money_context
-from recouvrement.config.creditor_selection import agency_database
-from recouvrement.config.register_file import read_register
+from recouvrement.services.agency.selection import agency_database
+from recouvrement.services.agency.register_file import read_register
 from recouvrement.adapters.db.models import Debtor, Invoice
 from recouvrement.config.settings import load_agency_settings
 

@@ -26,7 +26,7 @@ from recouvrement.domain.identity import SentLetter
 from recouvrement.domain.legal import limitation_start, payments_from_changes
 from recouvrement.domain.pauses import HONOURED, Instalment, PlanState, plan_state
 from recouvrement.domain.model import late_chance
-from recouvrement.services.shards import Shard, narrow
+from recouvrement.adapters.shards import Shard, narrow
 
 CHUNK_DEBTORS = 2_000
 # A reminder that needs attention waits for a person: nothing new is planned for its debtor

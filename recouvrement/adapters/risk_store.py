@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from recouvrement.adapters.db.models import (AuditEntry, Debtor, Invoice, LitigationDossier, PaymentPlan,
                                     Promise, Reminder, ReminderItem, RiskModelRow)
-from recouvrement.services.shards import Shard, narrow
+from recouvrement.adapters.shards import Shard, narrow
 
 if TYPE_CHECKING:  # numpy and pandas come only with the work that needs them
     import pandas as pd

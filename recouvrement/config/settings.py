@@ -285,7 +285,7 @@ def check_config_file(path: Path = Path(CONFIG_FILE)) -> None:
 
 
 # Agency mode: which creditor's ledger this command, flow or task works on. Set only by
-# `recouvrement.config.creditor_selection` (the `--creditor` option, the daily flow's `creditor`
+# `recouvrement.services.agency.selection` (the `--creditor` option, the daily flow's `creditor`
 # parameter): a function from the agency's settings to the creditor's. Prefect copies
 # the context into the threads that run tasks, so a flow's selection reaches them.
 SELECTION: ContextVar = ContextVar("recouvrement_creditor_selection", default=None)

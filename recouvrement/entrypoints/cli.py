@@ -91,7 +91,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from recouvrement.services.agency.payments import PaymentRefused
     from recouvrement.services.agency.remittances import RemittanceRefused
     from recouvrement.services.agency.trust import StatementError
-    from recouvrement.config.creditor_selection import CreditorRequired
+    from recouvrement.services.agency.selection import CreditorRequired
     from recouvrement.adapters.audit_key import AuditKeyError
     from recouvrement.domain.policy import PolicyError
     from recouvrement.config.settings import SettingsError
@@ -152,7 +152,7 @@ class _Main(click.Group):
 @click.pass_context
 def main(ctx: click.Context, creditor: str | None) -> None:
     """Recouvrement: the daily, auditable debt-collection pipeline."""
-    from recouvrement.config.creditor_selection import using_creditor
+    from recouvrement.services.agency.selection import using_creditor
 
     # Every command of this invocation reads its settings (home, ledger, inbox, identity)
     # through load_settings(): that creditor's. Without --creditor, a command that works
@@ -229,7 +229,7 @@ def run(as_of: date | None, debtor: str | None, dry_run: bool) -> None:
 
 
 def _active_creditors(agency) -> list[str]:
-    from recouvrement.config.creditor_selection import registered
+    from recouvrement.services.agency.selection import registered
 
     return [r.code for r in registered(agency, active_only=True)]
 
@@ -237,7 +237,7 @@ def _active_creditors(agency) -> list[str]:
 def _warn_identities(agency, codes: list[str]) -> None:
     """Before a run of every creditor: whose letters would lack a mention (its run refuses,
     the others go on)."""
-    from recouvrement.config.creditor_selection import using_creditor
+    from recouvrement.services.agency.selection import using_creditor
 
     for code in codes:
         with using_creditor(code):
@@ -823,7 +823,7 @@ def retention_purge(as_of: date | None, active_years: int, dry_run: bool) -> Non
     from recouvrement.adapters.audit import current_actor
     from recouvrement.adapters.db import open_database
     from recouvrement.services.retention import purge
-    from recouvrement.adapters.retention_files import erase_copies
+    from recouvrement.services.retention_files import erase_copies
 
     if as_of is not None and not dry_run:
         _not_after_today(as_of, "retention purge --as-of", "an erasure cannot be undone; "
@@ -904,7 +904,7 @@ def quarantine() -> None:
 @FORMAT
 def quarantine_list(everything: bool, file_name: str | None, fmt: str) -> None:
     """The rows still in quarantine (or all of them)."""
-    from recouvrement.services.quarantine import list_rows
+    from recouvrement.ingest.quarantine import list_rows
 
     with _session() as session:
         rows = list_rows(session, status=None if everything else "open", file=file_name,
@@ -917,7 +917,7 @@ def quarantine_list(everything: bool, file_name: str | None, fmt: str) -> None:
 @FORMAT
 def quarantine_show(row_id: int, fmt: str) -> None:
     """One quarantined row: where it comes from, why, and its content."""
-    from recouvrement.services.quarantine import get_row
+    from recouvrement.ingest.quarantine import get_row
 
     with _session() as session:
         row = get_row(session, row_id)
@@ -942,7 +942,7 @@ def quarantine_show(row_id: int, fmt: str) -> None:
 @click.option("--file", "file_name", help="only the rows of this file")
 def quarantine_export(out: Path, fmt: str, everything: bool, file_name: str | None) -> None:
     """Write the quarantined rows to a file (CSV cells that look like formulas are quoted)."""
-    from recouvrement.services.quarantine import export_rows, list_rows
+    from recouvrement.ingest.quarantine import export_rows, list_rows
 
     with _session() as session:
         rows = list_rows(session, status=None if everything else "open", file=file_name, raw=True)
@@ -1034,7 +1034,7 @@ def outbox_retry(key: str) -> None:
 
 def _agency_session():
     """A unit of work on the agency's own database (the register of creditors)."""
-    from recouvrement.config.creditor_selection import agency_database
+    from recouvrement.services.agency.selection import agency_database
 
     return agency_database(load_agency_settings()).session()
 
@@ -1066,7 +1066,7 @@ def creditor() -> None:
 def creditor_import(file: Path) -> None:
     """Register or update the creditors of a TOML or YAML file (all of them, or none)."""
     from recouvrement.services.agency.creditors import get_creditor, save_creditor
-    from recouvrement.config.register_file import CreditorFileError, read_register
+    from recouvrement.services.agency.register_file import CreditorFileError, read_register
     from recouvrement.adapters.audit import current_actor
 
     try:
@@ -1309,7 +1309,7 @@ def payment_record(account: str, amount: str, on: date, invoices: tuple[str, ...
 @FORMAT
 def payment_list(fmt: str) -> None:
     """The payments received (for the --creditor, or every creditor)."""
-    from recouvrement.config.creditor_selection import agency_database
+    from recouvrement.services.agency.selection import agency_database
     from recouvrement.services.agency.payments import list_payments
 
     code = _selected_creditor()
@@ -1373,7 +1373,7 @@ def remittance_make(period: str | None, start: date | None, end: date | None) ->
 @FORMAT
 def remittance_list(fmt: str) -> None:
     """The remittances (of the --creditor, or all); an overdue one is a warning."""
-    from recouvrement.config.creditor_selection import agency_database
+    from recouvrement.services.agency.selection import agency_database
     from recouvrement.services.agency.remittances import list_remittances
 
     settings = load_agency_settings()
@@ -1395,7 +1395,7 @@ def remittance_list(fmt: str) -> None:
 @click.option("--reference", required=True, help="the transfer's reference")
 def remittance_paid(number: str, on: date, reference: str) -> None:
     """Record that the remittance (its number, R2026-0001) was paid to the creditor."""
-    from recouvrement.config.creditor_selection import agency_database
+    from recouvrement.services.agency.selection import agency_database
     from recouvrement.services.agency.remittances import mark_paid
     from recouvrement.adapters.audit import current_actor
 
@@ -1420,7 +1420,7 @@ def trust() -> None:
 @click.argument("statement", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def trust_import(statement: Path) -> None:
     """Read a bank statement of the trust account (CSV as the bank exports it)."""
-    from recouvrement.config.creditor_selection import agency_database
+    from recouvrement.services.agency.selection import agency_database
     from recouvrement.services.agency.trust import import_statement
     from recouvrement.adapters.audit import current_actor
 
@@ -1445,7 +1445,7 @@ def trust_import(statement: Path) -> None:
 def trust_reconcile(as_of: date | None, fmt: str) -> None:
     """Match the statement lines with the payments received and the remittances and fees
     paid; the balances to the cent; what does not match, and why. Exit 1 when unbalanced."""
-    from recouvrement.config.creditor_selection import agency_database
+    from recouvrement.services.agency.selection import agency_database
     from recouvrement.services.agency.trust import reconcile
 
     settings = load_agency_settings()

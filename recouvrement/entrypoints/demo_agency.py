@@ -75,8 +75,8 @@ def run_agency_demo(settings: Settings, *, days: int, n_debtors: int, start: dat
     from flows.daily import CreditorsFailed, daily_dunning
     from recouvrement.services.agency.creditors import creditor_settings, save_creditor
     from recouvrement.entrypoints.demo_money import demo_money_day, demo_money_finish
-    from recouvrement.config.register_file import read_register
-    from recouvrement.config.creditor_selection import agency_database, using_creditor
+    from recouvrement.services.agency.register_file import read_register
+    from recouvrement.services.agency.selection import agency_database, using_creditor
     from recouvrement.adapters.audit import current_actor
     from recouvrement.ingest.manual import ingest_now
     from recouvrement.adapters.logfile import errors_to_log_file

@@ -76,7 +76,7 @@ def demo_money_day(agency_settings, record, day: date, rng: random.Random, *,
 def demo_money_finish(agency_settings, day: date) -> dict:
     """The trust account's statement as the bank would show it (every movement of the
     books, and one transfer nobody recorded), imported and reconciled as of `day`."""
-    from recouvrement.config.creditor_selection import agency_database
+    from recouvrement.services.agency.selection import agency_database
 
     db = agency_database(agency_settings)
     rows = ["Date;Libellé;Débit euros;Crédit euros;Référence"]

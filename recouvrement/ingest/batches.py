@@ -16,7 +16,7 @@ from recouvrement.adapters.db.models import ImportBatch, QuarantinedRow
 from recouvrement.domain.reconciliation import Control
 from recouvrement.ingest.columns import LINE, SHAPE
 from recouvrement.ingest.readers import ExportFile
-from recouvrement.services.quarantine import resolve, row_key
+from recouvrement.ingest.quarantine import resolve, row_key
 
 if TYPE_CHECKING:  # pandas and the validation come with a file to read, not with the report
     import pandas as pd

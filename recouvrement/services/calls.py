@@ -22,7 +22,7 @@ from recouvrement.domain.calls import (CANCELLED, CARRIED, DONE, OPEN, OUTCOMES,
                                        age_days, outcome_problem, to_carry, worklist_order)
 from recouvrement.domain.identity import SentLetter, call_opening, first_letter, reference
 from recouvrement.queries.reports import add_promise, risk_reasons, set_dispute, unknown_debtor
-from recouvrement.services.shards import Shard, narrow
+from recouvrement.adapters.shards import Shard, narrow
 
 HISTORY = 5  # entries of a debtor's history the worklist shows, newest first
 

@@ -24,7 +24,7 @@ from recouvrement.domain.dossier import (
     after_export,
     after_handover,
 )
-from recouvrement.services.shards import Shard, narrow
+from recouvrement.adapters.shards import Shard, narrow
 
 
 class DossierNotFound(LookupError):

@@ -54,7 +54,7 @@ from recouvrement.domain.model import Procedure, to_cents
 from recouvrement.domain.policy import Policy
 from recouvrement.adapters.ledger import DebtorState, debtor_ids_with_open_invoices, load_states
 from recouvrement.services.lifecycle import reconcile_payments
-from recouvrement.services.shards import Shard, narrow
+from recouvrement.adapters.shards import Shard, narrow
 
 
 def escalate(session: Session, *, today: date, policy: Policy, actor: str,

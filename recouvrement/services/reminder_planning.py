@@ -32,7 +32,7 @@ from recouvrement.adapters.ledger import (DebtorState, debtor_ids_with_open_invo
                                  lock_debtors)
 from recouvrement.adapters.mail.render import (Creditor, InvoiceRow, RenderedReminder, build_email,
                                       language_of, make_message_id, render_reminder, wire_form)
-from recouvrement.services.shards import Shard
+from recouvrement.adapters.shards import Shard
 
 
 @dataclass

@@ -15,7 +15,7 @@ from recouvrement.domain.events import EventKind
 from recouvrement.adapters.db.models import Debtor, Invoice, Reminder
 from recouvrement.domain.risk import explain_rules, risk_class, score_debtors
 from recouvrement.adapters.risk_store import latest_model, load_risk_ledger
-from recouvrement.services.shards import Shard, narrow
+from recouvrement.adapters.shards import Shard, narrow
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -56,7 +56,7 @@ from recouvrement.adapters.mail.mailer import (Mailer, PermanentSendError, Relay
 from recouvrement.adapters.mail.letters import PrintQueue, merge_pdfs
 from recouvrement.adapters.mail.render import RenderedReminder, build_email, dated, from_line
 from recouvrement.adapters.pdf import PdfRenderer
-from recouvrement.services.shards import Shard, narrow
+from recouvrement.adapters.shards import Shard, narrow
 
 
 @dataclass(frozen=True)

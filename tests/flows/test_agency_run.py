@@ -144,7 +144,7 @@ def test_one_creditor_that_fails_does_not_stop_the_others_and_the_exit_is_the_wo
 def test_the_creditor_reaches_tasks_run_in_worker_threads(agency):
     from prefect import flow, task
 
-    from recouvrement.config.creditor_selection import using_creditor
+    from recouvrement.services.agency.selection import using_creditor
     from recouvrement.context import run_context
 
     @task

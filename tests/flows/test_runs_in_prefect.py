@@ -15,7 +15,7 @@ from prefect.states import Failed
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
 from flows.daily import daily_dunning, daily_shard, merge_summaries
-from recouvrement.services.shards import Shard
+from recouvrement.adapters.shards import Shard
 from tasks.ledger import ingest_exports
 from tests.factories import customer, invoice, write_customers, write_invoices
 

@@ -111,7 +111,7 @@ def test_the_trust_account_reconciles_and_names_what_does_not(home, database_url
 
 
 def test_a_statement_row_that_cannot_be_read_imports_nothing(home, tmp_path):
-    from recouvrement.config.creditor_selection import agency_database
+    from recouvrement.services.agency.selection import agency_database
     from recouvrement.config.settings import load_agency_settings as load_settings
 
     bad = tmp_path / "releve.csv"

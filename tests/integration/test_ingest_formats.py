@@ -17,7 +17,7 @@ from recouvrement.adapters.db.models import AuditEntry, Debtor, ImportBatch, Inv
 from recouvrement.domain.reconciliation import HoldLimits
 from recouvrement.ingest.errors import InputFileError
 from recouvrement.ingest.load import ingest_inbox
-from recouvrement.services.quarantine import list_rows
+from recouvrement.ingest.quarantine import list_rows
 from tests.conftest import BACKENDS
 from tests.factories import customer, invoice, write_csv, write_customers, write_invoices
 

@@ -21,7 +21,7 @@ from recouvrement.adapters.mail.render import Creditor
 from recouvrement.services.reminder_planning import plan_reminders
 from recouvrement.services.scoring import score_ledger
 from recouvrement.services.sending import Pacing, send_outbox
-from recouvrement.services.shards import Shard
+from recouvrement.adapters.shards import Shard
 from tests.conftest import BACKENDS
 from tests.factories import at_once, customer, invoice, write_customers, write_invoices
 

@@ -21,7 +21,7 @@ from recouvrement.adapters.db import Database
 from recouvrement.services.dossier import write_dossier
 from recouvrement.ingest.load import ingest_inbox
 from recouvrement.adapters.mail.letters import PrintQueue
-from recouvrement.services.quarantine import export_rows
+from recouvrement.ingest.quarantine import export_rows
 from tests.factories import customer, invoice, write_customers, write_invoices
 
 DAY = date(2026, 11, 2)

@@ -13,7 +13,7 @@ from recouvrement.services.agency.creditors import (
     creditor_settings,
     schema_name,
 )
-from recouvrement.config.register_file import CreditorFileError, read_register
+from recouvrement.services.agency.register_file import CreditorFileError, read_register
 from recouvrement.config.settings import Settings
 
 REGISTER = Path(__file__).parents[1] / "fixtures" / "agency" / "creditors.toml"

@@ -31,7 +31,7 @@ from recouvrement.adapters.db.agency_models import AgencyMark, AgencyPayment
 from recouvrement.adapters.db.models import AuditEntry, Debtor
 from recouvrement.domain.events import event_label
 from recouvrement.adapters.mail.render import format_amount, format_date
-from recouvrement.services.quarantine import neutralise
+from recouvrement.ingest.quarantine import neutralise
 
 # The ledger's events that are a proposal of the debtor (or, for disputes, information).
 PROPOSALS = {"promise.recorded": "promise", "plan.agreed": "plan",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from recouvrement.services.agency.creditors import CreditorRecord, creditor_settings, get_creditor
 from recouvrement.services.agency.payments import Agency
-from recouvrement.config.creditor_selection import agency_database
+from recouvrement.services.agency.selection import agency_database
 from recouvrement.adapters.db import Database, open_ledger
 from recouvrement.config.settings import Settings
 

@@ -27,7 +27,7 @@ from recouvrement.domain.agency import LAW_MONTH_DAYS, Received, overdue, remitt
 from recouvrement.domain.events import EventKind
 from recouvrement.adapters.mail.render import format_amount, format_date
 from recouvrement.adapters.private_files import write_private
-from recouvrement.services.quarantine import neutralise
+from recouvrement.ingest.quarantine import neutralise
 
 from recouvrement.services.agency.payments import METHODS, Agency, _render, _templates, party
 
