@@ -86,7 +86,7 @@ def run_size(invoices: int, database_url: str | None, workdir: Path) -> tuple[li
     ledger = DemoLedger.generate(debtors, DAY, seed=11, days=0,
                                  invoices_per_debtor=invoices_per_debtor_for(DAY, 11))
     ledger.write_exports(DAY, inbox, style="iso")
-    db = Database(database_url or f"sqlite:///{home / 'recouvrement.adapters.db'}")
+    db = Database(database_url or f"sqlite:///{home / 'recouvrement.db'}")
     policy, actor = load_policy(), current_actor("bench")
     creditor = Creditor(name="Bench SAS", sender="relances@bench.example.com")
     rows: list = []

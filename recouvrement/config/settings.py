@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":
         if self.database_url is None:
-            self.database_url = f"sqlite:///{self.home / 'recouvrement.adapters.db'}"
+            self.database_url = f"sqlite:///{self.home / 'recouvrement.db'}"
         if self.inbox is None:
             self.inbox = self.home / "inbox"
         if self.audit_key_file is None:

@@ -31,7 +31,7 @@ DEMO_CREDITOR = {
 
 def _reset_home(home: Path) -> None:
     """Start from an empty home, but never on a home that holds real data."""
-    db = home / "recouvrement.adapters.db"
+    db = home / "recouvrement.db"
     if db.exists() and not (home / MARKER).exists():
         raise click.ClickException(
             f"{home} already holds a ledger that the demo did not make; point "
@@ -42,7 +42,7 @@ def _reset_home(home: Path) -> None:
         raise click.ClickException(
             f"{settings_file} holds settings the demo did not write; point RECOUVREMENT_HOME "
             "at an empty folder to run the demo")
-    for name in ("recouvrement.adapters.db", "recouvrement.adapters.db-wal", "recouvrement.adapters.db-shm"):
+    for name in ("recouvrement.db", "recouvrement.db-wal", "recouvrement.db-shm"):
         (home / name).unlink(missing_ok=True)
     for name in ("inbox", "maildir", "sms", "creditors"):  # creditors: an agency demo's
         shutil.rmtree(home / name, ignore_errors=True)
@@ -90,7 +90,7 @@ def _write_policy(home: Path) -> None:
 
 def fresh_home(settings: Settings) -> Path:
     """The demo's home, emptied of an earlier demo's files; the demo runs on SQLite only."""
-    if settings.database_url != f"sqlite:///{settings.home / 'recouvrement.adapters.db'}":
+    if settings.database_url != f"sqlite:///{settings.home / 'recouvrement.db'}":
         raise click.ClickException("the demo runs on the embedded SQLite database: unset "
                                    "RECOUVREMENT_DATABASE_URL")
     home = settings.home.resolve()
@@ -183,7 +183,7 @@ def run_demo(settings: Settings, *, days: int, n_debtors: int, start: date | Non
     echo(f"  e-mails (Maildir)         {home / 'maildir'}")
     echo(f"  letters to print (PDF)    {home / 'letters'}   (one folder a day, manifest.csv)")
     echo(f"  SMS (one JSON a text)     {home / 'sms'}   (the demo's ladder texts at levels 1 and 3)")
-    echo(f"  the ledger (SQLite)       {home / 'recouvrement.adapters.db'}")
+    echo(f"  the ledger (SQLite)       {home / 'recouvrement.db'}")
     echo(f"  the report (HTML, PDF)    {report}   (recouvrement report)")
     echo("  debtors and risk          recouvrement debtors")
     echo("  phone tasks (worklist)    recouvrement calls   |   recouvrement call log ACCOUNT "

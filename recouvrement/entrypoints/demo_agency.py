@@ -170,7 +170,7 @@ def run_agency_demo(settings: Settings, *, days: int, n_debtors: int, start: dat
              + ", ".join(f"{k}: {v}" for k, v in sorted(totals[record.code].items())))
         echo(f"  its folder                {where.home}")
         echo(f"  letters to print (PDF)    {where.home / 'letters'}")
-        echo(f"  its ledger (SQLite)       {where.home / 'recouvrement.adapters.db'}")
+        echo(f"  its ledger (SQLite)       {where.home / 'recouvrement.db'}")
         echo(f"  debtors                   recouvrement --creditor {record.code} debtors")
         echo(f"  litigation queue          recouvrement --creditor {record.code} litigation list")
         echo(f"  audit log                 recouvrement --creditor {record.code} audit verify")

@@ -163,7 +163,7 @@ def test_the_creditor_reaches_tasks_run_in_worker_threads(agency):
     seen = probe("sud-bureautique")
     home = agency / "creditors" / "sud-bureautique"
     assert len(seen) == 6
-    assert set(seen) == {("sud-bureautique", f"sqlite:///{home / 'recouvrement.adapters.db'}")}
+    assert set(seen) == {("sud-bureautique", f"sqlite:///{home / 'recouvrement.db'}")}
 
 
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -207,5 +207,5 @@ def test_commands_on_one_creditor_never_touch_the_other(agency, sink, database_u
         assert emails == ["compta@sud-bureautique-client.example.com"]
     else:  # each ledger is a file in its creditor's folder
         for code in CODES:
-            assert (agency / "creditors" / code / "recouvrement.adapters.db").is_file()
+            assert (agency / "creditors" / code / "recouvrement.db").is_file()
             assert (agency / "creditors" / code / "keys" / "audit.key").is_file()

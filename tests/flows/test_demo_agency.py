@@ -48,7 +48,7 @@ def test_the_agency_demo_runs_two_creditors_end_to_end(demo_home):
     for code in ("atelier-nord", "sud-bureautique"):
         assert f"recouvrement --creditor {code} debtors" in result.output
         folder = demo_home / "creditors" / code
-        assert (folder / "recouvrement.adapters.db").is_file() and (folder / "inbox").is_dir()
+        assert (folder / "recouvrement.db").is_file() and (folder / "inbox").is_dir()
         debtors = json.loads(run("--creditor", code, "debtors", "--format", "json").output)
         assert len(debtors) >= 30
         assert run("--creditor", code, "audit", "verify").exit_code == 0

@@ -15,7 +15,7 @@ from tests.services.outbox_fakes import add_debtor
 
 def test_a_stop_is_recorded_once_and_lifted_once(tmp_path, monkeypatch):
     monkeypatch.setenv("RECOUVREMENT_HOME", str(tmp_path))
-    url = f"sqlite:///{tmp_path / 'recouvrement.adapters.db'}"
+    url = f"sqlite:///{tmp_path / 'recouvrement.db'}"
     try:
         add_debtor(open_database(url), "411CONSO", kind="B2C", due=date(2026, 10, 1))
         runner = CliRunner()

@@ -53,14 +53,14 @@ def assert_private(root: Path, *, created_folders: bool = True) -> list[Path]:
 
 def test_the_sqlite_database_and_its_wal_are_owner_only(tmp_path):
     home = tmp_path / "home"
-    db = Database(f"sqlite:///{home / 'recouvrement.adapters.db'}")
+    db = Database(f"sqlite:///{home / 'recouvrement.db'}")
     try:
         with db.engine.connect() as conn:  # a write keeps the WAL and its index around
             conn.execute(text("CREATE TABLE probe (x TEXT)"))
             conn.execute(text("INSERT INTO probe VALUES ('Durand, 12 rue des Lilas')"))
             conn.commit()
             files = sorted(p.name for p in home.iterdir())
-            assert {"recouvrement.adapters.db", "recouvrement.adapters.db-wal", "recouvrement.adapters.db-shm"} <= set(files)
+            assert {"recouvrement.db", "recouvrement.db-wal", "recouvrement.db-shm"} <= set(files)
             for name in files:
                 assert mode(home / name) == 0o600, (name, oct(mode(home / name)))
         assert mode(home) == 0o700

@@ -75,7 +75,7 @@ def test_a_bad_policy_file_is_one_line(tmp_path, prefect_api):
 def test_an_unexpected_error_is_one_line_and_its_traceback_is_logged(tmp_path, prefect_api):
     home = tmp_path / "home"
     home.mkdir()
-    (home / "recouvrement.adapters.db").write_bytes(b"not a database, but a file someone put here" * 50)
+    (home / "recouvrement.db").write_bytes(b"not a database, but a file someone put here" * 50)
     result = command(home, prefect_api, "debtors")
     assert result.returncode == 1
     line = one_line(result)

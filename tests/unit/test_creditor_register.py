@@ -108,7 +108,7 @@ def test_a_creditors_settings_point_at_its_own_ledger_and_identity(tmp_path):
     settings = creditor_settings(agency, nord)
     home = tmp_path / "agency" / "creditors" / "atelier-nord"
     assert settings.home == home
-    assert settings.database_url == f"sqlite:///{home / 'recouvrement.adapters.db'}"
+    assert settings.database_url == f"sqlite:///{home / 'recouvrement.db'}"
     assert settings.inbox == home / "inbox"
     assert settings.audit_key_file == home / "keys" / "audit.key"
     assert settings.creditor_name == "Atelier du Nord SAS"

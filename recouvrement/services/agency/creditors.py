@@ -2,7 +2,7 @@
 
 Each creditor has its identity (printed on its letters, CPCE R124-4 2°), its written
 mandate (R124-3: date, reference, the claims it covers, the agency's fee) and its own
-ledger: for SQLite `$RECOUVREMENT_HOME/creditors/<code>/recouvrement.adapters.db`, for
+ledger: for SQLite `$RECOUVREMENT_HOME/creditors/<code>/recouvrement.db`, for
 PostgreSQL the agency's database in a schema `creditor_<code>` (the connection's
 search_path names only that schema, so no query reaches another creditor's tables).
 `creditor_settings` turns a record into the settings of that creditor's ledger.
@@ -240,7 +240,7 @@ def creditor_database_url(agency: Settings, code: str) -> str:
 
     url = make_url(agency.database_url)
     if url.get_backend_name() == "sqlite":
-        return f"sqlite:///{creditor_home(agency, code) / 'recouvrement.adapters.db'}"
+        return f"sqlite:///{creditor_home(agency, code) / 'recouvrement.db'}"
     # Every connection of this URL sees only the creditor's schema (libpq `options`).
     options = " ".join(filter(None, [url.query.get("options"),
                                      f"-csearch_path={schema_name(code)}"]))
