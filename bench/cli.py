@@ -1,6 +1,9 @@
 """Time `recouvrement run` as a user runs it, beside a floor of the same work done by hand.
 
-    python bench/cli.py --invoices 10000 100000 [--out bench/results.md]
+    python bench/cli.py --invoices 10000 100000 [--out bench/results.md] [--keep DIR]
+
+`--keep DIR` works in DIR and leaves it there: each size's home and exports, and the
+local Prefect server's database, whose task runs give each step's duration.
 
 For each size (one debtor per ten open invoices) a fresh home gets one day's
 exports, then four whole commands run in new processes, each timed from
@@ -25,6 +28,7 @@ The load of the machine (`os.getloadavg`) is noted before and after each size.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -199,6 +203,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.md"))
     parser.add_argument("--floor", nargs=4, metavar=("INBOX", "DB", "PORT", "REMINDERS"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="work in DIR (new or empty) and keep it: the homes, the exports "
+                             "and the Prefect server's database, for the steps' durations")
     args = parser.parse_args()
     if args.floor:
         inbox, db, port, reminders = args.floor
@@ -207,7 +214,10 @@ def main() -> None:
 
     from recouvrement.adapters.mail.sink import free_port
 
-    with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    with (contextlib.nullcontext(str(args.keep)) if args.keep
+          else tempfile.TemporaryDirectory(prefix="bench-cli-")) as tmp:
         work = Path(tmp)
         log = work / "bench.log"
         env = {**os.environ, "PYTHONPATH": str(REPO), "RECOUVREMENT_HOME": str(work / "server")}

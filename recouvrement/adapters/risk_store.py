@@ -29,12 +29,12 @@ TRAINING_CUTS = 6  # past days whose outcomes are learned, 30 days apart
 def load_risk_ledger(session: Session, *, account: str | None = None,
                      shard: Shard | None = None, timezone_name: str = "Europe/Paris") -> RiskLedger:
     """Every fact the risk features read, for all debtors, one account or one shard."""
-    import pandas as pd
-
+    from recouvrement.adapters.db.frames import frame_of
     from recouvrement.domain.risk_features import RiskLedger
 
-    def frame(query, columns):
-        return pd.DataFrame(session.execute(narrow(query, account, shard)).all(), columns=columns)
+    def frame(query, columns, floats=()):
+        # Read by chunks: a million invoices' row objects never all held at once.
+        return frame_of(session, narrow(query, account, shard), columns, floats=floats)
 
     debtors = frame(select(Debtor.account, Debtor.kind, Debtor.collective_proceedings_since),
                     ["account", "kind", "collective_proceedings_since"])
@@ -44,10 +44,8 @@ def load_risk_ledger(session: Session, *, account: str | None = None,
         .join(Debtor, Debtor.id == Invoice.debtor_id)
         .where(Invoice.document_type == "invoice", Invoice.status != "credit"),
         ["account", "number", "issue_date", "due_date", "amount", "open_amount", "status",
-         "settled_on", "last_payment_on"])
+         "settled_on", "last_payment_on"], floats=("amount", "open_amount"))
     invoices["settled_on"] = invoices["settled_on"].where(invoices["status"] == "settled")
-    for column in ("amount", "open_amount"):
-        invoices[column] = invoices[column].astype(float)
     reminders = frame(
         select(Debtor.account, Invoice.number, ReminderItem.level, Reminder.sent_on)
         .join(Reminder, Reminder.id == ReminderItem.reminder_id)

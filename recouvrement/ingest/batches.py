@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from recouvrement.adapters.audit import Event, record
@@ -103,8 +103,13 @@ def record_batch(session: Session, item: CheckedFile, report: IngestReport, acto
     batch.confirmed_by = actor if item.confirmed_despite else None
     session.flush()
     _replace_held(session, batch)
+    # The keys of every valid row (a million strings for a million invoices) are built only
+    # when earlier rows wait in quarantine to be released by them.
+    waiting = session.scalar(select(QuarantinedRow.id).where(
+        QuarantinedRow.status == "open", QuarantinedRow.id <= quarantine_mark).limit(1))
     resolution = resolve(session, up_to_id=quarantine_mark, batch=batch,
-                         good_keys=_good_keys(kind, item.good), actor=actor)
+                         good_keys=_good_keys(kind, item.good) if waiting is not None else (),
+                         actor=actor)
     report.quarantine_released += resolution.released
     report.quarantine_superseded += resolution.superseded
     rows = _quarantine(session, item, batch)

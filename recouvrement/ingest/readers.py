@@ -205,7 +205,7 @@ def _frame(rows: list[list[str]], lines: list[int], header_at: int, mapping: Hea
     header = rows[header_at]
     width = len(header)
     data, data_lines = rows[header_at + 1:], lines[header_at + 1:]
-    columns = {name: [(row[i] if i < len(row) else "").strip() for row in data]
+    columns = {name: _shared((row[i] if i < len(row) else "").strip() for row in data)
                for name, i in mapping.columns.items()}
     frame = pd.DataFrame(columns, dtype=str)
     frame.insert(0, LINE, pd.array(data_lines, dtype="int64"))
@@ -217,6 +217,18 @@ def _frame(rows: list[list[str]], lines: list[int], header_at: int, mapping: Hea
                 shapes[index] = f"has {len(row)} fields where the header has {width}"
     frame[SHAPE] = pd.Series(shapes, dtype=str)
     return frame
+
+
+def _shared(values) -> list[str]:
+    """The column's values, each distinct one as one string object.
+
+    A column of a million rows holds a few hundred dates, one currency, an
+    account for every ten invoices: kept as one string per row, each value
+    costs some 50 bytes a row; shared, it costs a pointer (the frame is the
+    same, value for value).
+    """
+    seen: dict[str, str] = {}
+    return [seen.setdefault(value, value) for value in values]
 
 
 def _apply_profile(frame: pd.DataFrame, mapping: HeaderMap, path: Path, today: date | None) -> None:

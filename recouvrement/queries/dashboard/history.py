@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recouvrement.adapters.db.frames import frame_of
 from recouvrement.adapters.db.models import (AuditEntry, Debtor, Invoice, LitigationDossier,
                                     LitigationPayment, PaymentPlan, Promise, Reminder,
                                     ReminderItem)
@@ -98,19 +99,19 @@ def euros(amount_cents) -> Decimal:
 
 
 def read_history(session: Session) -> LedgerHistory:
-    debtors = pd.DataFrame(session.execute(select(
+    # Read by chunks (`frame_of`): a million invoices' row objects never all held at once.
+    debtors = frame_of(session, select(
         Debtor.id, Debtor.account, Debtor.name, Debtor.kind, Debtor.risk_class, Debtor.risk_score,
-        Debtor.collective_proceedings_since, Debtor.risk_factors)).all(),
-        columns=["debtor_id", "account", "name", "kind", "risk_class", "risk_score",
-                 "proceedings_since", "risk_factors"])
+        Debtor.collective_proceedings_since, Debtor.risk_factors),
+        ["debtor_id", "account", "name", "kind", "risk_class", "risk_score",
+         "proceedings_since", "risk_factors"])
     # the learned chance of paying late, for the policy's probability bands
     debtors["risk_probability"] = [late_chance(f) for f in debtors.pop("risk_factors")]
-    rows = session.execute(select(
+    invoices = frame_of(session, select(
         Invoice.id, Invoice.number, Invoice.debtor_id, Invoice.issue_date, Invoice.due_date,
         Invoice.amount, Invoice.open_amount, Invoice.status, Invoice.currency, Invoice.disputed,
         Invoice.settled_on, Invoice.last_payment_on, Invoice.acknowledged_on, Invoice.dossier_id)
-        .where(Invoice.document_type == "invoice", Invoice.amount > 0)).all()
-    invoices = pd.DataFrame(rows, columns=[
+        .where(Invoice.document_type == "invoice", Invoice.amount > 0), [
         "invoice_id", "number", "debtor_id", "issue_date", "due_date", "amount", "open_amount",
         "status", "currency", "disputed", "settled_on", "last_payment_on", "acknowledged_on",
         "dossier_id"])
