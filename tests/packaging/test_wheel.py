@@ -1,5 +1,6 @@
 """A wheel built from the repository carries what it needs: installed on its own, away from
-the checkout, it renders a reminder, a letter's PDF and the dossier, and its CLI answers."""
+the checkout, it renders a reminder, a letter's PDF and the dossier, migrates a new ledger,
+and its CLI answers."""
 
 from __future__ import annotations
 
@@ -55,6 +56,10 @@ for name in ("dossier/dossier.html", "report/report.html", "reports/validation_f
     env.get_template(name)
 for name in ("dossier/dossier.css", "report/report.css", "report/labels.yaml"):
     assert (DEFAULT_TEMPLATES / name).is_file(), name
+# The ledger's migrations come with it: a new ledger is made and migrated from the wheel.
+from recouvrement.adapters.db import MIGRATIONS, Database
+assert MIGRATIONS.resolve().is_relative_to(target), MIGRATIONS
+Database(f"sqlite:///{target.parent / 'ledger-from-wheel.db'}").dispose()
 print("installed package OK")
 '''
 
@@ -75,6 +80,8 @@ def test_a_wheel_installed_alone_renders_and_runs(tmp_path):
     [wheel] = wheels.glob("recouvrement-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "recouvrement/templates/email/fr/level3.html" in names
+    assert "recouvrement/adapters/db/migrations/env.py" in names
+    assert "recouvrement/adapters/db/migrations/versions/0018_debtor_status_indexes.py" in names
     subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True, timeout=300)
 
