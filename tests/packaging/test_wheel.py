@@ -1,6 +1,6 @@
 """A wheel built from the repository carries what it needs: installed on its own, away from
 the checkout, it renders a reminder, a letter's PDF and the dossier, migrates a new ledger,
-and its CLI answers."""
+and its CLI answers and runs the demo."""
 
 from __future__ import annotations
 
@@ -96,3 +96,14 @@ def test_a_wheel_installed_alone_renders_and_runs(tmp_path):
                             cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
     assert helped.returncode == 0, helped.stderr[-3000:]
     assert "--days" in helped.stdout
+
+    # And the demo runs from it: two simulated days, its own sinks and local Prefect server.
+    cli = [sys.executable, "-m", "recouvrement.entrypoints.cli"]
+    try:
+        demo = subprocess.run([*cli, "demo", "--days", "2", "--debtors", "20"], cwd=elsewhere,
+                              env=env, capture_output=True, text=True, timeout=600)
+    finally:
+        subprocess.run([*cli, "server", "stop"], cwd=elsewhere, env=env, capture_output=True,
+                       timeout=120)
+    assert demo.returncode == 0, (demo.stdout[-2000:], demo.stderr[-3000:])
+    assert "Done: " in demo.stdout and "e-mails" in demo.stdout, demo.stdout[-2000:]
