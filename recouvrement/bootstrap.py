@@ -133,10 +133,7 @@ def smtp_mailer(settings: Settings) -> Mailer:
     """The SMTP relay these settings name (one session per `with`)."""
     from recouvrement.adapters.mail.mailer import SmtpMailer
 
-    s = settings
-    return SmtpMailer(s.smtp_host, s.smtp_port, user=s.smtp_user,
-                      password=s.smtp_password_value(), security=s.smtp_security,
-                      timeout=s.smtp_timeout)
+    return SmtpMailer.from_settings(settings)
 
 
 def template_dirs(settings: Settings) -> list[Path] | None:

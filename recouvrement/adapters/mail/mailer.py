@@ -74,6 +74,12 @@ class SmtpMailer:
     Message-ID and swallows disconnects into `.unsent` instead of raising.
     """
 
+    @classmethod
+    def from_settings(cls, s) -> "SmtpMailer":
+        """The relay these settings name (`RECOUVREMENT_SMTP_*`)."""
+        return cls(s.smtp_host, s.smtp_port, user=s.smtp_user, password=s.smtp_password_value(),
+                   security=s.smtp_security, timeout=s.smtp_timeout)
+
     def __init__(self, host: str, port: int, *, user: str | None = None,
                  password: str | None = None, security: Security = "none",
                  timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None,

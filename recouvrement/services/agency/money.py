@@ -24,10 +24,7 @@ class MoneyContext:
     def mailer(self):
         from recouvrement.adapters.mail.mailer import SmtpMailer
 
-        s = self.settings
-        return SmtpMailer(s.smtp_host, s.smtp_port, user=s.smtp_user,
-                          password=s.smtp_password_value(), security=s.smtp_security,
-                          timeout=s.smtp_timeout)
+        return SmtpMailer.from_settings(self.settings)
 
 
 def money_context(settings: Settings, code: str, record: CreditorRecord | None = None
