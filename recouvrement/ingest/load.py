@@ -401,14 +401,20 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
     for i in imputations or ():
         set_off[i.invoice].append({"credit": i.credit, "amount": i.amount})
         set_off[i.credit].append({"invoice": i.invoice, "amount": i.amount})
-    # The open invoices (and open credits), plus the settled ones this snapshot
-    # lists again: the ledger's history of settled invoices is never loaded as a whole.
-    current = {row.number: row for row in session.execute(
-        select(*columns).where(Invoice.status.in_(("open", "credit"))))}
-    others = [n for n in good["invoice_number"] if n not in current]
-    for start in range(0, len(others), CHUNK):
-        current.update((row.number, row) for row in session.execute(
-            select(*columns).where(Invoice.number.in_(others[start:start + CHUNK]))))
+    # One pass over the open invoices and credits, before anything changes: what the
+    # ledger owed, and which of them this snapshot no longer lists (settled by absence).
+    # Only those are kept; the others are compared chunk by chunk of the snapshot, so
+    # the ledger's rows are never all held at once.
+    absence = Absence()
+    absent: list[int] = []
+    for invoice_id, number, status, currency, open_amount in session.execute(
+            select(Invoice.id, Invoice.number, Invoice.status, Invoice.currency,
+                   Invoice.open_amount).where(Invoice.status.in_(("open", "credit"))),
+            execution_options={"yield_per": CHUNK}):
+        if status == "open":
+            absence.open_before[currency] = absence.open_before.get(currency, 0) + open_amount
+        if number not in seen:
+            absent.append(invoice_id)
     accounts = {v: k for k, v in debtor_ids.items()}
     events, inserts, updates = [], [], []
     created = updated = 0
@@ -426,7 +432,47 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
             updated += len(updates[:CHUNK])
             del updates[:CHUNK]
 
-    for row in good.itertuples(index=False):
+    for start in range(0, len(good), CHUNK):
+        part = good.iloc[start:start + CHUNK]
+        write(done=True)  # an invoice listed twice finds its first row in the ledger
+        numbers = list(dict.fromkeys(part["invoice_number"]))
+        current = {row.number: row for row in session.execute(
+            select(*columns).where(Invoice.number.in_(numbers)))}
+        _compare(part, current, debtor_ids, accounts, set_off, export_date, report,
+                 events, inserts, updates, write)
+
+    for start in range(0, len(absent), CHUNK):
+        gone = session.execute(select(*columns).where(
+            Invoice.id.in_(absent[start:start + CHUNK]))).all()
+        in_litigation = _dossiers_in_litigation(session, gone)
+        for old in gone:
+            write()
+            if not settled_by_absence(old.status, False, old.last_seen_on, export_date):
+                continue
+            number = old.number
+            updates.append({"id": old.id, "status": "settled", "settled_on": export_date,
+                            "settled_how": "absent", "open_amount": 0})
+            absence.settled.append({"number": number, "account": accounts.get(old.debtor_id),
+                                    "currency": old.currency, "open_amount": old.open_amount,
+                                    "dossier": old.dossier_id if old.dossier_id in in_litigation
+                                    else None})
+            report.invoices_settled.append(number)
+            events.append(Event(EventKind.INVOICE_SETTLED, accounts.get(old.debtor_id), number,
+                                {"why": "absent from the export", "export_date": export_date,
+                                 "open_amount_before": old.open_amount}))
+
+    write(done=True)
+    report.invoices_created += created
+    report.invoices_updated += updated
+    record(session, events, actor)
+    return absence
+
+
+def _compare(part: pd.DataFrame, current: dict, debtor_ids: dict, accounts: dict,
+             set_off: dict, export_date: date, report: IngestReport, events: list,
+             inserts: list, updates: list, write) -> None:
+    """Each row of a chunk of the snapshot against its invoice in the ledger, if it has one."""
+    for row in part.itertuples(index=False):
         write()
         status = status_of(row.open_amount)
         taken = getattr(row, "set_off", None) or None  # None: no credit set against it
@@ -495,32 +541,6 @@ def _apply_snapshot(session: Session, good: pd.DataFrame, seen: set[str], export
                 events.append(Event(EventKind.CREDIT_OPEN, row.account, row.invoice_number,
                                     {"open_amount": row.open_amount, "export_date": export_date}))
         updates.append(change)
-
-    absence = Absence()
-    for old in current.values():
-        if old.status == "open":
-            absence.open_before[old.currency] = (absence.open_before.get(old.currency, 0)
-                                                 + old.open_amount)
-    in_litigation = _dossiers_in_litigation(session, current.values())
-    for number, old in current.items():
-        write()
-        if settled_by_absence(old.status, number in seen, old.last_seen_on, export_date):
-            updates.append({"id": old.id, "status": "settled", "settled_on": export_date,
-                            "settled_how": "absent", "open_amount": 0})
-            absence.settled.append({"number": number, "account": accounts.get(old.debtor_id),
-                                    "currency": old.currency, "open_amount": old.open_amount,
-                                    "dossier": old.dossier_id if old.dossier_id in in_litigation
-                                    else None})
-            report.invoices_settled.append(number)
-            events.append(Event(EventKind.INVOICE_SETTLED, accounts.get(old.debtor_id), number,
-                                {"why": "absent from the export", "export_date": export_date,
-                                 "open_amount_before": old.open_amount}))
-
-    write(done=True)
-    report.invoices_created += created
-    report.invoices_updated += updated
-    record(session, events, actor)
-    return absence
 
 
 def _dossiers_in_litigation(session: Session, invoices) -> set[str]:
