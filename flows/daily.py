@@ -28,6 +28,7 @@ from prefect.states import Cancelled
 from flows.artifacts import publish_creditors, publish_dashboard, publish_kpis, publish_summary
 from recouvrement.services.agency.selection import registered, using_creditor
 from recouvrement.adapters.audit import current_actor
+from recouvrement.adapters.memory import give_back
 from recouvrement.domain.calendar import today_in
 from recouvrement.domain.policy import PolicyError
 from recouvrement.ingest.errors import FilesHeld
@@ -77,13 +78,16 @@ INPUT_ERRORS = (InputFileError, PolicyError, UnknownDebtor, FilesHeld, IdentityI
 
 
 def _step(task_, *args):
-    """Run a step; a failure names the step it happened in."""
+    """Run a step; a failure names the step it happened in. What the step freed goes back to
+    the system before the next one starts, so that their peaks do not add up."""
     try:
         return task_(*args)
     except INPUT_ERRORS:
         raise
     except Exception as exc:
         raise StepFailed(task_.name, exc) from exc
+    finally:
+        give_back()
 
 
 def _run_name() -> str:
