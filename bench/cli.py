@@ -236,6 +236,9 @@ def main() -> None:
         try:
             for size in args.invoices:
                 lines += run_size(size, work, api_url, port, log)
+                with args.out.open("a", encoding="utf-8") as handle:  # each size as it ends
+                    handle.write("\n".join(lines) + "\n")
+                lines = []
         finally:
             subprocess.run(cli("server", "stop"), env=env, cwd=REPO)
             sink.terminate()
@@ -243,8 +246,6 @@ def main() -> None:
             if log.exists():
                 print(f"stderr of the commands (last lines):\n"
                       + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
-    with args.out.open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
     print(f"results appended to {args.out}")
 
 
