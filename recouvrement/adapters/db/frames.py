@@ -10,7 +10,7 @@ same types).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -21,23 +21,31 @@ CHUNK = 50_000
 
 
 def frame_of(session: Session, statement, columns: Sequence[str], *, chunk: int = CHUNK,
-             floats: Iterable[str] = ()) -> "pd.DataFrame":
+             floats: Iterable[str] = (),
+             convert: Mapping[str, Callable[[Any], Any]] | None = None) -> "pd.DataFrame":
     """The rows of `statement` as a frame with these column names.
 
     `floats`: columns turned into floats as they are read (None as NaN), as
     `.astype(float)` on the whole frame would, without keeping a million
     `Decimal` objects until then.
+    `convert`: a function per column applied to each value as it is read (Decimal
+    euros to integer cents, one shared object per distinct date), for the same
+    reason.
     """
     import pandas as pd
 
     columns = list(columns)
     as_float = {i for i, name in enumerate(columns) if name in set(floats)}
+    converters = {i: (convert or {})[name] for i, name in enumerate(columns)
+                  if name in (convert or {})}
     lists: list[list] = [[] for _ in columns]
     result = session.execute(statement.execution_options(yield_per=chunk))
     for part in result.partitions():
         for index, (values, column) in enumerate(zip(lists, zip(*part))):
             if index in as_float:
                 values.extend(float("nan") if v is None else float(v) for v in column)
+            elif index in converters:
+                values.extend(map(converters[index], column))
             else:
                 values.extend(column)
     if not columns or not lists[0]:  # no row: as the frame of an empty list of rows

@@ -38,9 +38,11 @@ def _sum(values) -> Decimal:
 def compute_report(session: Session, policy: Policy, *, as_of: date, start: date) -> dict[str, Any]:
     """The whole report for the period `start`..`as_of`."""
     everything = read_history(session)
-    euro = everything.invoices["currency"].str.upper().eq("EUR")
-    other = everything.invoices.loc[~euro]
+    currency = everything.invoices["currency"]
+    euro = currency.isin([c for c in pd.unique(currency) if isinstance(c, str) and c.upper() == "EUR"])
+    other_open = int((everything.invoices.loc[~euro, "current_c"] > 0).sum())
     history = everything.restricted(euro)
+    del everything, currency, euro  # the frame of every currency, when history is a copy
     inv = history.invoices.assign(open=history.open_on(as_of))
     sales = _Sales(history)
     weeks = kpi.week_ends(start, as_of)
@@ -65,7 +67,7 @@ def compute_report(session: Session, policy: Policy, *, as_of: date, start: date
             "dso_trend_per_week": trend.per_week if trend else None,
             "cei_last_month": headline_cei["cei"] if headline_cei else None,
             "cei_month": headline_cei["month"] if headline_cei else None,
-            "other_currencies": int((other["open_amount"] > 0).sum()),
+            "other_currencies": other_open,
         },
         "aged_balance": aged,
         "dso": {"points": dso_series, "trend": trend},
@@ -157,7 +159,7 @@ def _recovery(history: LedgerHistory, start: date, as_of: date) -> list[dict[str
     sent = history.reminders
     cutoff = as_of - timedelta(days=RECOVERY_WINDOW_DAYS)
     sent = sent.loc[(sent["sent_on"] >= start) & (sent["sent_on"] <= cutoff)]
-    sent = sent.loc[sent["key"].isin(set(history.invoices["key"]))].reset_index(drop=True)
+    sent = sent.loc[sent["key"].isin(history.invoices["key"])].reset_index(drop=True)
     rows = []
     if len(sent):
         chased = history.open_at(sent["key"], sent["sent_on"])
@@ -215,9 +217,10 @@ def _disputes(history: LedgerHistory, inv: pd.DataFrame, as_of: date) -> dict[st
             opened[key] = on
         else:
             opened.pop(key, None)
-    amounts = dict(zip(inv["key"], inv["open"]))
+    amounts = pd.Series(inv["open"].to_numpy(), index=inv["key"]).reindex(list(opened),
+                                                                          fill_value=0)
     ages = sorted((as_of - on).days for on in opened.values())
-    return {"open": len(opened), "amount": euros(sum(int(amounts.get(k, 0)) for k in opened)),
+    return {"open": len(opened), "amount": euros(sum(int(a) for a in amounts)),
             "median_age_days": Decimal(str(median(ages))) if ages else None,
             "oldest_age_days": ages[-1] if ages else None}
 
@@ -268,7 +271,8 @@ def _prescriptions(inv: pd.DataFrame, as_of: date) -> list[dict[str, Any]]:
     limit counted from the invoice date. (The reminders that interrupt a public
     debtor's prescription are not in this history: its limit may be later.)
     """
-    live = inv.loc[inv["open"] > 0]
+    live = inv.loc[inv["open"] > 0, ["account", "number", "open", "kind", "issue_date",
+                                     "due_date", "last_payment_on", "acknowledged_on"]]
     known: dict[tuple[str, date, date], tuple[str, date]] = {}
     rows = []
     for r in live.itertuples(index=False):
