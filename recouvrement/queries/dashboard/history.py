@@ -145,7 +145,7 @@ def read_history(session: Session) -> LedgerHistory:
         .where(Invoice.document_type == "invoice", Invoice.amount > 0), [
         "key", "number", "debtor_id", "issue_date", "due_date", "amount_c", "current_c",
         "currency", "settled_on", "last_payment_on", "acknowledged_on"],
-        convert={"amount_c": _cents_of, "current_c": _cents_of, "currency": currency,
+        ints=["key", "debtor_id", "amount_c", "current_c"], chunk=10_000, convert={"amount_c": _cents_of, "current_c": _cents_of, "currency": currency,
                  **{name: day for name in ("issue_date", "due_date", "settled_on",
                                            "last_payment_on", "acknowledged_on")}})
     invoices = _with_debtors(invoices, debtors)
