@@ -52,3 +52,15 @@ def test_the_same_frame_as_every_row_at_once(session, n, floats):
                        rows.c.level).order_by(rows.c.id)
     pd.testing.assert_frame_equal(frame_of(session, statement, COLUMNS, chunk=3, floats=floats),
                                   _at_once(session, statement, floats), check_exact=True)
+
+
+def test_ints_and_converters_apply_as_the_rows_are_read(session):
+    _fill(session, 23)
+    frame = frame_of(session, select(rows.c.id, rows.c.level, rows.c.amount, rows.c.due),
+                     ["id", "level", "cents", "due"], chunk=5, ints=["id", "level"],
+                     convert={"cents": lambda v: None if v is None else int(v * 100),
+                              "due": lambda v: None if v is None else v.isoformat()})
+    assert frame["id"].dtype == "int64" and frame["level"].dtype == "int64"
+    assert list(frame["id"]) == list(range(1, 24))
+    assert frame["cents"].iloc[0] == 101 and pd.isna(frame["cents"].iloc[4])  # 1.01; id 5: None
+    assert frame["due"].iloc[0] == "2026-02-02" and pd.isna(frame["due"].iloc[5])  # id 6: None

@@ -38,9 +38,11 @@ def _sum(values) -> Decimal:
 def compute_report(session: Session, policy: Policy, *, as_of: date, start: date) -> dict[str, Any]:
     """The whole report for the period `start`..`as_of`."""
     everything = read_history(session)
-    euro = everything.invoices["currency"].str.upper().eq("EUR")
-    other = everything.invoices.loc[~euro]
+    currency = everything.invoices["currency"]
+    euro = currency.isin([c for c in pd.unique(currency) if isinstance(c, str) and c.upper() == "EUR"])
+    other_open = int((everything.invoices.loc[~euro, "current_c"] > 0).sum())
     history = everything.restricted(euro)
+    del everything, currency, euro  # the frame of every currency, when history is a copy
     inv = history.invoices.assign(open=history.open_on(as_of))
     sales = _Sales(history)
     weeks = kpi.week_ends(start, as_of)
@@ -65,7 +67,7 @@ def compute_report(session: Session, policy: Policy, *, as_of: date, start: date
             "dso_trend_per_week": trend.per_week if trend else None,
             "cei_last_month": headline_cei["cei"] if headline_cei else None,
             "cei_month": headline_cei["month"] if headline_cei else None,
-            "other_currencies": int((other["open_amount"] > 0).sum()),
+            "other_currencies": other_open,
         },
         "aged_balance": aged,
         "dso": {"points": dso_series, "trend": trend},
@@ -105,19 +107,46 @@ def _dso(history: LedgerHistory, sales: _Sales, day: date) -> Decimal | None:
 
 
 def _aged(inv: pd.DataFrame, policy: Policy, day: date) -> dict[str, Any]:
-    live = inv.loc[inv["open"] > 0]
-    owed = live.groupby("account")["open"].sum()
+    live = (inv["open"] > 0).to_numpy()
+    accounts = inv["account"].to_numpy()[live]
+    owed = pd.Series(inv["open"].to_numpy()[live]).groupby(accounts).sum()
     segments = {account: _segment(policy, account, kind, risk_class, euros(owed[account]),
                                   None if pd.isna(chance) else float(chance))
                 for account, kind, risk_class, chance in
-                live[["account", "kind", "risk_class", "risk_probability"]]
+                inv.loc[live, ["account", "kind", "risk_class", "risk_probability"]]
                 .drop_duplicates("account").itertuples(index=False)}
-    due, amounts = list(live["due_date"]), [euros(c) for c in live["open"]]
-    by_kind = kpi.aged_balance(zip(live["kind"], due, amounts), day)
-    by_segment = kpi.aged_balance(zip(live["account"].map(segments), due, amounts), day)
-    total = kpi.aged_balance((("all", d, a) for d, a in zip(due, amounts)), day)
+    # each invoice's bucket as kpi.aging_bucket puts it, from the days it is late
+    due = pd.to_datetime(inv["due_date"]).to_numpy()[live]
+    late = (np.datetime64(day, "us") - due.astype("datetime64[us]")) // np.timedelta64(1, "D")
+    days, inverse = np.unique(late, return_inverse=True)
+    buckets = np.array([kpi.BUCKETS.index(kpi.aging_bucket(int(d))) for d in days],
+                       dtype=np.int64)[inverse]
+    amounts = inv["open"].to_numpy()[live]
+    by_kind = _aged_balance(inv["kind"].to_numpy()[live], buckets, amounts)
+    by_segment = _aged_balance(pd.Series(accounts).map(segments).to_numpy(), buckets, amounts)
+    total = _aged_balance(np.zeros(len(amounts), dtype=np.int64), buckets, amounts, ["all"])
     return {"buckets": kpi.BUCKETS, "by_kind": by_kind, "by_segment": by_segment,
             "total": total.get("all", {b: ZERO for b in kpi.BUCKETS})}
+
+
+def _aged_balance(groups, buckets: np.ndarray, amounts: np.ndarray,
+                  names=None) -> dict[str, dict[str, Decimal]]:
+    """`kpi.aged_balance` of (group, bucket index, open cents) items, summed in integer
+    cents: the same table (the groups in the order they first come, each bucket's exact
+    sum in euros) without a Decimal for every invoice. `names`: the groups' names when
+    `groups` are already their codes."""
+    positive = amounts > 0
+    if names is None:
+        codes, names = pd.factorize(groups[positive], use_na_sentinel=False)
+    else:
+        codes = groups[positive]
+    sums = np.zeros((len(names), len(kpi.BUCKETS)), dtype=np.int64)
+    np.add.at(sums, (codes, buckets[positive]), amounts[positive].astype(np.int64))
+    seen = np.zeros(len(names), dtype=bool)
+    seen[codes] = True
+    return {names[g]: {bucket: euros(sums[g, b]) if sums[g, b] else ZERO
+                       for b, bucket in enumerate(kpi.BUCKETS)}
+            for g in range(len(names)) if seen[g]}
 
 
 def _segment(policy: Policy, account: str, kind: str, risk_class: str | None,
@@ -157,7 +186,7 @@ def _recovery(history: LedgerHistory, start: date, as_of: date) -> list[dict[str
     sent = history.reminders
     cutoff = as_of - timedelta(days=RECOVERY_WINDOW_DAYS)
     sent = sent.loc[(sent["sent_on"] >= start) & (sent["sent_on"] <= cutoff)]
-    sent = sent.loc[sent["key"].isin(set(history.invoices["key"]))].reset_index(drop=True)
+    sent = sent.loc[sent["key"].isin(history.invoices["key"])].reset_index(drop=True)
     rows = []
     if len(sent):
         chased = history.open_at(sent["key"], sent["sent_on"])
@@ -215,9 +244,10 @@ def _disputes(history: LedgerHistory, inv: pd.DataFrame, as_of: date) -> dict[st
             opened[key] = on
         else:
             opened.pop(key, None)
-    amounts = dict(zip(inv["key"], inv["open"]))
+    amounts = pd.Series(inv["open"].to_numpy(), index=inv["key"]).reindex(list(opened),
+                                                                          fill_value=0)
     ages = sorted((as_of - on).days for on in opened.values())
-    return {"open": len(opened), "amount": euros(sum(int(amounts.get(k, 0)) for k in opened)),
+    return {"open": len(opened), "amount": euros(sum(int(a) for a in amounts)),
             "median_age_days": Decimal(str(median(ages))) if ages else None,
             "oldest_age_days": ages[-1] if ages else None}
 
@@ -242,7 +272,8 @@ def _litigation(history: LedgerHistory, as_of: date) -> list[dict[str, Any]]:
 
 
 def _top_debtors(inv: pd.DataFrame, as_of: date) -> list[dict[str, Any]]:
-    late = inv.loc[(inv["open"] > 0) & (pd.to_datetime(inv["due_date"]) < pd.Timestamp(as_of))]
+    late = inv.loc[(inv["open"] > 0) & (pd.to_datetime(inv["due_date"]) < pd.Timestamp(as_of)),
+                   ["account", "open", "due_date", "name", "kind", "risk_class", "risk_score"]]
     by_account = late.groupby("account").agg(
         overdue=("open", "sum"), invoices=("open", "size"), oldest_due=("due_date", "min"),
         name=("name", "first"), kind=("kind", "first"), risk_class=("risk_class", "first"),
@@ -268,7 +299,8 @@ def _prescriptions(inv: pd.DataFrame, as_of: date) -> list[dict[str, Any]]:
     limit counted from the invoice date. (The reminders that interrupt a public
     debtor's prescription are not in this history: its limit may be later.)
     """
-    live = inv.loc[inv["open"] > 0]
+    live = inv.loc[inv["open"] > 0, ["account", "number", "open", "kind", "issue_date",
+                                     "due_date", "last_payment_on", "acknowledged_on"]]
     known: dict[tuple[str, date, date], tuple[str, date]] = {}
     rows = []
     for r in live.itertuples(index=False):
