@@ -197,6 +197,35 @@ def test_entries_cut_from_the_end_are_caught_without_a_head_noted_by_hand(db):
     assert "entry #5" in result.output and "no longer in the log" in result.output
 
 
+def latest_checkpoint(db) -> AuditCheckpoint:
+    with db.session() as session:
+        return session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc())
+                               .limit(1)).one()
+
+
+def test_an_old_entry_deleted_stays_missing_for_the_checkpoints_written_after(db):
+    """A checkpoint counts on from the one before it: a deletion is never counted away."""
+    assert latest_checkpoint(db).entries == 5
+    with owner(db) as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE id = 2"))
+        conn.commit()
+    with db.session() as session:  # the next day's work appends, and checkpoints
+        record(session, [Event("reminder.sent", "411OTHER", "F2", {"level": 2})], "flow-run:day-3")
+    assert latest_checkpoint(db).entries == 6
+    assert any(p.kind == "deleted" and "the log now holds 5 entries up to it" in p.problem
+               for p in problems(db))
+
+
+def test_a_checkpoint_edited_in_the_database_does_not_lend_its_count_to_the_next(db):
+    with owner(db) as conn:
+        conn.execute(text("UPDATE audit_checkpoints SET entries = 100 "
+                          "WHERE id = (SELECT MAX(id) FROM audit_checkpoints)"))
+        conn.commit()
+    with db.session() as session:
+        record(session, [Event("reminder.sent", "411OTHER", "F2", {"level": 2})], "flow-run:day-3")
+    assert latest_checkpoint(db).entries == 6  # counted from the log's start, not 100 + 1
+
+
 def test_an_entry_edited_and_the_chain_rehashed_up_to_the_head_is_caught(db):
     with owner(db) as conn:
         rows = conn.execute(text("SELECT id, at, actor, event, account, subject, details, salt "

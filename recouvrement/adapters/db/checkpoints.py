@@ -121,7 +121,7 @@ def body_of(row: Any) -> dict[str, Any]:
 
 
 def sign(key: AuditKey, body: dict[str, Any]) -> str:
-    return key.mac("checkpoint", json.dumps(body, sort_keys=True, separators=(",", ":")))
+    return key.mac("checkpoint", _canonical(body))
 
 
 def write_checkpoint(engine: Engine, ring: Keyring | None = None) -> dict[str, Any] | None:
@@ -153,7 +153,7 @@ def write_checkpoint(engine: Engine, ring: Keyring | None = None) -> dict[str, A
         body = {
             "at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
             "entry_id": int(head.id), "entry_hash": head.hash,
-            "entries": int(session.scalar(select(func.count()).select_from(AuditEntry))),
+            "entries": _entries_up_to(session, int(head.id), last, key),
             "first_hash": session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id)
                                          .limit(1)),
             "key_id": key.key_id, "prev_mac": last.mac if last is not None else "",
@@ -162,6 +162,22 @@ def write_checkpoint(engine: Engine, ring: Keyring | None = None) -> dict[str, A
         session.add(AuditCheckpoint(**body, mac=mac))
     append_line(ring.checkpoint_file, {**body, "mac": mac})
     return {**body, "mac": mac}
+
+
+def _entries_up_to(session: Session, head_id: int, last: Any, key: AuditKey) -> int:
+    """How many entries the log holds up to its head. The log only grows: from a previous
+    checkpoint this key signed, only the entries after it are counted (a count of the whole
+    log takes seconds once it holds millions, and a checkpoint follows every step). An
+    entry deleted before that checkpoint is not counted away, so `check` still sees it
+    missing; a previous checkpoint not signed with this key is not trusted for its count."""
+    count = select(func.count()).select_from(AuditEntry).where(AuditEntry.id <= head_id)
+    if last is not None and key.matches("checkpoint", _canonical(body_of(last)), last.mac):
+        return int(last.entries) + int(session.scalar(count.where(AuditEntry.id > last.entry_id)))
+    return int(session.scalar(count))
+
+
+def _canonical(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 def append_line(path: Path, record: dict[str, Any]) -> None:
@@ -222,8 +238,7 @@ def check(session: Session, ring: Keyring, key: AuditKey | None
                                               "missing: the checkpoints cannot be checked"))
         return None, problems
     def signed(c: dict[str, Any]) -> bool:
-        body = json.dumps(body_of(c), sort_keys=True, separators=(",", ":"))
-        if "bad" not in c and key.matches("checkpoint", body, c.get("mac")):
+        if "bad" not in c and key.matches("checkpoint", _canonical(body_of(c)), c.get("mac")):
             return True
         problems.append(CheckpointProblem("forged", f"{c['where']}: not a checkpoint signed "
                                           "with the audit key"))
