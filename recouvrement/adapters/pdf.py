@@ -72,15 +72,23 @@ class WeasyPrintRenderer:
 
     def __init__(self, templates: Iterable[Path] | None = None):
         self.roots = (*(Path(t) for t in templates or ()), _builtin_templates())
+        self._fonts = None
+        self._fetcher = None
 
     def render(self, html: str, *, base_url: str | None = None) -> bytes:
         from weasyprint import HTML  # slow to import: only when a PDF is made
+        from weasyprint.text.fonts import FontConfiguration
 
         # Its warnings here are a font-subsetting hint (HarfBuzz-Subset missing)
         # repeated on every PDF: only its errors reach the run's log.
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
+        if self._fonts is None:
+            # One font configuration for every document: each new one keeps some 300 KB of
+            # the system's font libraries for good (2,000 letters: 400 MiB), and costs time.
+            self._fonts = FontConfiguration()
+            self._fetcher = local_fetcher(self.roots)
         return HTML(string=html, base_url=base_url,
-                    url_fetcher=local_fetcher(self.roots)).write_pdf()
+                    url_fetcher=self._fetcher).write_pdf(font_config=self._fonts)
 
 
 @dataclass
