@@ -50,6 +50,7 @@ from recouvrement.domain.reconciliation import (
 )
 from recouvrement.ingest.batches import IngestReport
 from recouvrement.ingest.columns import LINE
+from recouvrement.ingest.file_hashes import FileHashes
 from recouvrement.ingest.profiles import Profile, load_profiles
 from recouvrement.ingest.readers import ExportFile, discover
 from recouvrement.ingest.sheets import WorkbookLimits
@@ -114,7 +115,7 @@ def ingest_inbox(session: Session, inbox: Path, *, actor: str, run_id: str | Non
     batches = {sha: (batch_id, status) for sha, batch_id, status in session.execute(
         select(ImportBatch.sha256, ImportBatch.id, ImportBatch.status))}
     pending, hashes, skipped = [], set(), []
-    exports = discover(inbox, skipped)
+    exports = discover(inbox, skipped, FileHashes.of_home(home))
     report.refused = [{"file": s.name, "reason": s.reason} for s in skipped]
     for export in exports:
         known = batches.get(export.sha256)

@@ -8,7 +8,6 @@ ones or those of a mapping profile (see `profiles.py`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +29,7 @@ from recouvrement.ingest.columns import (  # noqa: F401  (re-exported)
 )
 from recouvrement.ingest.dialect import SEPARATORS, decode, read_rows, sniff_separator  # noqa: F401
 from recouvrement.ingest.errors import InputFileError
+from recouvrement.ingest.file_hashes import FileHashes
 from recouvrement.ingest.inbox import RULE, Skipped, entries, read_regular
 from recouvrement.ingest.profiles import (
     HeaderMap,
@@ -70,12 +70,15 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
-def discover(inbox: Path, skipped: list[Skipped] | None = None) -> list[ExportFile]:
+def discover(inbox: Path, skipped: list[Skipped] | None = None,
+             hashes: FileHashes | None = None) -> list[ExportFile]:
     """The exports in the inbox: customers first, then invoices and FEC by name.
 
     Only regular files are read; an entry named like an export that is a
     symbolic link, a pipe, a device or a folder is added to `skipped`, unread.
+    `hashes`: the hashes kept from earlier commands (a file as it was is not read again).
     """
+    hashes = hashes or FileHashes(None)
     found = []
     if not inbox.is_dir():
         return found
@@ -88,12 +91,13 @@ def discover(inbox: Path, skipped: list[Skipped] | None = None) -> list[ExportFi
         if not kind:
             continue
         try:
-            data = read_regular(path)
+            digest = hashes.sha256(path)
         except InputFileError as exc:  # swapped for a link or a pipe since it was listed
             if skipped is not None:
                 skipped.append(Skipped(path.name, exc.problem))
             continue
-        found.append(ExportFile(path, kind, hashlib.sha256(data).hexdigest()))
+        found.append(ExportFile(path, kind, digest))
+    hashes.save()
     return sorted(found, key=lambda f: (f.kind != "customers", f.path.name))
 
 
