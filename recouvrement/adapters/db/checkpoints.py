@@ -124,6 +124,11 @@ def sign(key: AuditKey, body: dict[str, Any]) -> str:
     return key.mac("checkpoint", _canonical(body))
 
 
+def signed_with(key: AuditKey, body: dict[str, Any], mac: str | None) -> bool:
+    """Whether `mac` is this key's signature of the checkpoint `body` (`sign`'s check)."""
+    return key.matches("checkpoint", _canonical(body), mac)
+
+
 def write_checkpoint(engine: Engine, ring: Keyring | None = None) -> dict[str, Any] | None:
     """Sign the log's head now (nothing when it has not moved since the last checkpoint)."""
     from sqlalchemy import text
@@ -171,7 +176,7 @@ def _entries_up_to(session: Session, head_id: int, last: Any, key: AuditKey) -> 
     entry deleted before that checkpoint is not counted away, so `check` still sees it
     missing; a previous checkpoint not signed with this key is not trusted for its count."""
     count = select(func.count()).select_from(AuditEntry).where(AuditEntry.id <= head_id)
-    if last is not None and key.matches("checkpoint", _canonical(body_of(last)), last.mac):
+    if last is not None and signed_with(key, body_of(last), last.mac):
         return int(last.entries) + int(session.scalar(count.where(AuditEntry.id > last.entry_id)))
     return int(session.scalar(count))
 
@@ -238,7 +243,7 @@ def check(session: Session, ring: Keyring, key: AuditKey | None
                                               "missing: the checkpoints cannot be checked"))
         return None, problems
     def signed(c: dict[str, Any]) -> bool:
-        if "bad" not in c and key.matches("checkpoint", _canonical(body_of(c)), c.get("mac")):
+        if "bad" not in c and signed_with(key, body_of(c), c.get("mac")):
             return True
         problems.append(CheckpointProblem("forged", f"{c['where']}: not a checkpoint signed "
                                           "with the audit key"))
